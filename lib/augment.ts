@@ -1,0 +1,21 @@
+import type { OAuthRequestContext } from './request-context.js';
+import type { OAuthSessionData } from './session-state.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `oauthMiddleware()`: the user's OAuth client (see OAuthRequestContext). */
+      oauth: OAuthRequestContext;
+    }
+  }
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    /** express-oauth2-session's login transactions and login markers (never tokens). */
+    oauth?: OAuthSessionData;
+  }
+}
+
+export {};

@@ -1,0 +1,143 @@
+/**
+ * One error family for everything that can go wrong at run time. Every error carries a stable
+ * `code`, an HTTP `status` (also as `statusCode`, which Express's final handler reads) and an
+ * optional `cause`. Messages never contain tokens, codes, verifiers or the client secret.
+ */
+
+export const OAUTH_CODES = {
+  INVALID_CALLBACK: 'OAUTH_INVALID_CALLBACK',
+  MIX_UP: 'OAUTH_MIX_UP',
+  AUTHORIZATION_DENIED: 'OAUTH_AUTHORIZATION_DENIED',
+  AUTHORIZATION_ERROR: 'OAUTH_AUTHORIZATION_ERROR',
+  TOKEN_ENDPOINT: 'OAUTH_TOKEN_ENDPOINT_ERROR',
+  INVALID_TOKEN_RESPONSE: 'OAUTH_INVALID_TOKEN_RESPONSE',
+  ID_TOKEN_INVALID: 'OAUTH_ID_TOKEN_INVALID',
+  NETWORK: 'OAUTH_NETWORK_ERROR',
+  TIMEOUT: 'OAUTH_TIMEOUT',
+  NOT_AUTHENTICATED: 'OAUTH_NOT_AUTHENTICATED',
+  REAUTHENTICATION_REQUIRED: 'OAUTH_REAUTHENTICATION_REQUIRED',
+  ORIGIN_NOT_ALLOWED: 'OAUTH_ORIGIN_NOT_ALLOWED',
+  SESSION_UNAVAILABLE: 'OAUTH_SESSION_UNAVAILABLE',
+  MIDDLEWARE_MISSING: 'OAUTH_MIDDLEWARE_MISSING',
+  LOGOUT_FORBIDDEN: 'OAUTH_LOGOUT_FORBIDDEN',
+  DISCOVERY: 'OAUTH_DISCOVERY_ERROR',
+} as const;
+
+export type OAuthErrorCode = (typeof OAUTH_CODES)[keyof typeof OAUTH_CODES];
+
+/** Config mistakes are programmer errors: thrown synchronously at startup. */
+export const ERR_OAUTH_CONFIG = 'ERR_OAUTH_CONFIG';
+
+export interface OAuthErrorOptions {
+  status?: number;
+  cause?: unknown;
+  /** Safe to show to end users (defaults to status < 500). */
+  expose?: boolean;
+}
+
+export class OAuthError extends Error {
+  override name = 'OAuthError';
+  readonly code: OAuthErrorCode;
+  readonly status: number;
+  readonly statusCode: number;
+  /** Read by Express's final handler and http-errors users: safe to show the message. */
+  readonly expose: boolean;
+
+  constructor(code: OAuthErrorCode, message: string, options: OAuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? 500;
+    this.statusCode = this.status;
+    this.expose = options.expose ?? this.status < 500;
+  }
+
+  toJSON(): { error: string; code: OAuthErrorCode; message: string } {
+    return { error: this.name, code: this.code, message: this.message };
+  }
+}
+
+/** Forged, replayed or mismatched callback (state, iss, code). */
+export class InvalidCallbackError extends OAuthError {
+  override name = 'InvalidCallbackError';
+  constructor(message: string, code: OAuthErrorCode = OAUTH_CODES.INVALID_CALLBACK) {
+    super(code, message, { status: 400 });
+  }
+}
+
+/** The authorization server redirected back with `error=` (RFC 6749 §4.1.2.1). */
+export class AuthorizationResponseError extends OAuthError {
+  override name = 'AuthorizationResponseError';
+  /** The `error` code sent by the AS, limited to RFC 6749 characters. */
+  readonly error: string;
+  constructor(error: string, status: number) {
+    super(
+      status === 403 ? OAUTH_CODES.AUTHORIZATION_DENIED : OAUTH_CODES.AUTHORIZATION_ERROR,
+      `The authorization server answered the login with error "${error}".`,
+      { status, expose: true },
+    );
+    this.error = error;
+  }
+}
+
+/** The token endpoint answered with an error body (RFC 6749 §5.2) or garbage. */
+export class TokenEndpointError extends OAuthError {
+  override name = 'TokenEndpointError';
+  readonly error: string | undefined;
+  readonly errorDescription: string | undefined;
+  constructor(
+    message: string,
+    details: { status: number; error?: string; errorDescription?: string; code?: OAuthErrorCode; cause?: unknown },
+  ) {
+    super(details.code ?? OAUTH_CODES.TOKEN_ENDPOINT, message, { status: details.status, cause: details.cause });
+    this.error = details.error;
+    this.errorDescription = details.errorDescription;
+  }
+}
+
+/** The user must log in again: no tokens, or the refresh token was rejected. */
+export class ReauthenticationRequiredError extends OAuthError {
+  override name = 'ReauthenticationRequiredError';
+  constructor(message: string, code: OAuthErrorCode = OAUTH_CODES.REAUTHENTICATION_REQUIRED, cause?: unknown) {
+    super(code, message, { status: 401, cause });
+  }
+}
+
+/** Transport failure (connection refused, reset) talking to the AS. */
+export class NetworkError extends OAuthError {
+  override name = 'NetworkError';
+  constructor(message: string, cause?: unknown) {
+    super(OAUTH_CODES.NETWORK, message, { status: 502, cause });
+  }
+}
+
+/** The AS did not answer within `httpTimeoutMs`. */
+export class TimeoutError extends OAuthError {
+  override name = 'TimeoutError';
+  constructor(message: string, cause?: unknown) {
+    super(OAUTH_CODES.TIMEOUT, message, { status: 504, cause });
+  }
+}
+
+/** The session store is down or erroring: express-session left `req.session` undefined. */
+export class SessionUnavailableError extends OAuthError {
+  override name = 'SessionUnavailableError';
+  constructor(message = 'The session store is unavailable; try again shortly.', cause?: unknown) {
+    super(OAUTH_CODES.SESSION_UNAVAILABLE, message, { status: 503, cause, expose: true });
+  }
+}
+
+/** Cross-realm safe guard: checks name/code shape, not only `instanceof`. */
+export function isOAuthError(value: unknown): value is OAuthError {
+  if (value instanceof OAuthError) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { code?: unknown; status?: unknown };
+  return typeof v.code === 'string' && v.code.startsWith('OAUTH_') && typeof v.status === 'number';
+}
+
+/** A config mistake: `TypeError` with the option path and `code: 'ERR_OAUTH_CONFIG'`. */
+export function configError(path: string, problem: string): TypeError & { code: string; path: string } {
+  const err = new TypeError(`oauthMiddleware: \`${path}\` ${problem}`) as TypeError & { code: string; path: string };
+  err.code = ERR_OAUTH_CONFIG;
+  err.path = path;
+  return err;
+}

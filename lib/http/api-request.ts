@@ -1,0 +1,100 @@
+import { Readable } from 'node:stream';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import type { FetchLike } from '../config-types.js';
+
+/** `RequestInit` plus `query` (merged into the URL) and plain-object bodies sent as JSON. */
+export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
+  body?: RequestInit['body'] | Record<string, unknown> | unknown[];
+  query?: Record<string, string | number | boolean | undefined>;
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+const BUFFER_LIMIT = 256 * 1024;
+
+// One keep-alive pool per origin (undici's Agent keeps a Pool per origin), shared by all requests.
+let sharedAgent: Agent | undefined;
+function agent(): Agent {
+  sharedAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 });
+  return sharedAgent;
+}
+
+function isPlainJson(body: unknown): body is Record<string, unknown> | unknown[] {
+  if (Array.isArray(body)) return true;
+  if (typeof body !== 'object' || body === null) return false;
+  const proto = Object.getPrototypeOf(body);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Normalise a body and set its content type, as fetch would. */
+export function encodeBody(body: ApiRequestInit['body'], headers: Headers): RequestInit['body'] {
+  if (body === undefined || body === null) return undefined;
+  if (isPlainJson(body)) {
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    return JSON.stringify(body);
+  }
+  return body as RequestInit['body'];
+}
+
+type UndiciBody = Dispatcher.DispatchOptions['body'];
+
+function toUndiciBody(body: RequestInit['body'], headers: Headers): UndiciBody {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (body instanceof URLSearchParams) {
+    if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+    return body.toString();
+  }
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof ReadableStream) return Readable.fromWeb(body as never);
+  return body as UndiciBody;
+}
+
+function headersObject(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, key) => {
+    out[key] = value;
+  });
+  return out;
+}
+
+/**
+ * Send one request through the pooled undici dispatcher and wrap the answer in a WHATWG
+ * `Response`. Redirects are never followed, so the Authorization header cannot travel to another
+ * origin. With `fetchImpl` (config.fetch), that function is used instead, with `redirect: 'manual'`.
+ */
+export async function sendApiRequest(url: URL, method: string, headers: Headers, body: RequestInit['body'], init: ApiRequestInit, fetchImpl?: FetchLike): Promise<Response> {
+  if (fetchImpl) {
+    const { query: _q, body: _b, ...rest } = init;
+    return fetchImpl(url, { ...rest, method, headers, body, redirect: 'manual' });
+  }
+  const res = await undiciRequest(url, {
+    method: method as Dispatcher.HttpMethod,
+    headers: headersObject(headers),
+    body: toUndiciBody(body, headers),
+    signal: init.signal ?? undefined,
+    dispatcher: agent(),
+  });
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);
+    else if (value !== undefined) responseHeaders.append(name, value);
+  }
+  if (NULL_BODY_STATUS.has(res.statusCode) || method === 'HEAD') {
+    res.body.resume();
+    return new Response(null, { status: res.statusCode, headers: responseHeaders });
+  }
+  const length = Number(res.headers['content-length'] ?? NaN);
+  if (Number.isFinite(length) && length <= BUFFER_LIMIT) {
+    // Small bodies (the common API answer): read once, skip the web-stream bridge.
+    return new Response(await res.body.arrayBuffer(), { status: res.statusCode, headers: responseHeaders });
+  }
+  return new Response(Readable.toWeb(res.body) as ReadableStream, { status: res.statusCode, headers: responseHeaders });
+}
+
+/** Close pooled connections (tests, graceful shutdown). */
+export async function closeApiPool(): Promise<void> {
+  const a = sharedAgent;
+  sharedAgent = undefined;
+  await a?.close();
+}

@@ -1,0 +1,34 @@
+import './augment.js';
+
+export { oauthMiddleware, type OAuthMiddleware } from './middleware.js';
+export { requireAuth, oauthErrorHandler, type RequireAuthOptions } from './require-auth.js';
+export {
+  OAuthError,
+  InvalidCallbackError,
+  AuthorizationResponseError,
+  TokenEndpointError,
+  ReauthenticationRequiredError,
+  NetworkError,
+  TimeoutError,
+  SessionUnavailableError,
+  OAUTH_CODES,
+  ERR_OAUTH_CONFIG,
+  isOAuthError,
+  type OAuthErrorCode,
+} from './errors.js';
+export type { RefreshLock } from './lock.js';
+export type {
+  OAuthMiddlewareOptions,
+  ProviderOptions,
+  RouteOptions,
+  TokensEvent,
+  TokenEndpointAuthMethod,
+  TokenPlacement,
+  FetchLike,
+} from './config-types.js';
+export type { TokenSet } from './tokens.js';
+export type { OAuthRequestContext } from './request-context.js';
+export type { ProviderClient, OAuthUser } from './client.js';
+export type { ApiRequestInit } from './http/api-request.js';
+export type { OAuthSessionData, LoginMarker, LoginTransaction } from './session-state.js';
+export type { OAuthEvents, OAuthEventName } from './events.js';

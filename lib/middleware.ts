@@ -1,0 +1,90 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Store } from 'express-session';
+import { resolveConfig } from './config.js';
+import type { OAuthMiddlewareOptions } from './config-types.js';
+import { OAUTH_CODES, ReauthenticationRequiredError, SessionUnavailableError } from './errors.js';
+import type { OAuthEventEmitter } from './events.js';
+import { contextClassFor, type OAuthRequestContext } from './request-context.js';
+import { createCallbackHandler } from './routes/callback.js';
+import { createLoginHandler } from './routes/login.js';
+import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
+import { Runtime } from './runtime.js';
+import { clearLoginMarker, setLoginMarker, type LoginMarker, type OAuthSessionData } from './session-state.js';
+import type { SessionView } from './session-view.js';
+import { RequestSessionView } from './session-view.js';
+import type { CookieLike } from './token-store.js';
+
+type Route = { GET?: RequestHandler; POST?: RequestHandler };
+
+export interface OAuthMiddleware extends RequestHandler {
+  /** Typed lifecycle events (`login`, `refresh`, `refresh-race-lost`, `logout`, `error`); payloads hold no tokens. */
+  readonly events: OAuthEventEmitter;
+  /**
+   * The same auto-refreshing client outside a request (jobs, webhooks), for a stored session id.
+   * The store defaults to the one seen on the first request through the middleware.
+   */
+  forSession(sessionId: string, options?: { store?: Store }): Promise<OAuthRequestContext>;
+}
+
+function jobSessionView(sessionId: string, store: Store, data: { cookie: CookieLike; oauth?: OAuthSessionData }): SessionView {
+  return {
+    sessionId,
+    store,
+    cookie: data.cookie,
+    marker: (provider: string): LoginMarker | undefined => data.oauth?.p?.[provider],
+    setMarker: (provider: string, marker: LoginMarker) => setLoginMarker(data as never, provider, marker),
+    clearMarker: (provider: string) => clearLoginMarker(data as never, provider),
+  };
+}
+
+/**
+ * OAuth 2.0 login (`/login`, callback, `/logout`) and `req.oauth` on every request. Mount it after
+ * express-session. Config is validated here: a bad option throws `TypeError` naming its path.
+ */
+export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddleware {
+  const config = resolveConfig(options);
+  const runtime = new Runtime(config);
+  const Context = contextClassFor(config.single ? [] : config.providers.keys());
+  const first = config.providers.values().next().value!;
+  let seenStore: Store | undefined;
+
+  const routes = new Map<string, Route>();
+  const addRoute = (path: string | false, method: keyof Route, handler: RequestHandler) => {
+    if (path === false) return;
+    routes.set(path, { ...routes.get(path), [method]: handler });
+  };
+  for (const provider of config.providers.values()) {
+    addRoute(provider.loginPath, 'GET', createLoginHandler(runtime, provider));
+    addRoute(provider.callbackPath, 'GET', createCallbackHandler(runtime, provider));
+  }
+  addRoute(config.logoutPath, 'POST', createLogoutHandler(runtime));
+  addRoute(config.logoutPath, 'GET', logoutConfirmForm);
+
+  function oauth(req: Request, res: Response, next: NextFunction): void {
+    req.oauth = new Context(runtime, first, new RequestSessionView(req));
+    seenStore ??= req.sessionStore;
+    if (routes.size === 0) return next();
+    const route = routes.get(req.path);
+    const handler = route && (req.method === 'HEAD' ? route.GET : route[req.method as keyof Route]);
+    if (!handler) return next();
+    if (!req.session) return next(new SessionUnavailableError());
+    handler(req, res, next);
+  }
+
+  async function forSession(sessionId: string, opts: { store?: Store } = {}): Promise<OAuthRequestContext> {
+    const store = opts.store ?? seenStore;
+    if (!store) throw new TypeError('forSession: no session store known yet; pass { store }.');
+    const data = await new Promise<{ cookie: CookieLike; oauth?: OAuthSessionData } | null | undefined>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new SessionUnavailableError()), config.httpTimeoutMs);
+      store.get(sessionId, (err, sess) => {
+        clearTimeout(timer);
+        if (err) reject(new SessionUnavailableError(undefined, err));
+        else resolve(sess as never);
+      });
+    });
+    if (!data) throw new ReauthenticationRequiredError('No such session.', OAUTH_CODES.NOT_AUTHENTICATED);
+    return new Context(runtime, first, jobSessionView(sessionId, store, data));
+  }
+
+  return Object.assign(oauth, { events: runtime.events, forSession });
+}

@@ -1,0 +1,89 @@
+import { OAUTH_CODES, OAuthError } from '../errors.js';
+import type { FetchLike, ResolvedProvider } from '../config-types.js';
+
+/** Endpoints of one provider after discovery (RFC 8414 / OIDC Discovery 1.0). */
+export interface ProviderEndpoints {
+  authorizationUrl: string;
+  tokenUrl: string;
+  issuer: string | undefined;
+  jwksUri: string | undefined;
+  revocationUrl: string | undefined;
+  endSessionUrl: string | undefined;
+  /** RFC 9207: the AS promises an `iss` parameter on every authorization response. */
+  issParameterRequired: boolean;
+}
+
+interface DiscoveryDocument {
+  issuer?: unknown;
+  authorization_endpoint?: unknown;
+  token_endpoint?: unknown;
+  jwks_uri?: unknown;
+  revocation_endpoint?: unknown;
+  end_session_endpoint?: unknown;
+  authorization_response_iss_parameter_supported?: unknown;
+}
+
+const cache = new WeakMap<ResolvedProvider, Promise<ProviderEndpoints>>();
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && /^https?:\/\//.test(v) ? v : undefined;
+}
+
+function needsDiscovery(p: ResolvedProvider): boolean {
+  return p.issuer !== undefined && (!p.authorizationUrl || !p.tokenUrl || !p.jwksUri);
+}
+
+async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: number): Promise<ProviderEndpoints> {
+  const issuer = p.issuer as string;
+  const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  let doc: DiscoveryDocument;
+  try {
+    const res = await fetchFn(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    doc = (await res.json()) as DiscoveryDocument;
+  } catch (err) {
+    throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery of ${issuer} failed.`, { status: 502, cause: err });
+  }
+  // OIDC Discovery §4.3: the issuer in the document must be exactly the one we asked for.
+  if (doc.issuer !== issuer) {
+    throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery document issuer does not match the configured issuer ${issuer}.`, { status: 502 });
+  }
+  const authorizationUrl = p.authorizationUrl ?? str(doc.authorization_endpoint);
+  const tokenUrl = p.tokenUrl ?? str(doc.token_endpoint);
+  if (!authorizationUrl || !tokenUrl) {
+    throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery document of ${issuer} lacks authorization or token endpoint.`, { status: 502 });
+  }
+  return {
+    authorizationUrl,
+    tokenUrl,
+    issuer,
+    jwksUri: p.jwksUri ?? str(doc.jwks_uri),
+    revocationUrl: p.revocationUrl ?? str(doc.revocation_endpoint),
+    endSessionUrl: p.endSessionUrl ?? str(doc.end_session_endpoint),
+    issParameterRequired: doc.authorization_response_iss_parameter_supported === true,
+  };
+}
+
+/**
+ * The provider's endpoints: from config when complete (no network), else discovered once from
+ * `issuer` and cached. A failed discovery is not cached, so the next request tries again.
+ */
+export function resolveEndpoints(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: number): Promise<ProviderEndpoints> {
+  let pending = cache.get(p);
+  if (!pending) {
+    pending = needsDiscovery(p)
+      ? discover(p, fetchFn, timeoutMs)
+      : Promise.resolve({
+          authorizationUrl: p.authorizationUrl as string,
+          tokenUrl: p.tokenUrl as string,
+          issuer: p.issuer,
+          jwksUri: p.jwksUri,
+          revocationUrl: p.revocationUrl,
+          endSessionUrl: p.endSessionUrl,
+          issParameterRequired: false,
+        });
+    cache.set(p, pending);
+    pending.catch(() => cache.delete(p));
+  }
+  return pending;
+}

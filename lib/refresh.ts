@@ -1,0 +1,146 @@
+import type { Store } from 'express-session';
+import type { ResolvedConfig, ResolvedProvider, TokensEvent } from './config-types.js';
+import { debugFor, tokenId } from './debug.js';
+import { OAUTH_CODES, ReauthenticationRequiredError, TimeoutError, TokenEndpointError } from './errors.js';
+import type { OAuthEventEmitter } from './events.js';
+import { refreshGrant, type TokenClientConfig } from './protocol/token-endpoint.js';
+import { deleteRecord, readRecord, writeRecord, type CookieLike, type TokenRecord } from './token-store.js';
+import { fromTokenResponse, isExpiring } from './tokens.js';
+
+const log = debugFor('refresh');
+
+/** Everything a refresh needs to find and rewrite one login's token record. */
+export interface RecordHandle {
+  store: Store;
+  sessionId: string;
+  key: string;
+  cookie: CookieLike;
+  provider: ResolvedProvider;
+  tokenUrl: () => Promise<string>;
+}
+
+export function tokenClientConfig(provider: ResolvedProvider, timeoutMs: number): TokenClientConfig {
+  return {
+    clientId: provider.clientId,
+    clientSecret: provider.clientSecret,
+    authMethod: provider.tokenEndpointAuthMethod,
+    headers: provider.tokenRequestHeaders,
+    timeoutMs,
+  };
+}
+
+/**
+ * Refreshes token records at most once at a time per record: an in-process map of promises
+ * (concurrent requests of one process share one token call) plus the configured cross-process
+ * lock (waiters re-read the record instead of refreshing again).
+ */
+export class Refresher {
+  readonly #inflight = new Map<string, Promise<TokenRecord>>();
+  readonly #clients = new Map<string, TokenClientConfig>();
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly events: OAuthEventEmitter,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The record, refreshed first when it expires within the leeway (or when `force`). */
+  async ensureFresh(handle: RecordHandle, record: TokenRecord, force = false): Promise<TokenRecord> {
+    if (!force && !isExpiring(record.tokens, this.now(), handle.provider.refreshLeewayMs)) return record;
+    const running = this.#inflight.get(handle.key);
+    if (running) {
+      this.events.emit('refresh', { provider: handle.provider.name, outcome: 'joined', tokenId: tokenId(record.tokens.accessToken) });
+      log('joined in-flight refresh of %s', handle.provider.name);
+      return running;
+    }
+    const flight = this.#refreshUnderLock(handle, record.v, force).finally(() => this.#inflight.delete(handle.key));
+    this.#inflight.set(handle.key, flight);
+    return flight;
+  }
+
+  #isFreshFor(record: TokenRecord, seen: number, provider: ResolvedProvider): boolean {
+    return record.v > seen && !isExpiring(record.tokens, this.now(), provider.refreshLeewayMs);
+  }
+
+  async #refreshUnderLock(handle: RecordHandle, seen: number, force: boolean): Promise<TokenRecord> {
+    const { config } = this;
+    const lockTtl = config.httpTimeoutMs + 5_000;
+    const deadline = this.now() + 2 * lockTtl;
+    for (;;) {
+      const release = await config.lock.acquire(handle.key, lockTtl);
+      if (release) {
+        try {
+          const current = await this.#reread(handle);
+          if (this.#isFreshFor(current, seen, handle.provider)) return this.#reused(handle, current);
+          if (!force && !isExpiring(current.tokens, this.now(), handle.provider.refreshLeewayMs)) return current;
+          return await this.#refresh(handle, current);
+        } finally {
+          await release().catch((err: unknown) => log('lock release failed: %s', (err as Error).message));
+        }
+      }
+      await config.lock.waitForRelease(handle.key, lockTtl);
+      const current = await this.#reread(handle);
+      if (this.#isFreshFor(current, seen, handle.provider)) return this.#reused(handle, current);
+      if (this.now() > deadline) throw new TimeoutError('Timed out waiting for another process to refresh the token.');
+    }
+  }
+
+  #reused(handle: RecordHandle, record: TokenRecord): TokenRecord {
+    log('another worker refreshed %s already (token %s)', handle.provider.name, tokenId(record.tokens.accessToken));
+    this.events.emit('refresh', { provider: handle.provider.name, outcome: 'reused', tokenId: tokenId(record.tokens.accessToken) });
+    return record;
+  }
+
+  async #reread(handle: RecordHandle): Promise<TokenRecord> {
+    const record = await readRecord(handle.store, handle.key, this.config.httpTimeoutMs);
+    if (!record) throw new ReauthenticationRequiredError('The login ended (tokens are gone); log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
+    return record;
+  }
+
+  #clientFor(provider: ResolvedProvider): TokenClientConfig {
+    let client = this.#clients.get(provider.name);
+    if (!client) this.#clients.set(provider.name, (client = tokenClientConfig(provider, this.config.httpTimeoutMs)));
+    return client;
+  }
+
+  async #refresh(handle: RecordHandle, current: TokenRecord): Promise<TokenRecord> {
+    const { provider } = handle;
+    const refreshToken = current.tokens.refreshToken;
+    if (!refreshToken) {
+      throw new ReauthenticationRequiredError('The access token expired and the provider gave no refresh token; log in again.');
+    }
+    let body;
+    try {
+      body = await refreshGrant(this.#clientFor(provider), await handle.tokenUrl(), refreshToken);
+    } catch (err) {
+      if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(handle, current, err);
+      throw err;
+    }
+    const next: TokenRecord = { v: current.v + 1, tokens: fromTokenResponse(body, this.now(), current.tokens) };
+    await writeRecord(handle.store, handle.key, next, handle.cookie, this.config.httpTimeoutMs);
+    log('refreshed %s: token %s → %s', provider.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));
+    this.events.emit('refresh', { provider: provider.name, outcome: 'refreshed', tokenId: tokenId(next.tokens.accessToken) });
+    await this.notify(handle, next.tokens, current.tokens, 'refresh');
+    return next;
+  }
+
+  /** invalid_grant: maybe another worker rotated the token meanwhile; else the login is over. */
+  async #onRejected(handle: RecordHandle, current: TokenRecord, cause: TokenEndpointError): Promise<TokenRecord> {
+    const latest = await readRecord(handle.store, handle.key, this.config.httpTimeoutMs);
+    if (latest && latest.v > current.v) {
+      log('refresh of %s lost a race; using the winner\'s token', handle.provider.name);
+      this.events.emit('refresh-race-lost', { provider: handle.provider.name });
+      return latest;
+    }
+    await deleteRecord(handle.store, handle.key, this.config.httpTimeoutMs);
+    log('refresh of %s rejected (invalid_grant): tokens cleared', handle.provider.name);
+    this.events.emit('logout', { provider: handle.provider.name, reason: 'refresh-rejected' });
+    await this.notify(handle, undefined, current.tokens, 'logout');
+    throw new ReauthenticationRequiredError('The provider rejected the refresh token; log in again.', OAUTH_CODES.REAUTHENTICATION_REQUIRED, cause);
+  }
+
+  async notify(handle: Pick<RecordHandle, 'sessionId' | 'provider'>, tokens: TokensEvent['tokens'], previous: TokensEvent['previous'], reason: TokensEvent['reason']): Promise<void> {
+    if (!this.config.onTokens) return;
+    await this.config.onTokens({ sessionId: handle.sessionId, provider: handle.provider.name, tokens, previous, reason });
+  }
+}

@@ -1,0 +1,53 @@
+import { ProviderClient } from './client.js';
+import type { ResolvedProvider } from './config-types.js';
+import type { Runtime } from './runtime.js';
+import type { SessionView } from './session-view.js';
+
+/**
+ * `req.oauth`: the client of the first (or only) provider, plus one property per named provider
+ * (`req.oauth.github`) when several are configured.
+ */
+export class OAuthRequestContext extends ProviderClient {
+  readonly #clients = new Map<string, ProviderClient>();
+  readonly #runtime: Runtime;
+  readonly #session: SessionView;
+
+  constructor(runtime: Runtime, first: ResolvedProvider, session: SessionView) {
+    super(runtime, first, session);
+    this.#runtime = runtime;
+    this.#session = session;
+  }
+
+  /** The client of the named provider. */
+  provider(name: string): ProviderClient {
+    let client = this.#clients.get(name);
+    if (!client) {
+      const provider = this.#runtime.config.providers.get(name);
+      if (!provider) throw new RangeError(`No OAuth provider named "${name}" is configured.`);
+      client = name === this.providerName ? this : new ProviderClient(this.#runtime, provider, this.#session);
+      this.#clients.set(name, client);
+    }
+    return client;
+  }
+
+  /** True when logged in with any configured provider. */
+  isAuthenticatedWithAny(): boolean {
+    for (const name of this.#runtime.config.providers.keys()) if (this.provider(name).isAuthenticated()) return true;
+    return false;
+  }
+}
+
+/** A subclass with one getter per provider name, built once per middleware instance. */
+export function contextClassFor(providerNames: Iterable<string>): typeof OAuthRequestContext {
+  class Context extends OAuthRequestContext {}
+  for (const name of providerNames) {
+    if (name in Context.prototype) continue;
+    Object.defineProperty(Context.prototype, name, {
+      get(this: OAuthRequestContext) {
+        return this.provider(name);
+      },
+      enumerable: false,
+    });
+  }
+  return Context;
+}

@@ -1,0 +1,69 @@
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { OAUTH_CODES, OAuthError, SessionUnavailableError, isOAuthError } from './errors.js';
+import { runtimeOf } from './client.js';
+
+function wantsHtml(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';
+}
+
+/** HTML GET → 302 to the login route with returnTo; anything else → 401 JSON. */
+export function respondLoginRequired(req: Request, res: Response, loginPath: string | false, code: string = OAUTH_CODES.NOT_AUTHENTICATED): void {
+  res.set('Cache-Control', 'no-store');
+  if (loginPath && wantsHtml(req)) {
+    res.redirect(302, `${loginPath}?returnTo=${encodeURIComponent(req.originalUrl)}`);
+    return;
+  }
+  res.status(401).json({ error: 'unauthorized', code });
+}
+
+export interface RequireAuthOptions {
+  /** With several providers: which one must be logged in (default: the first). */
+  provider?: string;
+}
+
+/** Gate a route: logged in → next(); else redirect to login (HTML GET) or 401 JSON. */
+export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
+  return function requireOAuth(req: Request, res: Response, next: NextFunction) {
+    if (!req.oauth) {
+      next(new OAuthError(OAUTH_CODES.MIDDLEWARE_MISSING, 'req.oauth is missing: mount oauthMiddleware() before requireAuth().', { status: 500 }));
+      return;
+    }
+    if (!req.session) {
+      next(new SessionUnavailableError());
+      return;
+    }
+    const client = options.provider ? req.oauth.provider(options.provider) : req.oauth;
+    if (client.isAuthenticated()) {
+      next();
+      return;
+    }
+    respondLoginRequired(req, res, client.loginPath);
+  };
+}
+
+/**
+ * Optional error handler for the package's errors: with `onRefreshFailure: 'relogin'` (default), a
+ * login that ended (refresh rejected, tokens gone) becomes a redirect to login (HTML GET) or a
+ * 401 JSON; other OAuth errors become `{ error, code, message }` JSON with their status. Errors
+ * that are not ours, and everything when `onRefreshFailure: 'error'`, pass to `next(err)`.
+ */
+export function oauthErrorHandler(): ErrorRequestHandler {
+  return function oauthErrors(err: unknown, req: Request, res: Response, next: NextFunction) {
+    if (!isOAuthError(err) || res.headersSent) {
+      next(err);
+      return;
+    }
+    const runtime = req.oauth ? runtimeOf(req.oauth) : undefined;
+    const loginEnded = err.code === OAUTH_CODES.NOT_AUTHENTICATED || err.code === OAUTH_CODES.REAUTHENTICATION_REQUIRED;
+    if (loginEnded) {
+      if (runtime?.config.onRefreshFailure === 'error') {
+        next(err);
+        return;
+      }
+      respondLoginRequired(req, res, req.oauth?.loginPath ?? false, err.code);
+      return;
+    }
+    res.set('Cache-Control', 'no-store');
+    res.status(err.status).json({ error: err.name, code: err.code, message: err.expose ? err.message : 'The sign-in service failed; try again.' });
+  };
+}

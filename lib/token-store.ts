@@ -1,0 +1,75 @@
+import type { Store } from 'express-session';
+import { SessionUnavailableError } from './errors.js';
+import type { TokenSet } from './tokens.js';
+
+/**
+ * The token set of one login lives in its own record of the session store, under
+ * `<sid>:oauth:<provider>`, with a version number. The session itself only holds a login marker,
+ * so a request that saves a stale copy of the session cannot write an old refresh token back
+ * (express-openid-connect #408).
+ */
+export interface TokenRecord {
+  /** Incremented on every write; lets a waiter tell that another worker already refreshed. */
+  v: number;
+  tokens: TokenSet;
+}
+
+interface StoredRecord {
+  cookie: { expires?: string | Date | null; originalMaxAge?: number | null };
+  oauthTokens: TokenRecord;
+}
+
+export type CookieLike = StoredRecord['cookie'];
+
+export function recordKey(sessionId: string, provider: string): string {
+  return `${sessionId}:oauth:${provider}`;
+}
+
+function withTimeout<T>(timeoutMs: number, what: string, run: (cb: (err: unknown, value?: T) => void) => void): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new SessionUnavailableError(`The session store did not ${what} in time.`)), timeoutMs);
+    try {
+      run((err, value) => {
+        clearTimeout(timer);
+        if (err) reject(new SessionUnavailableError(`The session store failed to ${what}.`, err));
+        else resolve(value);
+      });
+    } catch (err) {
+      clearTimeout(timer);
+      reject(new SessionUnavailableError(`The session store failed to ${what}.`, err));
+    }
+  });
+}
+
+export async function readRecord(store: Store, key: string, timeoutMs: number): Promise<TokenRecord | undefined> {
+  const stored = await withTimeout<StoredRecord | null>(timeoutMs, 'read tokens', (cb) => store.get(key, cb as never));
+  const record = stored?.oauthTokens;
+  if (!record || typeof record.v !== 'number' || typeof record.tokens?.accessToken !== 'string') return undefined;
+  return record;
+}
+
+/** Write the record with the session's cookie, so it expires with the session. */
+export async function writeRecord(store: Store, key: string, record: TokenRecord, cookie: CookieLike, timeoutMs: number): Promise<void> {
+  const stored: StoredRecord = { cookie, oauthTokens: record };
+  await withTimeout<void>(timeoutMs, 'save tokens', (cb) => store.set(key, stored as never, cb));
+}
+
+export async function deleteRecord(store: Store, key: string, timeoutMs: number): Promise<void> {
+  await withTimeout<void>(timeoutMs, 'delete tokens', (cb) => store.destroy(key, cb));
+}
+
+/** Extend the record's lifetime to the session's (rolling sessions); uses touch() when the store has it. */
+export async function touchRecord(store: Store, key: string, record: TokenRecord, cookie: CookieLike, timeoutMs: number): Promise<void> {
+  const stored: StoredRecord = { cookie, oauthTokens: record };
+  if (typeof store.touch === 'function') {
+    await withTimeout<void>(timeoutMs, 'extend tokens', (cb) => store.touch!(key, stored as never, cb as never));
+  } else {
+    await writeRecord(store, key, record, cookie, timeoutMs);
+  }
+}
+
+/** The cookie expiry as epoch ms (undefined for browser-session cookies). */
+export function cookieExpiry(cookie: CookieLike): number | undefined {
+  if (!cookie.expires) return undefined;
+  return new Date(cookie.expires).getTime();
+}
