@@ -5,7 +5,7 @@ import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-ap
 
 let as: TestAuthorizationServer;
 beforeAll(async () => {
-  as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 60 });
+  as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 });
 });
 afterAll(() => as.stop());
 beforeEach(() => as.clearRequests());
