@@ -6,7 +6,7 @@ import { encodeBody, sendApiRequest, type ApiRequestInit } from './http/api-requ
 import type { RecordHandle } from './refresh.js';
 import type { Runtime } from './runtime.js';
 import type { SessionView } from './session-view.js';
-import { readRecord, recordKey, type TokenRecord } from './token-store.js';
+import { cookieExpiry, cookieUntil, readRecord, recordCookie, recordKey, type CookieLike, type TokenRecord } from './token-store.js';
 import type { TokenSet } from './tokens.js';
 
 const log = debugFor('client');
@@ -81,6 +81,13 @@ export class ProviderClient {
     return { ...marker.claims, ...(marker.sub === undefined ? {} : { sub: marker.sub }) };
   }
 
+  /** Rewrites keep the record's current expiry (the marker's `exp`), else session expiry + slack. */
+  #recordCookie(): CookieLike {
+    const { cookie } = this.#session;
+    const exp = this.#session.marker(this.#provider.name)?.exp;
+    return exp === undefined ? recordCookie(cookieExpiry(cookie), cookie.originalMaxAge) : cookieUntil(exp, cookie.originalMaxAge);
+  }
+
   #handle(): RecordHandle {
     const session = this.#session;
     const provider = this.#provider;
@@ -88,7 +95,7 @@ export class ProviderClient {
       store: session.store,
       sessionId: session.sessionId,
       key: recordKey(session.sessionId, provider.name),
-      cookie: session.cookie,
+      cookie: this.#recordCookie(),
       provider,
       tokenUrl: async () => (await this.#runtime.endpoints(provider)).tokenUrl,
     };

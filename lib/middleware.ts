@@ -8,6 +8,7 @@ import { contextClassFor, type OAuthRequestContext } from './request-context.js'
 import { createCallbackHandler } from './routes/callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
+import { followSessionLifetime } from './record-lifetime.js';
 import { Runtime } from './runtime.js';
 import { clearLoginMarker, setLoginMarker, type LoginMarker, type OAuthSessionData } from './session-state.js';
 import type { SessionView } from './session-view.js';
@@ -63,6 +64,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   function oauth(req: Request, res: Response, next: NextFunction): void {
     req.oauth = new Context(runtime, first, new RequestSessionView(req));
     seenStore ??= req.sessionStore;
+    if (req.session?.oauth?.p) followSessionLifetime(req, config.httpTimeoutMs, Date.now());
     if (routes.size === 0) return next();
     const route = routes.get(req.path);
     const handler = route && (req.method === 'HEAD' ? route.GET : route[req.method as keyof Route]);

@@ -73,3 +73,24 @@ export function cookieExpiry(cookie: CookieLike): number | undefined {
   if (!cookie.expires) return undefined;
   return new Date(cookie.expires).getTime();
 }
+
+/**
+ * How much longer than its session a token record is kept: the record is extended only once the
+ * session's expiry comes within half of this, so a rolling session costs one extra store write
+ * per slack period instead of one per request, and the record always outlives the session.
+ */
+export function recordSlackMs(maxAgeMs: number): number {
+  return Math.min(Math.max(maxAgeMs / 10, 60_000), 3_600_000);
+}
+
+/** A record cookie that expires at `expiresAt` (the login marker's `exp`). */
+export function cookieUntil(expiresAt: number, maxAgeMs: number | null | undefined): CookieLike {
+  return { expires: new Date(expiresAt), originalMaxAge: maxAgeMs ?? null };
+}
+
+/** The cookie stored with a token record: the session's expiry plus slack. */
+export function recordCookie(sessionExpiresAt: number | undefined, maxAgeMs: number | null | undefined): CookieLike {
+  if (sessionExpiresAt === undefined || !maxAgeMs) return { expires: null, originalMaxAge: maxAgeMs ?? null };
+  const expires = new Date(sessionExpiresAt + recordSlackMs(maxAgeMs));
+  return { expires, originalMaxAge: maxAgeMs };
+}

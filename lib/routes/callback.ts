@@ -7,7 +7,7 @@ import { exchangeCode } from '../protocol/token-endpoint.js';
 import { tokenClientConfig } from '../refresh.js';
 import type { Runtime } from '../runtime.js';
 import { consumeTransaction, regenerateSession, requireSession, saveSession, type LoginMarker, type LoginTransaction } from '../session-state.js';
-import { cookieExpiry, deleteRecord, readRecord, recordKey, writeRecord, type CookieLike } from '../token-store.js';
+import { cookieExpiry, deleteRecord, readRecord, recordCookie, recordKey, writeRecord, type CookieLike } from '../token-store.js';
 import { fromTokenResponse } from '../tokens.js';
 import { rawQuery } from './safe-redirect.js';
 
@@ -26,6 +26,12 @@ function exactlyOne(params: URLSearchParams, name: string): string {
   return all[0];
 }
 
+/** The record cookie for the (regenerated) session of this request. */
+function cookieOf(req: Request): CookieLike {
+  const { cookie } = req.session;
+  return recordCookie(cookie.expires ? cookie.expires.getTime() : undefined, cookie.originalMaxAge);
+}
+
 function userClaims(claims: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(claims).filter(([k]) => !PROTOCOL_CLAIMS.has(k)));
 }
@@ -42,7 +48,9 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
         delete markers[name];
         continue;
       }
-      await writeRecord(req.sessionStore, recordKey(req.session.id, name), record, req.session.cookie as unknown as CookieLike, config.httpTimeoutMs);
+      await writeRecord(req.sessionStore, recordKey(req.session.id, name), record, cookieOf(req), config.httpTimeoutMs);
+      const marker = markers[name];
+      if (marker) marker.exp = cookieExpiry(cookieOf(req)) ?? undefined;
       await deleteRecord(req.sessionStore, recordKey(oldId, name), config.httpTimeoutMs);
     }
   }
@@ -110,9 +118,10 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
     const marker: LoginMarker = { at: now };
     if (typeof claims?.sub === 'string') marker.sub = claims.sub;
     if (claims) marker.claims = userClaims(claims);
-    const expiry = cookieExpiry(fresh.cookie as unknown as CookieLike);
+    const cookie = cookieOf(req);
+    const expiry = cookieExpiry(cookie);
     if (expiry !== undefined) marker.exp = expiry;
-    await writeRecord(req.sessionStore, recordKey(fresh.id, provider.name), { v: 1, tokens }, fresh.cookie as unknown as CookieLike, config.httpTimeoutMs);
+    await writeRecord(req.sessionStore, recordKey(fresh.id, provider.name), { v: 1, tokens }, cookie, config.httpTimeoutMs);
     fresh.oauth = { tx: pending, p: { ...otherMarkers, [provider.name]: marker } };
     await saveSession(fresh);
 

@@ -15,7 +15,7 @@ describe('GET /login', () => {
     const { app } = createTestApp({ oauth: providerOptions(as) });
     const res = await request(app).get('/login').expect(302);
     expect(res.headers['cache-control']).toBe('no-store');
-    const url = new URL(res.headers.location);
+    const url = new URL(res.headers.location as string);
     expect(`${url.origin}${url.pathname}`).toBe(as.endpoints.authorization);
     const q = url.searchParams;
     expect(q.get('response_type')).toBe('code');
