@@ -67,8 +67,13 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
     if (req.session?.oauth?.p) followSessionLifetime(req, config.httpTimeoutMs, Date.now());
     if (routes.size === 0) return next();
     const route = routes.get(req.path);
-    const handler = route && (req.method === 'HEAD' ? route.GET : route[req.method as keyof Route]);
-    if (!handler) return next();
+    if (!route) return next();
+    const handler = route[req.method as keyof Route];
+    if (!handler) {
+      // HEAD included: these routes have side effects (a transaction made or consumed).
+      res.set('Allow', Object.keys(route).join(', ')).set('Cache-Control', 'no-store').status(405).end();
+      return;
+    }
     if (!req.session) return next(new SessionUnavailableError());
     handler(req, res, next);
   }

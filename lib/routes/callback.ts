@@ -13,14 +13,17 @@ import { rawQuery } from './safe-redirect.js';
 
 const log = debugFor('callback');
 const ERROR_STATUS: Record<string, number> = { access_denied: 403, server_error: 502, temporarily_unavailable: 503 };
-const MAX_PARAM_LENGTH = 2048;
+const MAX_STATE_LENGTH = 512;
+const MAX_CODE_LENGTH = 4096;
+/** Implicit/hybrid/JARM artifacts we never ask for: their presence is an injection attempt (RFC 9700 §4.6). */
+const FOREIGN_ARTIFACTS = ['access_token', 'id_token', 'token', 'response'];
 /** ID-token claims that are protocol plumbing, not facts about the user. */
 const PROTOCOL_CLAIMS = new Set(['iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'auth_time', 'at_hash', 'c_hash', 'azp', 'sid', 'jti', 'acr', 'amr']);
 
-/** Exactly one non-empty, reasonably sized value, else a 400 naming the parameter. */
-function exactlyOne(params: URLSearchParams, name: string): string {
+/** Exactly one non-empty value within `maxLength`, else a 400 naming the parameter. */
+function exactlyOne(params: URLSearchParams, name: string, maxLength: number): string {
   const all = params.getAll(name);
-  if (all.length !== 1 || !all[0] || all[0].length > MAX_PARAM_LENGTH) {
+  if (all.length !== 1 || !all[0] || all[0].length > maxLength) {
     throw new InvalidCallbackError(`The callback must carry exactly one "${name}" parameter.`);
   }
   return all[0];
@@ -61,7 +64,10 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
     const params = rawQuery(req.url);
 
     // 1. state: exactly one, matching a transaction of this session, consumed at once.
-    const state = exactlyOne(params, 'state');
+    const state = exactlyOne(params, 'state', MAX_STATE_LENGTH);
+    if (FOREIGN_ARTIFACTS.some((name) => params.has(name))) {
+      throw new InvalidCallbackError('The callback carries token artifacts of a flow this client never uses.');
+    }
     const session = requireSession(req);
     const now = Date.now();
     const tx: LoginTransaction | undefined = consumeTransaction(session, state, now);
@@ -84,13 +90,15 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
 
     // 3. error response from the AS: only the code, restricted to safe characters, is kept.
     const errors = params.getAll('error');
+    if (errors.length > 0 && params.has('code')) throw new InvalidCallbackError('The callback carries both "code" and "error".');
+    if (errors.length > 1) throw new InvalidCallbackError('The callback carries more than one "error".');
     if (errors.length > 0) {
       const code = /^[A-Za-z0-9_.-]{1,64}$/.test(errors[0] ?? '') ? (errors[0] as string) : 'invalid_error';
       throw new AuthorizationResponseError(code, ERROR_STATUS[code] ?? 400);
     }
 
     // 4. code exchange with the PKCE verifier.
-    const code = exactlyOne(params, 'code');
+    const code = exactlyOne(params, 'code', MAX_CODE_LENGTH);
     const body = await exchangeCode(tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: tx.v });
 
     // 5. token response and ID token.
