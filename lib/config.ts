@@ -19,7 +19,13 @@ function assertString(value: unknown, path: string, required: boolean): asserts 
   if (typeof value !== 'string' || value.length === 0) throw configError(path, 'must be a non-empty string');
 }
 
-function assertHttpUrl(value: unknown, path: string, required = false): URL | undefined {
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * An absolute URL; https unless `allowHttp` or the host is loopback (local development and tests):
+ * tokens, codes and client secrets must never cross a network in clear text.
+ */
+function assertHttpUrl(value: unknown, path: string, required = false, allowHttp = false): URL | undefined {
   assertString(value, path, required);
   if (value === undefined) return undefined;
   let url: URL;
@@ -29,6 +35,9 @@ function assertHttpUrl(value: unknown, path: string, required = false): URL | un
     throw configError(path, 'must be an absolute http(s) URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError(path, 'must be an absolute http(s) URL');
+  if (url.protocol === 'http:' && !allowHttp && !LOOPBACK_HOSTS.has(url.hostname) && !url.hostname.endsWith('.localhost')) {
+    throw configError(path, 'must use https (http is allowed only for loopback hosts)');
+  }
   return url;
 }
 
@@ -87,7 +96,7 @@ function resolveProvider(
   assertHttpUrl(input.jwksUri, p('jwksUri'));
   assertHttpUrl(input.revocationUrl, p('revocationUrl'));
   assertHttpUrl(input.endSessionUrl, p('endSessionUrl'));
-  const redirect = assertHttpUrl(input.redirectUri, p('redirectUri'), true) as URL;
+  const redirect = assertHttpUrl(input.redirectUri, p('redirectUri'), true, true) as URL;
   const apiBase = assertHttpUrl(input.apiBaseUrl, p('apiBaseUrl'));
 
   const method = input.tokenEndpointAuthMethod ?? (input.clientSecret ? 'client_secret_basic' : 'none');

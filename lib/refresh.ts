@@ -53,9 +53,23 @@ export class Refresher {
       log('joined in-flight refresh of %s', handle.provider.name);
       return running;
     }
-    const flight = this.#refreshUnderLock(handle, record.v, force).finally(() => this.#inflight.delete(handle.key));
+    const flight = this.#refreshUnderLock(handle, record.v, force)
+      .catch((err: unknown) => this.#fallBack(err, record, force, handle))
+      .finally(() => this.#inflight.delete(handle.key));
     this.#inflight.set(handle.key, flight);
     return flight;
+  }
+
+  /**
+   * A proactive refresh that failed for a transient reason (AS down, timeout) must not fail a
+   * request whose access token is still valid: keep using it until it really expires.
+   */
+  #fallBack(err: unknown, record: TokenRecord, force: boolean, handle: RecordHandle): TokenRecord {
+    const transient = !(err instanceof ReauthenticationRequiredError);
+    const stillValid = record.tokens.expiresAt !== undefined && record.tokens.expiresAt > this.now();
+    if (force || !transient || !stillValid) throw err;
+    log('refresh of %s failed (%s); the current token is still valid, using it', handle.provider.name, (err as Error).message);
+    return record;
   }
 
   #isFreshFor(record: TokenRecord, seen: number, provider: ResolvedProvider): boolean {

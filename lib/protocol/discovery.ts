@@ -42,7 +42,7 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     doc = (await res.json()) as DiscoveryDocument;
   } catch (err) {
-    throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery of ${issuer} failed.`, { status: 502, cause: err });
+    throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery of ${issuer} failed; try again shortly.`, { status: 503, cause: err });
   }
   // OIDC Discovery §4.3: the issuer in the document must be exactly the one we asked for.
   if (doc.issuer !== issuer) {
