@@ -153,8 +153,17 @@ export class Refresher {
     throw new ReauthenticationRequiredError('The provider rejected the refresh token; log in again.', OAUTH_CODES.REAUTHENTICATION_REQUIRED, cause);
   }
 
+  /**
+   * Run the `onTokens` hook. The tokens are already stored when it runs, so a failing hook must not
+   * fail the request: its error is reported on the `error` event and in the debug log.
+   */
   async notify(handle: Pick<RecordHandle, 'sessionId' | 'provider'>, tokens: TokensEvent['tokens'], previous: TokensEvent['previous'], reason: TokensEvent['reason']): Promise<void> {
     if (!this.config.onTokens) return;
-    await this.config.onTokens({ sessionId: handle.sessionId, provider: handle.provider.name, tokens, previous, reason });
+    try {
+      await this.config.onTokens({ sessionId: handle.sessionId, provider: handle.provider.name, tokens, previous, reason });
+    } catch (err) {
+      log('onTokens hook failed for %s (%s): %s', handle.provider.name, reason, (err as Error)?.message);
+      this.events.emit('error', { provider: handle.provider.name, code: OAUTH_CODES.HOOK_FAILED, status: 500 });
+    }
   }
 }
