@@ -17,6 +17,7 @@ export {
   type OAuthErrorCode,
 } from './errors.js';
 export type { RefreshLock } from './lock.js';
+export { guardSessionStore } from './store-guard.js';
 export type {
   OAuthMiddlewareOptions,
   ProviderOptions,
