@@ -43,6 +43,14 @@ describe('published package', () => {
     expect(out.trim()).toBe('true');
   });
 
+  it('should ship the testing kit: its provider process starts from the built package', () => {
+    const out = run([
+      '-e',
+      "require('express-oauth2-session/testing').startTestProvider().then(async (p) => { const d = await (await fetch(p.issuer + '/.well-known/openid-configuration')).json(); console.log(d.issuer === p.issuer); await p.stop(); })",
+    ]);
+    expect(out.trim()).toBe('true');
+  }, 60_000);
+
   it('should type req.oauth for a consumer that only imports the package', () => {
     const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
     expect(() => run([tsc, '-p', 'tsconfig.json'])).not.toThrow();

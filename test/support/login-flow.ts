@@ -1,10 +1,7 @@
 import type { Agent } from 'supertest';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { loginWithoutBrowser } = require('./login.cjs') as {
-  loginWithoutBrowser: (url: string, o?: { user?: string; consent?: boolean; jar?: unknown }) => Promise<{ callbackUrl: string; code?: string; state?: string; error?: string; params: URLSearchParams; jar: unknown }>;
-};
+import { authorizeWithoutBrowser } from 'express-oauth2-session/testing';
 
-export { loginWithoutBrowser };
+export { authorizeWithoutBrowser as loginWithoutBrowser };
 
 /** The app-relative path+query of an absolute callback URL. */
 export function pathOf(url: string): string {
@@ -16,7 +13,7 @@ export function pathOf(url: string): string {
 export async function authorize(agent: Agent, options: { user?: string; loginPath?: string; consent?: boolean } = {}) {
   const start = await agent.get(options.loginPath ?? '/login').expect(302);
   const authorizationUrl = start.headers.location as string;
-  const result = await loginWithoutBrowser(authorizationUrl, { user: options.user ?? 'alice', consent: options.consent });
+  const result = await authorizeWithoutBrowser(authorizationUrl, { user: options.user ?? 'alice', consent: options.consent });
   return { authorizationUrl, ...result };
 }
 

@@ -1,0 +1,150 @@
+/**
+ * `express-oauth2-session/testing`: a real OAuth 2.0 / OpenID Connect provider (oidc-provider, an
+ * optional peer dependency: add it as a dev dependency) for testing your own app, plus helpers to
+ * log in without a browser, expire a session's token and make the token endpoint fail.
+ */
+import type { Store } from 'express-session';
+import type { ProviderOptions } from '../config-types.js';
+import { recordKey } from '../token-store.js';
+import { authorizeWithoutBrowser, type AuthorizeOptions } from './login-driver.js';
+import { spawnProvider, type ProviderEndpoints } from './spawn-provider.js';
+
+export { authorizeWithoutBrowser, CookieJar, type AuthorizeOptions, type AuthorizeResult } from './login-driver.js';
+export type { ProviderEndpoints } from './spawn-provider.js';
+
+export const DEFAULT_TEST_REDIRECT_URI = 'http://127.0.0.1:3000/callback';
+
+export interface TestProviderOptions {
+  /** Redirect URIs registered for the `rp-basic` and `rp-post` clients. Default `[DEFAULT_TEST_REDIRECT_URI]`. */
+  redirectUris?: string[];
+  /** Seconds. Default 5 (short, to exercise refresh). */
+  accessTokenTTL?: number;
+  refreshTokenTTL?: number;
+  clientCredentialsTTL?: number;
+  /** Default `{ 'rp-basic': true }`: rp-basic rotates refresh tokens (reuse revokes the grant). */
+  rotateRefreshTokens?: boolean | Record<string, boolean>;
+  /** Extra oidc-provider client metadata. */
+  extraClients?: object[];
+  /** Default true: PKCE S256 required for every client. */
+  requirePkce?: boolean;
+  /** Print oidc-provider's own errors. Default false. */
+  logErrors?: boolean;
+}
+
+/** One call to the token, revocation or introspection endpoint, as the provider saw it. */
+export interface ProviderRequest {
+  endpoint: string;
+  clientId?: string;
+  authMethod: string;
+  grantType?: string;
+  status?: number;
+  error?: string;
+}
+
+export interface TokenEndpointFault {
+  /** Default `/token`. */
+  path?: string;
+  status?: number;
+  /** JSON object, or a string sent as text/plain. */
+  body?: unknown;
+  /** How many matching requests to answer this way. Default 1. */
+  count?: number;
+}
+
+export interface TestProvider {
+  issuer: string;
+  endpoints: ProviderEndpoints;
+  requests(): Promise<ProviderRequest[]>;
+  tokenRequests(grantType?: string): Promise<ProviderRequest[]>;
+  clearRequests(): Promise<void>;
+  /** Answer the next matching request(s) with a canned response (default: 500 server_error at /token). */
+  failNext(fault?: TokenEndpointFault): Promise<void>;
+  /** Ready-to-spread `oauthMiddleware` options for the `rp-basic` client of this provider. */
+  providerOptions(overrides?: Partial<ProviderOptions>): ProviderOptions;
+  stop(): Promise<void>;
+  /** What the provider process printed (warnings, errors). */
+  output(): string;
+}
+
+/** Start a provider on a free loopback port, in a child process (works under jest's CommonJS runtime). */
+export async function startTestProvider(options: TestProviderOptions = {}): Promise<TestProvider> {
+  const { logErrors = false, ...rest } = options;
+  const redirectUris = options.redirectUris ?? [DEFAULT_TEST_REDIRECT_URI];
+  const as = await spawnProvider({ ...rest, redirectUris, logErrors });
+  const harness = (path: string, init?: RequestInit) => fetch(`${as.issuer}/__harness/${path}`, init);
+  const requests = async () => (await (await harness('requests')).json()) as ProviderRequest[];
+  return {
+    issuer: as.issuer,
+    endpoints: as.endpoints,
+    requests,
+    async tokenRequests(grantType) {
+      return (await requests()).filter((r) => r.endpoint === '/token' && (grantType === undefined || r.grantType === grantType));
+    },
+    async clearRequests() {
+      await harness('requests', { method: 'DELETE' });
+    },
+    async failNext(fault = {}) {
+      const res = await harness('fail-next', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
+      if (!res.ok) throw new Error(`failNext rejected: ${await res.text()}`);
+    },
+    providerOptions(overrides = {}) {
+      return {
+        clientId: 'rp-basic',
+        clientSecret: 'rp-basic-secret',
+        issuer: as.issuer,
+        authorizationUrl: as.endpoints.authorization,
+        tokenUrl: as.endpoints.token,
+        jwksUri: as.endpoints.jwks,
+        revocationUrl: as.endpoints.revocation,
+        endSessionUrl: as.endpoints.endSession,
+        redirectUri: redirectUris[0] as string,
+        scope: ['openid', 'profile', 'email'],
+        apiBaseUrl: as.issuer,
+        ...overrides,
+      };
+    },
+    stop: () => as.stop(),
+    output: () => as.output(),
+  };
+}
+
+interface AgentResponse {
+  status: number;
+  headers: Record<string, unknown>;
+}
+/** A supertest agent (structurally: supertest is your dependency, not ours). */
+export interface AgentLike {
+  get(path: string): PromiseLike<AgentResponse>;
+}
+
+/**
+ * Log in on a supertest agent: GET /login on your app, the provider's login and consent pages,
+ * then your callback. Resolves with the callback response (303 on success).
+ */
+export async function loginWithoutBrowser<R extends AgentResponse>(
+  agent: { get(path: string): PromiseLike<R> },
+  options: AuthorizeOptions & { loginPath?: string } = {},
+): Promise<R> {
+  const start = await agent.get(options.loginPath ?? '/login');
+  const location = start.headers.location;
+  if (start.status !== 302 || typeof location !== 'string') throw new Error(`GET ${options.loginPath ?? '/login'} answered ${start.status}, expected a 302 to the provider`);
+  const { callbackUrl } = await authorizeWithoutBrowser(location, options);
+  const url = new URL(callbackUrl);
+  return agent.get(`${url.pathname}${url.search}`);
+}
+
+function storeCall<T>(run: (cb: (err: unknown, value?: T) => void) => void): Promise<T | undefined> {
+  return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+/**
+ * Make a logged-in session's access token expired (as if its lifetime had passed), so the next
+ * `req.oauth` call refreshes it. `provider` is `'default'` with a single provider.
+ */
+export async function expireAccessToken(store: Store, sessionId: string, provider = 'default'): Promise<void> {
+  const key = recordKey(sessionId, provider);
+  const stored = await storeCall<{ cookie: unknown; oauthTokens: { v: number; tokens: { expiresAt?: number } } } | null>((cb) => store.get(key, cb as never));
+  if (!stored?.oauthTokens) throw new Error(`no token record for session ${sessionId.slice(0, 4)}… and provider ${provider}`);
+  stored.oauthTokens.tokens.expiresAt = Date.now() - 1000;
+  await storeCall((cb) => store.set(key, stored as never, cb));
+}

@@ -1,0 +1,110 @@
+// Browserless driver for oidc-provider's development login and consent pages: follows redirects
+// by hand with a path-aware cookie jar (Node's fetch keeps no cookies) and stops at the first
+// redirect that leaves the authorization server, returning that callback URL.
+
+/** Minimal cookie jar: origin + path matching, Max-Age/Expires deletion. */
+export class CookieJar {
+  readonly #cookies = new Map<string, { name: string; value: string; origin: string; path: string; expires: number }>();
+
+  store(url: string, response: Response): void {
+    const { origin, pathname } = new URL(url);
+    for (const header of response.headers.getSetCookie()) {
+      const [pair = '', ...attrs] = header.split(';');
+      const eq = pair.indexOf('=');
+      if (eq < 1) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      let path = pathname.replace(/\/[^/]*$/, '') || '/';
+      let expires = Infinity;
+      for (const attr of attrs) {
+        const [k = '', ...v] = attr.split('=');
+        const key = k.trim().toLowerCase();
+        const val = v.join('=').trim();
+        if (key === 'path' && val.startsWith('/')) path = val;
+        else if (key === 'max-age') expires = Date.now() + Number(val) * 1000;
+        else if (key === 'expires' && expires === Infinity) expires = Date.parse(val);
+      }
+      const id = `${origin} ${path} ${name}`;
+      if (expires <= Date.now()) this.#cookies.delete(id);
+      else this.#cookies.set(id, { name, value, origin, path, expires });
+    }
+  }
+
+  header(url: string): string | undefined {
+    const { origin, pathname } = new URL(url);
+    const now = Date.now();
+    const parts: string[] = [];
+    for (const c of this.#cookies.values()) {
+      if (c.origin !== origin || c.expires <= now) continue;
+      if (c.path === '/' || pathname === c.path || pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)) parts.push(`${c.name}=${c.value}`);
+    }
+    return parts.length ? parts.join('; ') : undefined;
+  }
+}
+
+function decodeEntities(s: string): string {
+  return s.replace(/&amp;/g, '&').replace(/&#x2F;/gi, '/').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+}
+
+function parseInteractionForm(html: string, pageUrl: string): { action: string; prompt: string | undefined } | undefined {
+  const form = /<form\b[^>]*\baction="([^"]+)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  if (!form?.[1]) return undefined;
+  const prompt = /<input\b[^>]*\bname="prompt"[^>]*\bvalue="([^"]*)"/i.exec(form[2] ?? '');
+  return { action: new URL(decodeEntities(form[1]), pageUrl).toString(), prompt: prompt?.[1] };
+}
+
+export interface AuthorizeResult {
+  callbackUrl: string;
+  code?: string;
+  state?: string;
+  error?: string;
+  params: URLSearchParams;
+  jar: CookieJar;
+}
+
+export interface AuthorizeOptions {
+  /** Login name (becomes `sub`); any name works. Default `alice`. */
+  user?: string;
+  /** false: press "abort" at the consent page (→ error=access_denied). */
+  consent?: boolean;
+  /** Reuse to keep the AS login session (SSO) across logins. */
+  jar?: CookieJar;
+}
+
+/** Walk an authorization URL through the test provider's login and consent pages. */
+export async function authorizeWithoutBrowser(authorizationUrl: string, options: AuthorizeOptions = {}): Promise<AuthorizeResult> {
+  const { user = 'alice', consent = true, jar = new CookieJar() } = options;
+  const asOrigin = new URL(authorizationUrl).origin;
+  let method = 'GET';
+  let url = authorizationUrl;
+  let body: string | undefined;
+  for (let step = 0; step < 20; step += 1) {
+    const headers: Record<string, string> = { accept: 'text/html' };
+    const cookie = jar.header(url);
+    if (cookie) headers.cookie = cookie;
+    if (body) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+    jar.store(url, res);
+    if (res.status >= 300 && res.status < 400) {
+      await res.arrayBuffer();
+      const location = new URL(res.headers.get('location') ?? '', url).toString();
+      if (new URL(location).origin !== asOrigin) {
+        const params = new URL(location).searchParams;
+        return { callbackUrl: location, code: params.get('code') ?? undefined, state: params.get('state') ?? undefined, error: params.get('error') ?? undefined, params, jar };
+      }
+      [method, url, body] = ['GET', location, undefined];
+      continue;
+    }
+    const html = await res.text();
+    const form = res.status === 200 ? parseInteractionForm(html, url) : undefined;
+    if (!form?.prompt) throw new Error(`no login/consent form at ${url} (HTTP ${res.status}): ${html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 300)}`);
+    if (form.prompt === 'login') {
+      [method, url, body] = ['POST', form.action, new URLSearchParams({ prompt: 'login', login: user, password: 'test' }).toString()];
+    } else if (form.prompt === 'consent' && consent) {
+      [method, url, body] = ['POST', form.action, new URLSearchParams({ prompt: 'consent' }).toString()];
+    } else {
+      [method, url, body] = ['GET', `${form.action.replace(/\/$/, '')}/abort`, undefined];
+    }
+  }
+  throw new Error('login did not reach the redirect URI within 20 steps');
+}
