@@ -18,6 +18,7 @@ export {
 } from './errors.js';
 export type { RefreshLock } from './lock.js';
 export { guardSessionStore } from './store-guard.js';
+export { redisLock, type RedisClientLike, type RedisLockOptions } from './redis-lock.js';
 export type {
   OAuthMiddlewareOptions,
   ProviderOptions,
