@@ -14,6 +14,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Start again on the same port (after kill or stop). */
   restart(): Promise<void>;
+  /** SIGSTOP: the server hangs (connections stay open, nothing answers); data is kept. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
 }
 
 const children = new Set<ChildProcess>();
@@ -95,5 +99,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
     kill: () => signal('SIGKILL'),
     restart: start,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
   };
 }

@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import request from 'supertest';
+import { expireAccessToken } from 'express-oauth2-session/testing';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
+import { login } from '../support/login-flow';
+import { connectRedis, createRedisApp, type RedisClient } from '../support/redis-app';
+import { requireRedisOrSkip, startRedisServer, type RedisServer } from '../support/redis-server';
+import { providerOptions, REDIRECT_URI } from '../support/test-app';
+
+// Issue 4: never log a user out by accident. Real redis-server, connect-redis, a rotating AS
+// (reusing a rotated refresh token revokes the whole grant), several app processes.
+const describeRedis = requireRedisOrSkip() ? describe : describe.skip;
+
+interface Worker {
+  url: string;
+  child: ChildProcess;
+}
+
+function startWorker(redisUrl: string, oauth: object): Promise<Worker> {
+  const script = path.join(__dirname, '../support/redis-app-worker.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ redisUrl, oauth })], {
+    cwd: path.join(__dirname, '../..'),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /WORKER_READY (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: `http://127.0.0.1:${m[1]}`, child });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}):\n${out}`)));
+  });
+}
+
+describeRedis('refresh with Redis (store + lock)', () => {
+  let as: TestAuthorizationServer;
+  let redis: RedisServer;
+  let client: RedisClient;
+  beforeAll(async () => {
+    [as, redis] = await Promise.all([startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 }), startRedisServer()]);
+    client = await connectRedis(redis.url);
+  });
+  afterAll(async () => {
+    await client?.quit().catch(() => {});
+    await redis?.stop();
+    await as?.stop();
+  });
+  beforeEach(() => as.clearRequests());
+
+  async function loggedIn() {
+    const { app, store } = createRedisApp(client, providerOptions(as));
+    const agent = request.agent(app);
+    await login(agent);
+    const probe = await agent.get('/sid').expect(200);
+    const { sid } = probe.body as { sid: string };
+    const cookie = probe.req.getHeader('cookie') as string; // the signed session cookie, for other processes
+    await as.clearRequests();
+    return { app, store, agent, sid, cookie };
+  }
+
+  it('should make exactly 1 refresh for 200 concurrent calls of one expired session (one process)', async () => {
+    const { agent, store, sid } = await loggedIn();
+    await expireAccessToken(store, sid);
+    const responses = await Promise.all(Array.from({ length: 200 }, () => agent.get('/me')));
+    expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200));
+    expect(new Set(responses.map((r) => r.body.sub))).toEqual(new Set(['alice']));
+    expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
+  });
+
+  it('should make exactly 1 refresh across 4 app processes sharing Redis, with 0 failed requests and 0 logouts', async () => {
+    const { store, sid, cookie } = await loggedIn();
+    const workers = await Promise.all(Array.from({ length: 4 }, () => startWorker(redis.url, providerOptions(as))));
+    try {
+      // Warm every process (module loading, JIT, connections) so they really race on the refresh.
+      for (const w of workers) expect((await request(w.url).get('/me').set('Cookie', cookie)).status).toBe(200);
+      await expireAccessToken(store, sid);
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => request((workers[i % 4] as Worker).url).get('/me').set('Cookie', cookie)),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200));
+      expect(responses.every((r) => r.body.sub === 'alice')).toBe(true);
+      expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
+      const after = await Promise.all(workers.map((w) => request(w.url).get('/sid').set('Cookie', cookie)));
+      expect(after.map((r) => r.body.authenticated)).toEqual([true, true, true, true]);
+    } finally {
+      for (const w of workers) w.child.kill();
+    }
+  }, 60_000);
+
+  it('should not let a request that loaded the session before a refresh write the old refresh token back', async () => {
+    let releaseSlow: () => void = () => {};
+    const gate = new Promise<void>((r) => (releaseSlow = r));
+    const { app, store } = createRedisApp(client, providerOptions(as), (a) => {
+      a.get('/slow', async (req, res) => {
+        await gate; // the session was loaded before the refresh below
+        req.session.cart = ['book'];
+        res.json({ ok: true });
+      });
+    });
+    const agent = request.agent(app);
+    await login(agent);
+    const { sid } = (await agent.get('/sid')).body as { sid: string };
+    await expireAccessToken(store, sid);
+    await as.clearRequests();
+
+    const slow = agent.get('/slow').then((r) => r); // starts and waits at the gate
+    await new Promise((r) => setTimeout(r, 100));
+    await agent.get('/me').expect(200); // refreshes: the rotated refresh token is stored
+    releaseSlow();
+    expect((await slow).body).toEqual({ ok: true }); // the stale session copy is saved now
+
+    await expireAccessToken(store, sid);
+    const me = await agent.get('/me').expect(200); // needs the ROTATED refresh token
+    expect(me.body.sub).toBe('alice');
+    expect((await as.tokenRequests()).map((r) => [r.grantType, r.status, r.error])).toEqual([
+      ['refresh_token', 200, undefined],
+      ['refresh_token', 200, undefined],
+    ]);
+  });
+
+  it('should answer 503 while Redis hangs, and keep the login once it answers again', async () => {
+    const { agent } = await loggedIn();
+    redis.pause();
+    try {
+      const res = await agent.get('/me').set('Accept', 'application/json');
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('OAUTH_SESSION_UNAVAILABLE');
+    } finally {
+      redis.resume();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await agent.get('/me').expect(200)).body.sub).toBe('alice');
+    expect(await as.tokenRequests()).toEqual([]);
+  });
+});
+
+declare module 'express-session' {
+  interface SessionData {
+    cart?: string[];
+  }
+}
