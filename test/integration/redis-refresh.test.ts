@@ -127,6 +127,31 @@ describeRedis('refresh with Redis (store + lock)', () => {
     ]);
   });
 
+  it('should wait out a lock whose holder died, then refresh once', async () => {
+    const { agent, store, sid } = await loggedIn();
+    await expireAccessToken(store, sid);
+    await client.set(`oauth-lock:${sid}:oauth:default`, 'holder-that-crashed', { PX: 600 });
+    const res = await agent.get('/me').expect(200);
+    expect(res.body.sub).toBe('alice');
+    expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
+  });
+
+  it('should answer 503 (not hang) when Redis is killed', async () => {
+    const { agent } = await loggedIn();
+    await redis.kill();
+    try {
+      const res = await agent.get('/me').set('Accept', 'application/json');
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('OAUTH_SESSION_UNAVAILABLE');
+    } finally {
+      await redis.restart();
+      await new Promise((r) => setTimeout(r, 300)); // node-redis reconnects
+    }
+    // This redis-server keeps no data across restarts: the session is gone, so the user is anonymous, not broken.
+    const after = await agent.get('/sid').expect(200);
+    expect(after.body.authenticated).toBe(false);
+  });
+
   it('should answer 503 while Redis hangs, and keep the login once it answers again', async () => {
     const { agent } = await loggedIn();
     redis.pause();
