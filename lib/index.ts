@@ -19,6 +19,7 @@ export {
 export type { RefreshLock } from './lock.js';
 export { guardSessionStore } from './store-guard.js';
 export { redisLock, type RedisClientLike, type RedisLockOptions } from './redis-lock.js';
+export { providers, type ProviderPreset, type BattleNetRegion } from './providers.js';
 export type {
   OAuthMiddlewareOptions,
   ProviderOptions,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { expireAccessToken } from 'express-oauth2-session/testing';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
-import { login } from '../support/login-flow';
+import { login, sessionCookie } from '../support/login-flow';
 import { connectRedis, createRedisApp, type RedisClient } from '../support/redis-app';
 import { requireRedisOrSkip, startRedisServer, type RedisServer } from '../support/redis-server';
 import { providerOptions, REDIRECT_URI } from '../support/test-app';
@@ -59,10 +59,8 @@ describeRedis('refresh with Redis (store + lock)', () => {
   async function loggedIn() {
     const { app, store } = createRedisApp(client, providerOptions(as));
     const agent = request.agent(app);
-    await login(agent);
-    const probe = await agent.get('/sid').expect(200);
-    const { sid } = probe.body as { sid: string };
-    const cookie = probe.req.getHeader('cookie') as string; // the signed session cookie, for other processes
+    const cookie = sessionCookie(await login(agent)); // the signed session cookie, for other processes
+    const { sid } = (await agent.get('/sid').expect(200)).body as { sid: string };
     await as.clearRequests();
     return { app, store, agent, sid, cookie };
   }

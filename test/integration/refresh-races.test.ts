@@ -3,7 +3,7 @@ import session from 'express-session';
 import request from 'supertest';
 import { expireAccessToken } from 'express-oauth2-session/testing';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
-import { login } from '../support/login-flow';
+import { login, sessionCookie } from '../support/login-flow';
 import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-app';
 
 let as: TestAuthorizationServer;
@@ -42,8 +42,7 @@ describe('rotation races', () => {
     const store = new session.MemoryStore();
     const winner = createTestApp({ store, oauth: providerOptions(as) });
     const winnerAgent = request.agent(winner.app);
-    await login(winnerAgent);
-    const cookie = (await winnerAgent.get('/session')).req.getHeader('cookie') as string;
+    const cookie = sessionCookie(await login(winnerAgent));
     const sid = (await winnerAgent.get('/session')).body.sessionId as string;
     await expireAccessToken(store, sid);
     await as.clearRequests();

@@ -22,3 +22,11 @@ export async function login(agent: Agent, options: { user?: string; loginPath?: 
   const { callbackUrl } = await authorize(agent, options);
   return agent.get(pathOf(callbackUrl)).expect(303);
 }
+
+/** The `name=value` session cookie a response set (to replay it from another client or process). */
+export function sessionCookie(res: { headers: Record<string, unknown> }): string {
+  const set = res.headers['set-cookie'];
+  const first = Array.isArray(set) ? set.find((c: string) => c.startsWith('connect.sid=')) : undefined;
+  if (!first) throw new Error('the response set no connect.sid cookie');
+  return (first as string).split(';')[0] as string;
+}

@@ -1,0 +1,76 @@
+// `npm start`: the example app. With no environment it runs everything locally: an OpenID Connect
+// provider (any user name logs in), a protected API and the app. See .env.example for switching to
+// a real provider (OAUTH_PROVIDER=github|google|battlenet|stackexchange|oidc) and to Redis (REDIS_URL).
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RedisStore } from 'connect-redis';
+import { createClient } from 'redis';
+import { guardSessionStore, redisLock } from 'express-oauth2-session';
+import { startTestProvider } from 'express-oauth2-session/testing';
+import { startExampleApi } from './api';
+import { createApp, type ExampleAppOptions } from './app';
+import { realProviderFromEnv } from './config-from-env';
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const server = http.createServer();
+  // Bind first: the embedded provider must know the redirect URI (and so the port) up front.
+  const wanted = Number(env.PORT ?? 3000);
+  const port = await listen(server, wanted).catch(() => listen(server, 0));
+  const appUrl = env.APP_URL ?? `http://127.0.0.1:${port}`;
+  const stops: Array<() => Promise<void>> = [];
+
+  let setup: Pick<ExampleAppOptions, 'oauth' | 'profileApiUrl'>;
+  const real = realProviderFromEnv(env, appUrl);
+  if (real) {
+    setup = real;
+  } else {
+    // Short token lifetime so you can watch refreshes happen on the token status page.
+    const provider = await startTestProvider({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 30 });
+    const api = await startExampleApi({ introspectionUrl: provider.endpoints.introspection, clientId: 'svc', clientSecret: 'svc-secret' });
+    stops.push(provider.stop, api.stop);
+    setup = { oauth: provider.providerOptions({ apiBaseUrl: api.url, refreshLeewaySeconds: 10 }), profileApiUrl: '/api/quote' };
+    console.log(`Embedded OpenID Connect provider at ${provider.issuer} (any user name and password log in)`);
+  }
+
+  let store: ExampleAppOptions['store'];
+  let lock: ExampleAppOptions['lock'];
+  if (env.REDIS_URL) {
+    const client = createClient({ url: env.REDIS_URL, disableOfflineQueue: true });
+    client.on('error', (err: Error) => console.error(`redis: ${err.message}`));
+    await client.connect();
+    store = guardSessionStore(new RedisStore({ client, prefix: 'example:' }), { timeoutMs: 2000 });
+    lock = redisLock(client);
+    stops.push(async () => void (await client.quit()));
+    console.log('Sessions and the refresh lock are in Redis');
+  }
+
+  const sessionSecret = env.SESSION_SECRET ?? randomBytes(32).toString('hex');
+  const { app } = createApp({ ...setup, store, lock, sessionSecret, secureCookie: appUrl.startsWith('https:') });
+  server.on('request', app);
+  console.log(`Open ${appUrl}`);
+
+  const shutdown = () => {
+    server.close();
+    server.closeAllConnections();
+    void Promise.allSettled(stops.map((stop) => stop())).then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

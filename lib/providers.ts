@@ -1,0 +1,92 @@
+import { configError } from './errors.js';
+import type { ProviderOptions } from './config-types.js';
+
+/** What a preset fills in; spread it and add `clientId`, `clientSecret`, `redirectUri`, `scope`. */
+export type ProviderPreset = Omit<ProviderOptions, 'clientId' | 'clientSecret' | 'redirectUri'>;
+
+const USER_AGENT = 'express-oauth2-session';
+
+/**
+ * GitHub (OAuth apps and GitHub Apps). The token endpoint answers form-encoded unless asked for
+ * JSON, and reports errors such as `bad_verification_code` with HTTP 200 (mapped like
+ * `invalid_grant`); the REST API requires a User-Agent. OAuth-app tokens do not expire (no
+ * `expires_in`: never refreshed proactively); GitHub App user tokens expire and rotate.
+ * Endpoints: https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+ */
+export function github(): ProviderPreset {
+  return {
+    authorizationUrl: 'https://github.com/login/oauth/authorize',
+    tokenUrl: 'https://github.com/login/oauth/access_token',
+    apiBaseUrl: 'https://api.github.com',
+    tokenRequestHeaders: { accept: 'application/json' },
+    apiHeaders: { accept: 'application/vnd.github+json', 'user-agent': USER_AGENT },
+  };
+}
+
+/**
+ * Google (OpenID Connect). A refresh token is only issued with `access_type=offline` and, for a user
+ * who consented before, `prompt=consent`; refresh responses omit `refresh_token` (the old one is kept).
+ * Endpoints from https://accounts.google.com/.well-known/openid-configuration.
+ */
+export function google(): ProviderPreset {
+  return {
+    issuer: 'https://accounts.google.com',
+    authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+    tokenUrl: 'https://oauth2.googleapis.com/token',
+    jwksUri: 'https://www.googleapis.com/oauth2/v3/certs',
+    revocationUrl: 'https://oauth2.googleapis.com/revoke',
+    apiBaseUrl: 'https://www.googleapis.com',
+    allowedOrigins: ['https://www.googleapis.com', 'https://openidconnect.googleapis.com'],
+    authorizationParams: { access_type: 'offline', prompt: 'consent' },
+  };
+}
+
+export type BattleNetRegion = 'us' | 'eu' | 'kr' | 'tw' | 'cn';
+const BATTLENET_REGIONS: readonly BattleNetRegion[] = ['us', 'eu', 'kr', 'tw', 'cn'];
+
+/**
+ * Battle.net (Blizzard). One OAuth host for us/eu/kr/tw and a separate one for China; game data
+ * APIs live on the region's API host and need `namespace` and `locale` query parameters
+ * (`req.oauth.get(path, { query: { namespace: 'static-us', locale: 'en_US' } })`).
+ * https://develop.battle.net/documentation/guides/using-oauth
+ */
+export function battlenet(options: { region: BattleNetRegion }): ProviderPreset {
+  const region = options?.region;
+  if (!BATTLENET_REGIONS.includes(region)) throw configError('battlenet.region', `must be one of ${BATTLENET_REGIONS.join(', ')}`);
+  const oauthHost = region === 'cn' ? 'https://oauth.battlenet.com.cn' : 'https://oauth.battle.net';
+  const apiBaseUrl = region === 'cn' ? 'https://gateway.battlenet.com.cn' : `https://${region}.api.blizzard.com`;
+  return {
+    issuer: region === 'cn' ? undefined : 'https://oauth.battle.net',
+    authorizationUrl: `${oauthHost}/authorize`,
+    tokenUrl: `${oauthHost}/token`,
+    apiBaseUrl,
+    allowedOrigins: [apiBaseUrl, oauthHost],
+  };
+}
+
+/**
+ * Stack Exchange. The JSON token path is `/oauth/access_token/json`; it answers `expires` (not
+ * `expires_in`), and no expiry at all with scope `no_expiry`. API calls carry the token and the
+ * app `key` as query parameters (never logged: debug lines show origin and path only).
+ * https://api.stackexchange.com/docs/authentication
+ */
+export function stackexchange(options: { key: string }): ProviderPreset {
+  if (typeof options?.key !== 'string' || options.key.length === 0) throw configError('stackexchange.key', 'must be your app key (a non-empty string)');
+  return {
+    authorizationUrl: 'https://stackoverflow.com/oauth',
+    tokenUrl: 'https://stackoverflow.com/oauth/access_token/json',
+    apiBaseUrl: 'https://api.stackexchange.com',
+    tokenEndpointAuthMethod: 'client_secret_post',
+    tokenPlacement: 'query',
+    extraQuery: { key: options.key },
+  };
+}
+
+/** Any OpenID Connect provider: endpoints, JWKS and revocation are discovered from `issuer`. */
+export function oidc(options: { issuer: string }): ProviderPreset {
+  if (typeof options?.issuer !== 'string' || options.issuer.length === 0) throw configError('oidc.issuer', 'must be the provider\'s issuer URL');
+  return { issuer: options.issuer };
+}
+
+/** Presets for real providers: `oauthMiddleware({ ...providers.github(), clientId, clientSecret, redirectUri })`. */
+export const providers = { github, google, battlenet, stackexchange, oidc } as const;
