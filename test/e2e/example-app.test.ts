@@ -1,0 +1,111 @@
+// The example app in a real browser (Debian's chromium through playwright-core): the AS's real
+// login and consent pages, the profile with an API call, a refresh after the access token expires,
+// logout, two tabs logging in at once, and the session cookie's attributes.
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import { startExampleApi, type ExampleApi } from '../../example-app/api';
+import { createApp } from '../../example-app/app';
+import { CHROMIUM_ARGS, requireChromiumOrSkip } from '../support/chromium';
+
+const executablePath = requireChromiumOrSkip();
+const describeBrowser = executablePath ? describe : describe.skip;
+const SCREENSHOTS = path.join(__dirname, '__screenshots__');
+
+describeBrowser('example app in Chromium', () => {
+  let server: http.Server;
+  let appUrl: string;
+  let provider: TestProvider;
+  let api: ExampleApi;
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    appUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    provider = await startTestProvider({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 3 });
+    api = await startExampleApi({ introspectionUrl: provider.endpoints.introspection, clientId: 'svc', clientSecret: 'svc-secret' });
+    const { app } = createApp({
+      oauth: provider.providerOptions({ redirectUri: `${appUrl}/callback`, apiBaseUrl: api.url, refreshLeewaySeconds: 1 }),
+      profileApiUrl: '/api/quote',
+      sessionSecret: 'e2e',
+    });
+    server.on('request', app);
+  }, 60_000);
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    await api?.stop();
+    await provider?.stop();
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function browser(): Promise<BrowserContext> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-chromium-'));
+    dirs.push(dir);
+    return chromium.launchPersistentContext(dir, { executablePath: executablePath as string, headless: true, args: CHROMIUM_ARGS });
+  }
+
+  /** Fill the AS's login form; confirm consent unless the AS already has it (then it redirects straight back). */
+  async function signIn(page: Page, user: string): Promise<void> {
+    await page.fill('input[name="login"]', user);
+    await page.fill('input[name="password"]', 'any-password');
+    await page.click('button[type="submit"]');
+    const consent = page.locator('input[name="prompt"][value="consent"]');
+    await Promise.race([consent.waitFor({ state: 'attached' }), page.waitForURL((url) => url.href.startsWith(appUrl))]);
+    if (!page.url().startsWith(appUrl)) await page.click('button[type="submit"]');
+  }
+
+  it('should log in, call the API, survive token expiry by refreshing, and log out', async () => {
+    const context = await browser();
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      await page.goto(`${appUrl}/profile`);
+      expect(page.url().startsWith(provider.issuer)).toBe(true); // redirected to the AS login page
+      await signIn(page, 'alice');
+      await page.waitForURL(`${appUrl}/profile`);
+      expect(await page.textContent('#api-result')).toContain('"for": "alice"');
+      fs.mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'profile.png'), fullPage: true });
+
+      const [cookie] = (await context.cookies(appUrl)).filter((c) => c.name === 'connect.sid');
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+
+      await page.waitForTimeout(3500); // past the 3 s access token lifetime
+      await page.goto(`${appUrl}/profile`);
+      expect(await page.textContent('#api-result')).toContain('"for": "alice"');
+      await page.goto(`${appUrl}/status`);
+      expect(await page.textContent('main')).toMatch(/Refreshed \(this session\)\s*[1-9]/);
+      expect((await provider.tokenRequests('refresh_token')).length).toBeGreaterThanOrEqual(1);
+
+      await page.click('text=Log out');
+      await page.waitForURL((url) => url.href.startsWith(provider.endpoints.endSession));
+      const after = await context.request.get(`${appUrl}/profile`, { maxRedirects: 0, headers: { accept: 'text/html' } });
+      expect(after.status()).toBe(302);
+      expect(after.headers().location).toBe('/login?returnTo=%2Fprofile');
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('should let two tabs log in at once', async () => {
+    const context = await browser();
+    try {
+      const [one, two] = [await context.newPage(), await context.newPage()];
+      await one.goto(`${appUrl}/login?returnTo=%2Fprofile%3Ftab%3D1`);
+      await two.goto(`${appUrl}/login?returnTo=%2Fstatus%3Ftab%3D2`);
+      await signIn(one, 'bob');
+      await one.waitForURL(`${appUrl}/profile?tab=1`);
+      await signIn(two, 'bob'); // its login form was shown before tab one finished
+      await two.waitForURL(`${appUrl}/status?tab=2`);
+      expect(await one.textContent('#api-result')).toContain('"for": "bob"');
+      expect(await two.textContent('main')).toContain('Access token expires in');
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});
