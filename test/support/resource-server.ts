@@ -25,7 +25,7 @@ export async function startResourceServer(opts: { issuer: string; introspectionC
     res.json({ method: req.method, query: req.query, body: req.body ?? null, authorization: req.get('authorization') ? 'present' : 'absent', userAgent: req.get('user-agent') ?? null });
   });
 
-  app.get('/api/me', async (req, res) => {
+  app.all('/api/me', async (req, res) => {
     const m = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
     if (!m?.[1]) {
       res.set('WWW-Authenticate', 'Bearer realm="test-api"').status(401).json({ error: 'invalid_request' });
