@@ -102,7 +102,7 @@ function errorFromBody(body: TokenEndpointBody | undefined, httpStatus: number, 
 interface BoomLike {
   isBoom?: boolean;
   output?: { statusCode?: number };
-  data?: { isResponseError?: boolean; res?: { statusCode?: number }; payload?: unknown };
+  data?: { isResponseError?: boolean; res?: { statusCode?: number; headers?: Record<string, string | undefined> }; payload?: unknown };
   code?: string;
 }
 
@@ -116,10 +116,12 @@ function translateTransportError(err: unknown, url: string): Error {
   }
   const status = e?.output?.statusCode;
   if (status === 504) return new TimeoutError(`The token endpoint at ${where} did not answer in time.`);
-  if (status === 413) {
+  // Over maxBytes Wreck destroys the response; that surfaces as 413 or as "closed prematurely".
+  const declared = Number(e?.data?.res?.headers?.['content-length'] ?? 0);
+  if (status === 413 || declared > MAX_BODY_BYTES) {
     return new TokenEndpointError(`The token endpoint at ${where} sent an oversized body.`, { status: 502, code: OAUTH_CODES.INVALID_TOKEN_RESPONSE });
   }
-  return new NetworkError(`Could not reach the token endpoint at ${where}.`);
+  return new NetworkError(`The connection to the token endpoint at ${where} failed or its answer broke off.`);
 }
 
 /**

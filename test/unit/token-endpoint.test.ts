@@ -1,0 +1,129 @@
+import http from 'node:http';
+import { inspect } from 'node:util';
+import { exchangeCode, parseTokenBody, refreshGrant, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
+
+// A local token endpoint answering crafted responses: faults a real AS will not produce on demand.
+type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
+let handler: Handler;
+let seen: Array<{ authorization?: string; body: string }> = [];
+let server: http.Server;
+let url: string;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      seen.push({ authorization: req.headers.authorization, body });
+      handler(req, body, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/token`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(resolve));
+});
+beforeEach(() => {
+  seen = [];
+});
+
+const SECRET = 'SECRET-canary-7f3a';
+const basic: TokenClientConfig = { clientId: 'client-1', clientSecret: SECRET, authMethod: 'client_secret_basic', timeoutMs: 300 };
+const reply = (status: number, body: string, type = 'application/json'): Handler => (_req, _body, res) => {
+  res.writeHead(status, { 'content-type': type }).end(body);
+};
+
+function caught(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (err: Error & Record<string, unknown>) => err,
+  );
+}
+
+describe('postTokenEndpoint (through simple-oauth2)', () => {
+  it('should send client_secret_basic and the grant as a form, and parse JSON', async () => {
+    handler = reply(200, JSON.stringify({ access_token: 'at', token_type: 'Bearer' }));
+    expect(await exchangeCode(basic, url, { code: 'c1', redirectUri: 'https://app/cb', codeVerifier: 'v1' })).toEqual({ access_token: 'at', token_type: 'Bearer' });
+    expect(seen[0]?.authorization).toBe(`Basic ${Buffer.from(`client-1:${SECRET}`).toString('base64')}`);
+    expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({ grant_type: 'authorization_code', code: 'c1', redirect_uri: 'https://app/cb', code_verifier: 'v1' });
+  });
+
+  it('should send client_secret_post credentials in the body', async () => {
+    handler = reply(200, JSON.stringify({ access_token: 'at', token_type: 'Bearer' }));
+    await refreshGrant({ ...basic, authMethod: 'client_secret_post' }, url, 'rt1');
+    expect(seen[0]?.authorization).toBeUndefined();
+    expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({ grant_type: 'refresh_token', refresh_token: 'rt1', client_id: 'client-1', client_secret: SECRET });
+  });
+
+  it('should send only client_id for a public client', async () => {
+    handler = reply(200, JSON.stringify({ access_token: 'at', token_type: 'Bearer' }));
+    await refreshGrant({ clientId: 'public-app', clientSecret: undefined, authMethod: 'none', timeoutMs: 300 }, url, 'rt1');
+    expect(seen[0]?.authorization).toBeUndefined();
+    expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({ grant_type: 'refresh_token', refresh_token: 'rt1', client_id: 'public-app' });
+  });
+
+  it('should parse a form-encoded success body (GitHub without Accept: application/json)', async () => {
+    handler = reply(200, 'access_token=gho_x&scope=repo&token_type=bearer', 'application/x-www-form-urlencoded');
+    expect(await refreshGrant(basic, url, 'rt')).toEqual({ access_token: 'gho_x', scope: 'repo', token_type: 'bearer' });
+  });
+
+  it.each([
+    ['400 invalid_grant', reply(400, '{"error":"invalid_grant","error_description":"used"}'), 400, 'OAUTH_TOKEN_ENDPOINT_ERROR', 'The token endpoint rejected the request with "invalid_grant" (HTTP 400).'],
+    ['401 invalid_client', reply(401, '{"error":"invalid_client"}'), 500, 'OAUTH_TOKEN_ENDPOINT_ERROR', 'The token endpoint rejected the request with "invalid_client" (HTTP 401).'],
+    ['200 with error (GitHub)', reply(200, '{"error":"bad_verification_code"}'), 400, 'OAUTH_TOKEN_ENDPOINT_ERROR', 'The token endpoint rejected the request with "bad_verification_code" (HTTP 200).'],
+    ['500 html', reply(500, '<html>proxy error</html>', 'text/html'), 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'The token endpoint answered HTTP 500 without a valid OAuth error body.'],
+    ['200 html', reply(200, '<html>login</html>', 'text/html'), 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'The token endpoint answered with a body that is neither JSON nor form-encoded.'],
+    ['200 truncated JSON', reply(200, '{"access_token":'), 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'The token endpoint answered with a body that is neither JSON nor form-encoded.'],
+    ['302 redirect', (_q: unknown, _b: unknown, res: http.ServerResponse) => void res.writeHead(302, { location: 'https://evil.example/' }).end(), 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'The token endpoint answered with a body that is neither JSON nor form-encoded.'],
+    ['2 MiB body', (_q: unknown, _b: unknown, res: http.ServerResponse) => {
+      const big = JSON.stringify({ access_token: 'x'.repeat(2 * 1024 * 1024) });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big) }).end(big);
+    }, 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'sent an oversized body.'],
+    ['2 MiB chunked body', (_q: unknown, _b: unknown, res: http.ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"access_token":"');
+      res.end(`${'x'.repeat(2 * 1024 * 1024)}"}`);
+    }, 502, 'OAUTH_NETWORK_ERROR', 'failed or its answer broke off'],
+    ['timeout', () => undefined, 504, 'OAUTH_TIMEOUT', 'did not answer in time'],
+    ['socket reset', (req: http.IncomingMessage) => req.socket.destroy(), 502, 'OAUTH_NETWORK_ERROR', 'failed or its answer broke off'],
+  ])('should map %s to %i', async (_name, h, status, code, message) => {
+    handler = h as Handler;
+    const err = await caught(refreshGrant(basic, url, 'RT-canary-1'));
+    expect(err.status).toBe(status);
+    expect(err.code).toBe(code);
+    expect(err.message).toContain(message.replace('http://127.0.0.1', ''));
+    for (const text of [err.message, JSON.stringify(err), inspect(err, { depth: 8, showHidden: true })]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(Buffer.from(`client-1:${SECRET}`).toString('base64'));
+      expect(text).not.toContain('RT-canary-1');
+    }
+  });
+
+  it('should refuse a connection to a closed port as a NetworkError', async () => {
+    const err = await caught(refreshGrant(basic, 'http://127.0.0.1:1/token', 'rt'));
+    expect([err.status, err.code]).toEqual([502, 'OAUTH_NETWORK_ERROR']);
+  });
+});
+
+describe('parseTokenBody', () => {
+  it.each([
+    ['{"a":1}', { a: 1 }],
+    ['a=1&b=two%20words', { a: '1', b: 'two words' }],
+    ['null', undefined],
+    ['[]', undefined],
+    ['"x"', undefined],
+    ['<html>', undefined],
+    ['', undefined],
+  ])('should parse %j', (raw, expected) => {
+    expect(parseTokenBody(Buffer.from(raw))).toEqual(expected);
+  });
+});
+
+test('simple-oauth2 still has the internal Client this module relies on', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  expect(typeof require('simple-oauth2/lib/client').Client).toBe('function');
+});
