@@ -1,8 +1,9 @@
 import { inspect } from 'node:util';
 import type { ResolvedProvider } from './config-types.js';
 import { debugFor } from './debug.js';
-import { OAUTH_CODES, OAuthError, ReauthenticationRequiredError } from './errors.js';
-import { encodeBody, sendApiRequest, type ApiRequestInit } from './http/api-request.js';
+import { OAUTH_CODES, ReauthenticationRequiredError } from './errors.js';
+import type { ApiRequestInit } from './http/api-request.js';
+import { BearerMethods, prepareRequest, sendWithToken } from './http/bearer-client.js';
 import type { RecordHandle } from './refresh.js';
 import type { Runtime } from './runtime.js';
 import type { SessionView } from './session-view.js';
@@ -38,13 +39,14 @@ function isReplayable(body: RequestInit['body']): boolean {
  * it before it expires (single flight), retries once on 401 `invalid_token`.
  * Token values are held in private fields only; `toJSON()` and `inspect` are redacted.
  */
-export class ProviderClient {
+export class ProviderClient extends BearerMethods {
   readonly #runtime: Runtime;
   readonly #provider: ResolvedProvider;
   readonly #session: SessionView;
   #record: TokenRecord | undefined;
 
   constructor(runtime: Runtime, provider: ResolvedProvider, session: SessionView) {
+    super();
     this.#runtime = runtime;
     this.#provider = provider;
     this.#session = session;
@@ -145,78 +147,24 @@ export class ProviderClient {
     return Object.freeze({ ...(await this.#fresh(true)).tokens });
   }
 
-  #resolveUrl(input: string | URL, query: ApiRequestInit['query']): URL {
-    const provider = this.#provider;
-    let url: URL;
-    if (input instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(input)) {
-      url = new URL(input);
-    } else {
-      if (!provider.apiBaseUrl) {
-        throw new OAuthError(OAUTH_CODES.ORIGIN_NOT_ALLOWED, 'A relative URL needs `apiBaseUrl` in the provider config.', { status: 500 });
-      }
-      url = new URL(`${provider.apiBaseUrl.replace(/\/$/, '')}/${input.replace(/^\//, '')}`);
-    }
-    if (!provider.allowedOrigins.has(url.origin)) {
-      throw new OAuthError(OAUTH_CODES.ORIGIN_NOT_ALLOWED, `Refusing to send the access token to ${url.origin}: not in allowedOrigins.`, { status: 500 });
-    }
-    for (const [k, v] of Object.entries(provider.extraQuery)) url.searchParams.set(k, v);
-    if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-    return url;
-  }
-
-  #send(url: URL, method: string, headers: Headers, body: RequestInit['body'], init: ApiRequestInit, tokens: TokenSet): Promise<Response> {
-    const h = new Headers(headers);
-    let target = url;
-    if (this.#provider.tokenPlacement === 'query') {
-      target = new URL(url);
-      target.searchParams.set('access_token', tokens.accessToken);
-    } else {
-      h.set('authorization', `Bearer ${tokens.accessToken}`);
-    }
-    log('%s %s%s', method, url.origin, url.pathname);
-    return sendApiRequest(target, method, h, body, init, this.#runtime.config.fetch);
-  }
-
   /** fetch() with the user's access token. Relative URLs are joined to `apiBaseUrl`. */
   async fetch(input: string | URL, init: ApiRequestInit = {}): Promise<Response> {
-    const url = this.#resolveUrl(input, init.query);
-    const method = (init.method ?? 'GET').toUpperCase();
-    const headers = new Headers(init.headers as HeadersInit | undefined);
-    for (const [k, v] of Object.entries(this.#provider.apiHeaders)) if (!headers.has(k)) headers.set(k, v);
-    const body = encodeBody(init.body, headers);
+    const provider = this.#provider;
+    const fetchImpl = this.#runtime.config.fetch;
+    const req = prepareRequest(provider, input, init);
     const record = await this.#fresh();
-    const res = await this.#send(url, method, headers, body, init, record.tokens);
-    if (res.status !== 401 || !this.#provider.retryOn401 || !isInvalidTokenChallenge(res)) return res;
+    const res = await sendWithToken(provider, req, record.tokens.accessToken, fetchImpl);
+    if (res.status !== 401 || !provider.retryOn401 || !isInvalidTokenChallenge(res)) return res;
 
-    log('401 invalid_token from %s; refreshing once', url.origin);
+    log('401 invalid_token from %s; refreshing once', req.url.origin);
     const refreshed = await this.#runtime.refresher.ensureFresh(this.#handle(), record, true).catch((err: unknown) => {
-      if (err instanceof ReauthenticationRequiredError) this.#session.clearMarker(this.#provider.name);
+      if (err instanceof ReauthenticationRequiredError) this.#session.clearMarker(provider.name);
       throw err;
     });
     this.#record = refreshed;
-    if (!IDEMPOTENT.has(method) || !isReplayable(body)) return res;
+    if (!IDEMPOTENT.has(req.method) || !isReplayable(req.body)) return res;
     await res.body?.cancel();
-    return this.#send(url, method, headers, body, init, refreshed.tokens);
-  }
-
-  get(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
-    return this.fetch(url, { ...init, method: 'GET' });
-  }
-
-  post(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
-    return this.fetch(url, { ...init, method: 'POST' });
-  }
-
-  put(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
-    return this.fetch(url, { ...init, method: 'PUT' });
-  }
-
-  patch(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
-    return this.fetch(url, { ...init, method: 'PATCH' });
-  }
-
-  delete(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
-    return this.fetch(url, { ...init, method: 'DELETE' });
+    return sendWithToken(provider, req, refreshed.tokens.accessToken, fetchImpl);
   }
 
   /** Revoke (when the provider has a revocation endpoint) and forget this login's tokens. */

@@ -1,0 +1,90 @@
+import type { FetchLike, TokenPlacement } from '../config-types.js';
+import { debugFor } from '../debug.js';
+import { OAUTH_CODES, OAuthError } from '../errors.js';
+import { encodeBody, sendApiRequest, type ApiRequestInit } from './api-request.js';
+
+const log = debugFor('http');
+
+/** Where and how a client may send its bearer token. */
+export interface ApiTarget {
+  readonly apiBaseUrl: string | undefined;
+  readonly allowedOrigins: ReadonlySet<string>;
+  readonly tokenPlacement: TokenPlacement;
+  readonly extraQuery: Readonly<Record<string, string>>;
+  readonly apiHeaders: Readonly<Record<string, string>>;
+}
+
+/** A request ready to be sent with a token: URL checked against the allow-list, body encoded. */
+export interface PreparedRequest {
+  url: URL;
+  method: string;
+  headers: Headers;
+  body: RequestInit['body'];
+  init: ApiRequestInit;
+}
+
+/** Relative URLs join `apiBaseUrl`; the origin must be allowed; extra and per-call query merged. */
+export function resolveApiUrl(target: ApiTarget, input: string | URL, query: ApiRequestInit['query']): URL {
+  let url: URL;
+  if (input instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(input)) {
+    url = new URL(input);
+  } else {
+    if (!target.apiBaseUrl) {
+      throw new OAuthError(OAUTH_CODES.ORIGIN_NOT_ALLOWED, 'A relative URL needs `apiBaseUrl` in the provider config.', { status: 500 });
+    }
+    url = new URL(`${target.apiBaseUrl.replace(/\/$/, '')}/${input.replace(/^\//, '')}`);
+  }
+  if (!target.allowedOrigins.has(url.origin)) {
+    throw new OAuthError(OAUTH_CODES.ORIGIN_NOT_ALLOWED, `Refusing to send the access token to ${url.origin}: not in allowedOrigins.`, { status: 500 });
+  }
+  for (const [k, v] of Object.entries(target.extraQuery)) url.searchParams.set(k, v);
+  if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+  return url;
+}
+
+export function prepareRequest(target: ApiTarget, input: string | URL, init: ApiRequestInit): PreparedRequest {
+  const url = resolveApiUrl(target, input, init.query);
+  const headers = new Headers(init.headers as HeadersInit | undefined);
+  for (const [k, v] of Object.entries(target.apiHeaders)) if (!headers.has(k)) headers.set(k, v);
+  const body = encodeBody(init.body, headers);
+  return { url, method: (init.method ?? 'GET').toUpperCase(), headers, body, init };
+}
+
+/** Send with the token in the Authorization header, or in the query for `tokenPlacement: 'query'`. */
+export function sendWithToken(target: ApiTarget, req: PreparedRequest, accessToken: string, fetchImpl: FetchLike | undefined): Promise<Response> {
+  const headers = new Headers(req.headers);
+  let url = req.url;
+  if (target.tokenPlacement === 'query') {
+    url = new URL(req.url);
+    url.searchParams.set('access_token', accessToken);
+  } else {
+    headers.set('authorization', `Bearer ${accessToken}`);
+  }
+  log('%s %s%s', req.method, req.url.origin, req.url.pathname);
+  return sendApiRequest(url, req.method, headers, req.body, req.init, fetchImpl);
+}
+
+/** `get`/`post`/`put`/`patch`/`delete` on top of a client's `fetch`. */
+export abstract class BearerMethods {
+  abstract fetch(url: string | URL, init?: ApiRequestInit): Promise<Response>;
+
+  get(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
+    return this.fetch(url, { ...init, method: 'GET' });
+  }
+
+  post(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
+    return this.fetch(url, { ...init, method: 'POST' });
+  }
+
+  put(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
+    return this.fetch(url, { ...init, method: 'PUT' });
+  }
+
+  patch(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
+    return this.fetch(url, { ...init, method: 'PATCH' });
+  }
+
+  delete(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response> {
+    return this.fetch(url, { ...init, method: 'DELETE' });
+  }
+}
