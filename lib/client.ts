@@ -3,7 +3,7 @@ import type { ResolvedProvider } from './config-types.js';
 import { debugFor } from './debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from './errors.js';
 import type { ApiRequestInit } from './http/api-request.js';
-import { BearerMethods, prepareRequest, sendWithToken } from './http/bearer-client.js';
+import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken } from './http/bearer-client.js';
 import type { RecordHandle } from './refresh.js';
 import type { Runtime } from './runtime.js';
 import type { SessionView } from './session-view.js';
@@ -17,21 +17,11 @@ const RUNTIME = Symbol('express-oauth2-session.runtime');
 export function runtimeOf(client: ProviderClient): Runtime | undefined {
   return client[RUNTIME];
 }
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /** The user as known from the login: `sub` and verified ID-token claims. */
 export interface OAuthUser {
   sub?: string;
   [claim: string]: unknown;
-}
-
-function isInvalidTokenChallenge(res: Response): boolean {
-  const challenge = res.headers.get('www-authenticate');
-  return challenge !== null && /\bbearer\b/i.test(challenge) && /\berror\s*=\s*"?invalid_token"?/i.test(challenge);
-}
-
-function isReplayable(body: RequestInit['body']): boolean {
-  return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array || body instanceof URLSearchParams || body instanceof ArrayBuffer;
 }
 
 /**
@@ -162,7 +152,7 @@ export class ProviderClient extends BearerMethods {
       throw err;
     });
     this.#record = refreshed;
-    if (!IDEMPOTENT.has(req.method) || !isReplayable(req.body)) return res;
+    if (!isRetryable(req)) return res;
     await res.body?.cancel();
     return sendWithToken(provider, req, refreshed.tokens.accessToken, fetchImpl);
   }

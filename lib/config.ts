@@ -1,4 +1,5 @@
 import { configError } from './errors.js';
+import type { ApiTarget } from './http/bearer-client.js';
 import { inProcessLock } from './lock.js';
 import type {
   OAuthMiddlewareOptions,
@@ -14,7 +15,7 @@ export const DEFAULT_PROVIDER_NAME = 'default';
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
-function assertString(value: unknown, path: string, required: boolean): asserts value is string | undefined {
+export function assertString(value: unknown, path: string, required: boolean): asserts value is string | undefined {
   if (value === undefined && !required) return;
   if (typeof value !== 'string' || value.length === 0) throw configError(path, 'must be a non-empty string');
 }
@@ -25,7 +26,7 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
  * An absolute URL; https unless `allowHttp` or the host is loopback (local development and tests):
  * tokens, codes and client secrets must never cross a network in clear text.
  */
-function assertHttpUrl(value: unknown, path: string, required = false, allowHttp = false): URL | undefined {
+export function assertHttpUrl(value: unknown, path: string, required = false, allowHttp = false): URL | undefined {
   assertString(value, path, required);
   if (value === undefined) return undefined;
   let url: URL;
@@ -41,7 +42,7 @@ function assertHttpUrl(value: unknown, path: string, required = false, allowHttp
   return url;
 }
 
-function assertRecord(value: unknown, path: string): Record<string, string> {
+export function assertRecord(value: unknown, path: string): Record<string, string> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw configError(path, 'must be an object of strings');
   for (const [k, v] of Object.entries(value)) {
@@ -67,13 +68,45 @@ function assertLocalRedirect(value: unknown, path: string): string {
   return value;
 }
 
-function normalizeScope(value: unknown, path: string): readonly string[] {
+export function normalizeScope(value: unknown, path: string): readonly string[] {
   if (value === undefined) return Object.freeze([]);
   const list = typeof value === 'string' ? value.split(' ').filter(Boolean) : value;
   if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s.length === 0 || /\s/.test(s))) {
     throw configError(path, 'must be a space-separated string or an array of scope strings');
   }
   return Object.freeze([...new Set(list as string[])]);
+}
+
+export function assertLeeway(value: unknown, path: string): number {
+  const leeway = value ?? DEFAULT_LEEWAY_SECONDS;
+  if (typeof leeway !== 'number' || !Number.isFinite(leeway) || leeway < 0) throw configError(path, 'must be a number ≥ 0');
+  return leeway;
+}
+
+/** Where a client's bearer token may go: base URL, allowed origins, placement, extra query/headers. */
+export function resolveApiTarget(input: Pick<ProviderOptions, 'apiBaseUrl' | 'allowedOrigins' | 'tokenPlacement' | 'extraQuery' | 'apiHeaders'>, prefix: string): ApiTarget {
+  const p = (key: string) => (prefix ? `${prefix}.${key}` : key);
+  const apiBase = assertHttpUrl(input.apiBaseUrl, p('apiBaseUrl'));
+  let allowed: string[];
+  if (input.allowedOrigins !== undefined) {
+    if (!Array.isArray(input.allowedOrigins)) throw configError(p('allowedOrigins'), 'must be an array of origins');
+    allowed = input.allowedOrigins.map((o, i) => {
+      const u = assertHttpUrl(o, `${p('allowedOrigins')}[${i}]`, true) as URL;
+      if (u.origin !== o.replace(/\/$/, '')) throw configError(`${p('allowedOrigins')}[${i}]`, 'must be an origin (scheme://host[:port]) with no path');
+      return u.origin;
+    });
+  } else {
+    allowed = apiBase ? [apiBase.origin] : [];
+  }
+  const placement = input.tokenPlacement ?? 'header';
+  if (placement !== 'header' && placement !== 'query') throw configError(p('tokenPlacement'), 'must be "header" or "query"');
+  return {
+    apiBaseUrl: apiBase?.href,
+    allowedOrigins: new Set(allowed),
+    tokenPlacement: placement,
+    extraQuery: assertRecord(input.extraQuery, p('extraQuery')),
+    apiHeaders: assertRecord(input.apiHeaders, p('apiHeaders')),
+  };
 }
 
 function resolveProvider(
@@ -97,28 +130,13 @@ function resolveProvider(
   assertHttpUrl(input.revocationUrl, p('revocationUrl'));
   assertHttpUrl(input.endSessionUrl, p('endSessionUrl'));
   const redirect = assertHttpUrl(input.redirectUri, p('redirectUri'), true, true) as URL;
-  const apiBase = assertHttpUrl(input.apiBaseUrl, p('apiBaseUrl'));
 
   const method = input.tokenEndpointAuthMethod ?? (input.clientSecret ? 'client_secret_basic' : 'none');
   if (!AUTH_METHODS.includes(method)) throw configError(p('tokenEndpointAuthMethod'), `must be one of ${AUTH_METHODS.join(', ')}`);
   if (method !== 'none' && !input.clientSecret) throw configError(p('clientSecret'), `is required with tokenEndpointAuthMethod "${method}"`);
 
-  let allowed: string[];
-  if (input.allowedOrigins !== undefined) {
-    if (!Array.isArray(input.allowedOrigins)) throw configError(p('allowedOrigins'), 'must be an array of origins');
-    allowed = input.allowedOrigins.map((o, i) => {
-      const u = assertHttpUrl(o, `${p('allowedOrigins')}[${i}]`, true) as URL;
-      if (u.origin !== o.replace(/\/$/, '')) throw configError(`${p('allowedOrigins')}[${i}]`, 'must be an origin (scheme://host[:port]) with no path');
-      return u.origin;
-    });
-  } else {
-    allowed = apiBase ? [apiBase.origin] : [];
-  }
-
-  const placement = input.tokenPlacement ?? 'header';
-  if (placement !== 'header' && placement !== 'query') throw configError(p('tokenPlacement'), 'must be "header" or "query"');
-  const leeway = input.refreshLeewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
-  if (typeof leeway !== 'number' || !Number.isFinite(leeway) || leeway < 0) throw configError(p('refreshLeewaySeconds'), 'must be a number ≥ 0');
+  const api = resolveApiTarget(input, prefix);
+  const leeway = assertLeeway(input.refreshLeewaySeconds, p('refreshLeewaySeconds'));
   if (input.pkce !== undefined && typeof input.pkce !== 'boolean') throw configError(p('pkce'), 'must be a boolean');
   if (input.retryOn401 !== undefined && typeof input.retryOn401 !== 'boolean') throw configError(p('retryOn401'), 'must be a boolean');
 
@@ -142,11 +160,7 @@ function resolveProvider(
     authorizationParams: assertRecord(input.authorizationParams, p('authorizationParams')),
     tokenEndpointAuthMethod: method,
     pkce: input.pkce ?? true,
-    apiBaseUrl: apiBase?.href,
-    allowedOrigins: new Set(allowed),
-    tokenPlacement: placement,
-    extraQuery: assertRecord(input.extraQuery, p('extraQuery')),
-    apiHeaders: assertRecord(input.apiHeaders, p('apiHeaders')),
+    ...api,
     tokenRequestHeaders: assertRecord(input.tokenRequestHeaders, p('tokenRequestHeaders')),
     refreshLeewayMs: leeway * 1000,
     retryOn401: input.retryOn401 ?? true,

@@ -20,6 +20,7 @@ export type { RefreshLock } from './lock.js';
 export { guardSessionStore } from './store-guard.js';
 export { redisLock, type RedisClientLike, type RedisLockOptions } from './redis-lock.js';
 export { providers, type ProviderPreset, type BattleNetRegion } from './providers.js';
+export { clientCredentials, passwordGrant, type GrantClient, type BackendClientOptions } from './grant-client.js';
 export type {
   OAuthMiddlewareOptions,
   ProviderOptions,

@@ -64,6 +64,21 @@ export function sendWithToken(target: ApiTarget, req: PreparedRequest, accessTok
   return sendApiRequest(url, req.method, headers, req.body, req.init, fetchImpl);
 }
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/** RFC 6750 §3.1: the resource server says the token is invalid (expired, revoked). */
+export function isInvalidTokenChallenge(res: Response): boolean {
+  const challenge = res.headers.get('www-authenticate');
+  return challenge !== null && /\bbearer\b/i.test(challenge) && /\berror\s*=\s*"?invalid_token"?/i.test(challenge);
+}
+
+/** Idempotent method and a body that can be sent again (not a one-shot stream). */
+export function isRetryable(req: PreparedRequest): boolean {
+  const { body } = req;
+  const replayable = body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array || body instanceof URLSearchParams || body instanceof ArrayBuffer;
+  return IDEMPOTENT.has(req.method) && replayable;
+}
+
 /** `get`/`post`/`put`/`patch`/`delete` on top of a client's `fetch`. */
 export abstract class BearerMethods {
   abstract fetch(url: string | URL, init?: ApiRequestInit): Promise<Response>;

@@ -1,0 +1,145 @@
+import type { FetchLike, ProviderOptions, TokenEndpointAuthMethod } from './config-types.js';
+import { assertHttpUrl, assertLeeway, assertRecord, assertString, normalizeScope, resolveApiTarget, DEFAULT_HTTP_TIMEOUT_MS } from './config.js';
+import { debugFor, tokenId } from './debug.js';
+import { configError } from './errors.js';
+import type { ApiRequestInit } from './http/api-request.js';
+import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken, type ApiTarget } from './http/bearer-client.js';
+import { postTokenEndpoint, type TokenClientConfig } from './protocol/token-endpoint.js';
+import { fromTokenResponse, isExpiring, type TokenSet } from './tokens.js';
+
+const log = debugFor('grant');
+
+/** Options shared by the backend (non-user) clients. */
+export interface BackendClientOptions extends Pick<ProviderOptions, 'apiBaseUrl' | 'allowedOrigins' | 'tokenPlacement' | 'extraQuery' | 'apiHeaders' | 'tokenRequestHeaders'> {
+  clientId: string;
+  clientSecret?: string;
+  tokenUrl: string;
+  scope?: string | string[];
+  /** Extra token-request parameters, e.g. `{ audience: 'https://api.example' }` or `{ resource }`. */
+  tokenParams?: Record<string, string>;
+  /** Default `client_secret_basic` (or `none` without a secret). */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  /** Default 60. */
+  refreshLeewaySeconds?: number;
+  /** Default 10000. */
+  httpTimeoutMs?: number;
+  /** Default `true`: on 401 `invalid_token`, get a new token once and retry idempotent requests. */
+  retryOn401?: boolean;
+  fetch?: FetchLike;
+}
+
+/** A backend client: a cached token (renewed before expiry, one request in flight) + fetch helpers. */
+export class GrantClient extends BearerMethods {
+  readonly #target: ApiTarget;
+  readonly #request: () => Promise<Record<string, unknown>>;
+  readonly #leewayMs: number;
+  readonly #retryOn401: boolean;
+  readonly #fetch: FetchLike | undefined;
+  #token: TokenSet | undefined;
+  #inflight: Promise<TokenSet> | undefined;
+
+  constructor(target: ApiTarget, request: () => Promise<Record<string, unknown>>, options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined }) {
+    super();
+    this.#target = target;
+    this.#request = request;
+    this.#leewayMs = options.leewayMs;
+    this.#retryOn401 = options.retryOn401;
+    this.#fetch = options.fetch;
+  }
+
+  /** The cached token, or a new one when it expires within the leeway (or `force`). */
+  async getToken(force = false): Promise<Readonly<TokenSet>> {
+    const current = this.#token;
+    if (!force && current && !isExpiring(current, Date.now(), this.#leewayMs)) return current;
+    this.#inflight ??= this.#request()
+      .then((body) => {
+        const token = Object.freeze(fromTokenResponse(body, Date.now()));
+        log('new backend token %s', tokenId(token.accessToken));
+        this.#token = token;
+        return token;
+      })
+      .finally(() => {
+        this.#inflight = undefined;
+      });
+    return this.#inflight;
+  }
+
+  /** Forget the cached token (the next call requests a new one). */
+  invalidate(): void {
+    this.#token = undefined;
+  }
+
+  async fetch(input: string | URL, init: ApiRequestInit = {}): Promise<Response> {
+    const req = prepareRequest(this.#target, input, init);
+    const token = await this.getToken();
+    const res = await sendWithToken(this.#target, req, token.accessToken, this.#fetch);
+    if (res.status !== 401 || !this.#retryOn401 || !isInvalidTokenChallenge(res)) return res;
+    const fresh = this.#token === token ? await this.getToken(true) : await this.getToken();
+    if (!isRetryable(req)) return res;
+    await res.body?.cancel();
+    return sendWithToken(this.#target, req, fresh.accessToken, this.#fetch);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { hasToken: this.#token !== undefined, expiresAt: this.#token?.expiresAt };
+  }
+}
+
+/** Validate backend-client options (TypeError naming `<factory>.<option>`) and build the pieces. */
+export function resolveBackendOptions(options: BackendClientOptions, factory: string) {
+  if (typeof options !== 'object' || options === null) throw configError(factory, 'must be given an options object');
+  const p = (key: string) => `${factory}.${key}`;
+  assertString(options.clientId, p('clientId'), true);
+  assertString(options.clientSecret, p('clientSecret'), false);
+  assertHttpUrl(options.tokenUrl, p('tokenUrl'), true);
+  const method = options.tokenEndpointAuthMethod ?? (options.clientSecret ? 'client_secret_basic' : 'none');
+  if (method !== 'none' && !options.clientSecret) throw configError(p('clientSecret'), `is required with tokenEndpointAuthMethod "${method}"`);
+  const timeoutMs = options.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw configError(p('httpTimeoutMs'), 'must be a positive number');
+  const scope = normalizeScope(options.scope, p('scope'));
+  const params: Record<string, string> = { ...assertRecord(options.tokenParams, p('tokenParams')) };
+  if (scope.length > 0) params.scope = scope.join(' ');
+  const tokenClient: TokenClientConfig = {
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    authMethod: method,
+    headers: assertRecord(options.tokenRequestHeaders, p('tokenRequestHeaders')),
+    timeoutMs,
+  };
+  return {
+    target: resolveApiTarget(options, factory),
+    tokenClient,
+    params,
+    leewayMs: assertLeeway(options.refreshLeewaySeconds, p('refreshLeewaySeconds')) * 1000,
+    retryOn401: options.retryOn401 ?? true,
+    fetch: options.fetch,
+    tokenUrl: options.tokenUrl,
+  };
+}
+
+/**
+ * OAuth 2.0 client credentials grant (RFC 6749 §4.4) for backend jobs: the app's own token, cached
+ * until it is about to expire, with one token request in flight at a time.
+ *
+ * ```ts
+ * const backend = clientCredentials({ clientId, clientSecret, tokenUrl, scope: 'reports:read', apiBaseUrl: 'https://api.example' });
+ * const res = await backend.get('/reports');
+ * ```
+ */
+export function clientCredentials(options: BackendClientOptions): GrantClient {
+  const o = resolveBackendOptions(options, 'clientCredentials');
+  return new GrantClient(o.target, () => postTokenEndpoint(o.tokenClient, o.tokenUrl, { ...o.params, grant_type: 'client_credentials' }), o);
+}
+
+/**
+ * Resource owner password credentials grant (RFC 6749 §4.3). **Discouraged**: the app handles the
+ * user's password, which OAuth exists to avoid, and OAuth 2.1 removes this grant. Use it only for a
+ * legacy provider that offers nothing else; prefer `oauthMiddleware` (authorization code + PKCE).
+ */
+export function passwordGrant(options: BackendClientOptions & { username: string; password: string }): GrantClient {
+  const o = resolveBackendOptions(options, 'passwordGrant');
+  assertString(options.username, 'passwordGrant.username', true);
+  assertString(options.password, 'passwordGrant.password', true);
+  const { username, password } = options;
+  return new GrantClient(o.target, () => postTokenEndpoint(o.tokenClient, o.tokenUrl, { ...o.params, grant_type: 'password', username, password }), o);
+}
