@@ -1,0 +1,98 @@
+import request from 'supertest';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
+import { login } from '../support/login-flow';
+import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-app';
+
+// SPEC §3 logout / checklist #37-#38.
+let as: TestAuthorizationServer;
+beforeAll(async () => {
+  as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 });
+});
+afterAll(() => as.stop());
+beforeEach(() => as.clearRequests());
+
+async function introspect(token: string): Promise<boolean> {
+  const res = await fetch(as.endpoints.introspection, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('svc:svc-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }),
+  });
+  return ((await res.json()) as { active: boolean }).active;
+}
+
+async function loggedIn(overrides = {}) {
+  const tokens: Array<{ accessToken: string; refreshToken?: string; idToken?: string }> = [];
+  const { app, store } = createTestApp({ oauth: { ...providerOptions(as, overrides), onTokens: ({ tokens: t }) => void (t && tokens.push(t)) } });
+  const agent = request.agent(app);
+  await login(agent);
+  await as.clearRequests();
+  return { app, store, agent, tokens: tokens[0] as { accessToken: string; refreshToken: string; idToken: string } };
+}
+
+describe('POST /logout', () => {
+  it('should revoke the refresh token then the access token, destroy the session and go to returnTo', async () => {
+    const { agent, tokens } = await loggedIn();
+    const sid = (await agent.get('/session')).body.sessionId;
+    const res = await agent.post('/logout?returnTo=%2Fbye').expect(303);
+    expect(res.headers.location).toBe('/bye');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect((await as.requests()).map((r) => [r.endpoint, r.status])).toEqual([
+      ['/token/revocation', 200],
+      ['/token/revocation', 200],
+    ]);
+    expect(await introspect(tokens.accessToken)).toBe(false);
+    expect(await introspect(tokens.refreshToken)).toBe(false);
+    const after = (await agent.get('/session')).body;
+    expect(after.authenticated).toBe(false);
+    expect(after.sessionId).not.toBe(sid);
+  });
+
+  it('should redirect to the end-session endpoint with id_token_hint when the provider has one', async () => {
+    const { agent, tokens } = await loggedIn({ endSessionUrl: as.endpoints.endSession });
+    const res = await agent.post('/logout').expect(303);
+    const url = new URL(res.headers.location as string);
+    expect(`${url.origin}${url.pathname}`).toBe(as.endpoints.endSession);
+    expect(url.searchParams.get('id_token_hint')).toBe(tokens.idToken);
+    expect(url.searchParams.get('client_id')).toBe('rp-basic');
+  });
+
+  it('should complete the logout when revocation fails', async () => {
+    const { agent } = await loggedIn();
+    await as.failNext({ path: '/token/revocation', status: 503, body: { error: 'temporarily_unavailable' }, count: 2 });
+    expect((await agent.post('/logout').expect(303)).headers.location).toBe('/');
+    expect((await agent.get('/session')).body.authenticated).toBe(false);
+  });
+
+  it.each([
+    ['a foreign Origin', { origin: 'https://evil.example' }],
+    ['Origin null', { origin: 'null' }],
+    ['Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site same-site (a sibling subdomain)', { 'sec-fetch-site': 'same-site' }],
+  ])('should refuse %s with 403 and keep the user logged in', async (_name, headers) => {
+    const { agent } = await loggedIn();
+    const res = await agent.post('/logout').set(headers).set('Accept', 'application/json');
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('OAUTH_LOGOUT_FORBIDDEN');
+    expect((await agent.get('/session')).body.authenticated).toBe(true);
+    expect(await as.requests()).toEqual([]);
+  });
+
+  it('should accept a same-origin browser POST', async () => {
+    const { agent } = await loggedIn();
+    await agent.post('/logout').set({ origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-origin' }).expect(303);
+    expect((await agent.get('/session')).body.authenticated).toBe(false);
+  });
+
+  it('should answer GET /logout with a confirmation form and log nobody out', async () => {
+    const { agent } = await loggedIn();
+    const res = await agent.get('/logout').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('<form method="post" action="/logout">');
+    expect((await agent.get('/session')).body.authenticated).toBe(true);
+  });
+
+  it('should ignore an off-site returnTo', async () => {
+    const { agent } = await loggedIn();
+    expect((await agent.post('/logout?returnTo=%2F%2Fevil.example').expect(303)).headers.location).toBe('/');
+  });
+});
