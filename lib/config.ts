@@ -14,6 +14,11 @@ export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 export const DEFAULT_PROVIDER_NAME = 'default';
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+/** `req.oauth.<name>` must not shadow a member of req.oauth. */
+const RESERVED_PROVIDER_NAMES = new Set([
+  'constructor', 'user', 'fetch', 'get', 'post', 'put', 'patch', 'delete', 'provider', 'providerName', 'loginPath',
+  'isAuthenticated', 'isAuthenticatedWithAny', 'getToken', 'refresh', 'logout', 'toJSON', 'toString', 'valueOf',
+]);
 
 export function assertString(value: unknown, path: string, required: boolean): asserts value is string | undefined {
   if (value === undefined && !required) return;
@@ -181,6 +186,7 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     if (entries.length === 0) throw configError('providers', 'must be an object with at least one provider');
     for (const [name, options] of entries) {
       if (!PROVIDER_NAME.test(name)) throw configError(`providers.${name}`, 'name must be a letter followed by up to 31 letters, digits, "_" or "-"');
+      if (RESERVED_PROVIDER_NAMES.has(name)) throw configError(`providers.${name}`, 'name is taken by a req.oauth member; choose another');
       providers.set(name, resolveProvider(name, options as ProviderOptions, `providers.${name}`, routes, true));
     }
   } else {

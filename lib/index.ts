@@ -1,5 +1,12 @@
 import './augment.js';
 
+/**
+ * Declare your provider names to type `req.oauth.<name>` (several providers):
+ * `declare module 'express-oauth2-session' { interface Register { providers: 'github' | 'google' } }`
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface Register {}
+
 export { oauthMiddleware, type OAuthMiddleware } from './middleware.js';
 export { requireAuth, oauthErrorHandler, type RequireAuthOptions } from './require-auth.js';
 export {
@@ -31,7 +38,7 @@ export type {
   FetchLike,
 } from './config-types.js';
 export type { TokenSet } from './tokens.js';
-export type { OAuthRequestContext } from './request-context.js';
+export type { OAuthRequestContext, RequestContext, RegisteredProviderName } from './request-context.js';
 export type { ProviderClient, OAuthUser } from './client.js';
 export type { ApiRequestInit } from './http/api-request.js';
 export type { OAuthSessionData, LoginMarker, LoginTransaction } from './session-state.js';

@@ -2,12 +2,22 @@ import { ProviderClient } from './client.js';
 import type { ResolvedProvider } from './config-types.js';
 import type { Runtime } from './runtime.js';
 import type { SessionView } from './session-view.js';
+import type { Register } from './index.js';
+
+/** Provider names declared through `Register` (see README "Several providers"). */
+export type RegisteredProviderName = Register extends { providers: infer P extends string } ? P : never;
+
+/**
+ * `req.oauth`: the client of the first (or only) provider, plus `req.oauth.<name>` for each
+ * provider name declared in `Register`.
+ */
+export type OAuthRequestContext = RequestContext & { readonly [K in RegisteredProviderName]: ProviderClient };
 
 /**
  * `req.oauth`: the client of the first (or only) provider, plus one property per named provider
  * (`req.oauth.github`) when several are configured.
  */
-export class OAuthRequestContext extends ProviderClient {
+export class RequestContext extends ProviderClient {
   readonly #clients = new Map<string, ProviderClient>();
   readonly #runtime: Runtime;
   readonly #session: SessionView;
@@ -38,16 +48,16 @@ export class OAuthRequestContext extends ProviderClient {
 }
 
 /** A subclass with one getter per provider name, built once per middleware instance. */
-export function contextClassFor(providerNames: Iterable<string>): typeof OAuthRequestContext {
-  class Context extends OAuthRequestContext {}
+export function contextClassFor(providerNames: Iterable<string>): new (runtime: Runtime, first: ResolvedProvider, session: SessionView) => OAuthRequestContext {
+  class Context extends RequestContext {}
   for (const name of providerNames) {
     if (name in Context.prototype) continue;
     Object.defineProperty(Context.prototype, name, {
-      get(this: OAuthRequestContext) {
+      get(this: RequestContext) {
         return this.provider(name);
       },
       enumerable: false,
     });
   }
-  return Context;
+  return Context as unknown as new (runtime: Runtime, first: ResolvedProvider, session: SessionView) => OAuthRequestContext;
 }
