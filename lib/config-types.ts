@@ -45,6 +45,8 @@ export interface ProviderOptions {
   apiHeaders?: Record<string, string>;
   /** Extra headers on token-endpoint calls. */
   tokenRequestHeaders?: Record<string, string>;
+  /** token_type to assume when the token response omits it (Stack Exchange). Default: none, a response without it is rejected. */
+  defaultTokenType?: 'bearer';
   /** Default 60: refresh when fewer seconds than this remain. */
   refreshLeewaySeconds?: number;
   /** Default `true`: on 401 `invalid_token`, refresh once and retry idempotent requests. */
@@ -114,6 +116,7 @@ export interface ResolvedProvider {
   readonly extraQuery: Readonly<Record<string, string>>;
   readonly apiHeaders: Readonly<Record<string, string>>;
   readonly tokenRequestHeaders: Readonly<Record<string, string>>;
+  readonly defaultTokenType: 'bearer' | undefined;
   readonly refreshLeewayMs: number;
   readonly retryOn401: boolean;
   readonly loginPath: string | false;

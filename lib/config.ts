@@ -82,6 +82,11 @@ export function normalizeScope(value: unknown, path: string): readonly string[] 
   return Object.freeze([...new Set(list as string[])]);
 }
 
+function assertDefaultTokenType(value: unknown, path: string): 'bearer' | undefined {
+  if (value !== undefined && value !== 'bearer') throw configError(path, 'must be "bearer" or absent');
+  return value;
+}
+
 export function assertLeeway(value: unknown, path: string): number {
   const leeway = value ?? DEFAULT_LEEWAY_SECONDS;
   if (typeof leeway !== 'number' || !Number.isFinite(leeway) || leeway < 0) throw configError(path, 'must be a number ≥ 0');
@@ -167,6 +172,7 @@ function resolveProvider(
     pkce: input.pkce ?? true,
     ...api,
     tokenRequestHeaders: assertRecord(input.tokenRequestHeaders, p('tokenRequestHeaders')),
+    defaultTokenType: assertDefaultTokenType(input.defaultTokenType, p('defaultTokenType')),
     refreshLeewayMs: leeway * 1000,
     retryOn401: input.retryOn401 ?? true,
     loginPath: loginBase === false ? false : multi ? `${loginBase}/${name}` : loginBase,

@@ -66,7 +66,7 @@ export function battlenet(options: { region: BattleNetRegion }): ProviderPreset 
 
 /**
  * Stack Exchange. The JSON token path is `/oauth/access_token/json`; it answers `expires` (not
- * `expires_in`), and no expiry at all with scope `no_expiry`. API calls carry the token and the
+ * `expires_in`) and no `token_type`, and no expiry at all with scope `no_expiry`. API calls carry the token and the
  * app `key` as query parameters (never logged: debug lines show origin and path only).
  * https://api.stackexchange.com/docs/authentication
  */
@@ -77,6 +77,7 @@ export function stackexchange(options: { key: string }): ProviderPreset {
     tokenUrl: 'https://stackoverflow.com/oauth/access_token/json',
     apiBaseUrl: 'https://api.stackexchange.com',
     tokenEndpointAuthMethod: 'client_secret_post',
+    defaultTokenType: 'bearer',
     tokenPlacement: 'query',
     extraQuery: { key: options.key },
   };

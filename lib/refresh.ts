@@ -130,7 +130,7 @@ export class Refresher {
       if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(handle, current, err);
       throw err;
     }
-    const next: TokenRecord = { v: current.v + 1, tokens: fromTokenResponse(body, this.now(), current.tokens) };
+    const next: TokenRecord = { v: current.v + 1, tokens: fromTokenResponse(body, this.now(), current.tokens, provider.defaultTokenType) };
     await writeRecord(handle.store, handle.key, next, handle.cookie, this.config.httpTimeoutMs);
     log('refreshed %s: token %s → %s', provider.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));
     this.events.emit('refresh', { provider: provider.name, outcome: 'refreshed', tokenId: tokenId(next.tokens.accessToken) });

@@ -29,11 +29,11 @@ function readExpiresIn(body: Record<string, unknown>): number | undefined {
  * Validate a successful token-endpoint body (RFC 6749 §5.1) and turn it into a `TokenSet`.
  * A refresh response without `refresh_token` keeps the previous one (RFC 6749 §6; Google does this).
  */
-export function fromTokenResponse(body: Record<string, unknown>, now: number, previous?: TokenSet): TokenSet {
+export function fromTokenResponse(body: Record<string, unknown>, now: number, previous?: TokenSet, defaultTokenType?: 'bearer'): TokenSet {
   if (typeof body.access_token !== 'string' || body.access_token.length === 0) {
     throw invalid('The token endpoint response has no access_token.');
   }
-  const tokenType = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined;
+  const tokenType = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : defaultTokenType;
   if (tokenType !== 'bearer') throw invalid('The token endpoint returned a token_type other than Bearer.');
   const expiresIn = readExpiresIn(body);
   const tokens: TokenSet = { accessToken: body.access_token, tokenType };

@@ -102,7 +102,7 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
     const body = await exchangeCode(tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: tx.v });
 
     // 5. token response and ID token.
-    const tokens = fromTokenResponse(body, Date.now());
+    const tokens = fromTokenResponse(body, Date.now(), undefined, provider.defaultTokenType);
     let claims: Record<string, unknown> | undefined;
     if (tokens.idToken && endpoints.issuer && endpoints.jwksUri) {
       claims = await verifyIdToken(tokens.idToken, {
