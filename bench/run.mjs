@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick]`: throughput and CPU per request of express-oauth2-session against
+// bare express + express-session and its peers, as ratios measured in one run. Servers, the API
+// and the load generator (autocannon) each run in their own process. Results: bench/RESULTS.md.
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const quick = process.argv.includes('--quick');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 2 : 5));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (quick ? 2 : 5));
+const WARMUP = Number(process.env.BENCH_WARMUP ?? (quick ? 1 : 3));
+const CONNECTIONS = 50;
+
+if (!existsSync(path.join(here, 'node_modules/passport'))) execFileSync('npm', ['ci', '--prefix', here], { stdio: 'inherit' });
+
+const children = [];
+process.on('exit', () => children.forEach((c) => c.kill()));
+
+function start(file, args, tsx = true) {
+  const child = fork(path.join(here, file), args, { cwd: root, execArgv: tsx ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.on('message', (m) => m.ready && resolve({ child, ...m.ready }));
+    child.once('exit', (code) => reject(new Error(`${file} ${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+function cpu(child) {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m.cpu.user + m.cpu.system));
+    child.send('cpu');
+  });
+}
+
+function load(url, cookie, seconds) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(here, 'load.mjs'), JSON.stringify({ url, cookie, seconds, connections: CONNECTIONS })], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Interleaved rounds (order rotates) so drift hits every variant alike. */
+async function compare(title, variants) {
+  for (const v of variants) await load(`${v.server.url}${v.path}`, v.cookie ?? v.server.cookie, WARMUP);
+  const samples = new Map(variants.map((v) => [v.name, []]));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+    for (const v of order) {
+      const before = await cpu(v.server.child);
+      const r = await load(`${v.server.url}${v.path}`, v.cookie ?? v.server.cookie, SECONDS);
+      const after = await cpu(v.server.child);
+      if (r.non2xx || r.errors) throw new Error(`${v.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+      samples.get(v.name).push({ rps: r.requests / r.seconds, cpu: (after - before) / r.requests, p99: r.p99 });
+    }
+  }
+  const rows = variants.map((v) => {
+    const s = samples.get(v.name);
+    const rps = s.map((x) => x.rps);
+    return { name: v.name, rps: median(rps), min: Math.min(...rps), max: Math.max(...rps), cpu: median(s.map((x) => x.cpu)), p99: median(s.map((x) => x.p99)) };
+  });
+  const base = rows[0];
+  console.log(`\n${title}`);
+  for (const r of rows) console.log(`  ${r.name.padEnd(38)} ${r.rps.toFixed(0).padStart(6)} req/s (${r.min.toFixed(0)}–${r.max.toFixed(0)})  ${r.cpu.toFixed(0).padStart(4)} µs CPU/req  ratio ${(r.rps / base.rps).toFixed(2)}×  CPU ${(r.cpu / base.cpu).toFixed(2)}×`);
+  return { title, rows };
+}
+
+function table(result, targets) {
+  const base = result.rows[0];
+  const lines = [`### ${result.title}`, '', '| variant | req/s median (min–max) | CPU µs/req | req/s ratio | CPU ratio | p99 ms | target |', '|---|---|---|---|---|---|---|'];
+  for (const r of result.rows) {
+    lines.push(`| ${r.name} | ${r.rps.toFixed(0)} (${r.min.toFixed(0)}–${r.max.toFixed(0)}) | ${r.cpu.toFixed(0)} | ${(r.rps / base.rps).toFixed(2)}× | ${(r.cpu / base.cpu).toFixed(2)}× | ${r.p99} | ${targets[r.name] ?? ''} |`);
+  }
+  return lines.join('\n');
+}
+
+const api = await start('api-server.mjs', [], false);
+const bare = await start('server.ts', ['bare']);
+const bareApi = await start('server.ts', ['bare-api', JSON.stringify({ apiUrl: api.url, apiToken: 'hand-set-token' })]);
+const eos = await start('server.ts', ['eos', JSON.stringify({ apiUrl: api.url })]);
+const passport = await start('server.ts', ['passport']);
+
+const authed = await compare('1. Logged-in route that does not call out', [
+  { name: 'bare express + express-session', server: bare, path: '/protected' },
+  { name: 'express-oauth2-session', server: eos, path: '/protected' },
+  { name: 'passport (session-backed)', server: passport, path: '/protected' },
+]);
+const anon = await compare('3. Anonymous route (never touches req.oauth)', [
+  { name: 'bare express + express-session', server: bare, path: '/public', cookie: '' },
+  { name: 'express-oauth2-session', server: eos, path: '/public', cookie: '' },
+]);
+const apiCall = await compare('2. Route making one API call', [
+  { name: 'hand-written global fetch + bearer', server: bareApi, path: '/api' },
+  { name: 'req.oauth.get', server: eos, path: '/api' },
+]);
+
+const { execSync } = await import('node:child_process');
+const extras = execSync(`${process.execPath} --expose-gc --import tsx ${path.join(here, 'extras.ts')} ${quick ? '--quick' : ''}`, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+console.log(extras);
+
+const md = [
+  '# Benchmark results',
+  '',
+  `Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)} (${process.version}, ${ROUNDS} rounds × ${SECONDS} s after ${WARMUP} s warm-up, ${CONNECTIONS} connections; medians). Ratios compare variants measured in this run, interleaved round by round; CPU µs/req is the server process's user+system CPU divided by requests served, steadier than req/s on this 2-core machine.`,
+  '',
+  table(authed, { 'express-oauth2-session': '≥ 0.95× req/s, ≤ 1.05× CPU', 'passport (session-backed)': 'we should be ≥ 1.0× of it' }),
+  '',
+  table(apiCall, { 'req.oauth.get': '≥ 1.0×' }),
+  '',
+  table(anon, { 'express-oauth2-session': '≥ 0.98×' }),
+  '',
+  extras.trim(),
+  '',
+].join('\n');
+writeFileSync(path.join(here, 'RESULTS.md'), md);
+console.log('\nwrote bench/RESULTS.md');
+process.exit(0);

@@ -1,0 +1,115 @@
+// One benchmark server process: `node --import tsx bench/server.ts <scenario> <json>`.
+// Sends { port, cookie? } to the parent over IPC once listening; answers 'cpu' with process.cpuUsage().
+import http from 'node:http';
+import express from 'express';
+import session from 'express-session';
+import { oauthMiddleware, requireAuth } from 'express-oauth2-session';
+import { authorizeWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+
+const [scenario = 'bare', rawOptions = '{}'] = process.argv.slice(2);
+const options = JSON.parse(rawOptions) as { apiUrl?: string; apiToken?: string };
+const SECRET = 'bench-session-secret';
+
+function listen(app: express.Express): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer(app);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+}
+
+/** GET a path with a cookie, no redirects; returns status, location and the session cookie set. */
+async function get(url: string, cookie?: string) {
+  const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  await res.arrayBuffer();
+  const set = res.headers.getSetCookie().find((c) => c.startsWith('connect.sid='));
+  return { status: res.status, location: res.headers.get('location'), cookie: set?.split(';')[0] };
+}
+
+function baseApp(): express.Express {
+  const app = express();
+  app.use(session({ store: new session.MemoryStore(), secret: SECRET, resave: false, saveUninitialized: false }));
+  return app;
+}
+
+async function bare(withApi: boolean) {
+  const app = baseApp();
+  app.get('/__login', (req, res) => {
+    req.session.user = { sub: 'alice' };
+    res.json({ ok: true });
+  });
+  app.get('/public', (_req, res) => res.json({ ok: true }));
+  app.get('/protected', (req, res) => (req.session.user ? res.json({ ok: true, sub: req.session.user.sub }) : res.status(401).end()));
+  if (withApi) {
+    app.get('/api', async (req, res) => {
+      if (!req.session.user) return void res.status(401).end();
+      const r = await fetch(`${options.apiUrl}/data`, { headers: { authorization: `Bearer ${options.apiToken}` } });
+      res.json(await r.json());
+    });
+  }
+  const { url } = await listen(app);
+  return { url, cookie: (await get(`${url}/__login`)).cookie };
+}
+
+async function eos() {
+  let provider: TestProvider | undefined;
+  const app = baseApp();
+  const { server, url } = await listen(app);
+  provider = await startTestProvider({ redirectUris: [`${url}/callback`], accessTokenTTL: 3600 });
+  app.use(oauthMiddleware(provider.providerOptions({ redirectUri: `${url}/callback`, apiBaseUrl: options.apiUrl ?? provider.issuer })));
+  app.get('/public', (_req, res) => res.json({ ok: true }));
+  app.get('/protected', requireAuth(), (req, res) => res.json({ ok: true, sub: req.oauth.user?.sub }));
+  app.get('/api', requireAuth(), async (req, res, next) => {
+    try {
+      const r = await req.oauth.get('/data');
+      res.json(await r.json());
+    } catch (err) {
+      next(err);
+    }
+  });
+  // A real login: /login → the provider's login + consent pages → /callback.
+  const start = await get(`${url}/login`);
+  const { callbackUrl } = await authorizeWithoutBrowser(start.location as string, { user: 'alice' });
+  const done = await get(callbackUrl.replace(/^http:\/\/[^/]+/, url), start.cookie);
+  process.on('exit', () => void provider?.stop());
+  void server;
+  return { url, cookie: done.cookie };
+}
+
+async function passportApp() {
+  // passport is a dependency of bench/ only (untyped here): the minimum this workload uses.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const passport = require('passport') as {
+    serializeUser(fn: (user: { sub: string }, done: (err: null, id: string) => void) => void): void;
+    deserializeUser(fn: (id: string, done: (err: null, user: { sub: string }) => void) => void): void;
+    session(): express.RequestHandler;
+  };
+  const app = baseApp();
+  passport.serializeUser((user: { sub: string }, done) => done(null, user.sub));
+  passport.deserializeUser((sub: string, done) => done(null, { sub }));
+  app.use(passport.session());
+  type PassportRequest = express.Request & { login(user: object, cb: (err?: unknown) => void): void; isAuthenticated(): boolean; user?: { sub: string } };
+  app.get('/__login', (req, res, next) => (req as PassportRequest).login({ sub: 'alice' }, (err) => (err ? next(err) : res.json({ ok: true }))));
+  app.get('/protected', (req, res) => {
+    const r = req as PassportRequest;
+    if (r.isAuthenticated()) res.json({ ok: true, sub: r.user?.sub });
+    else res.status(401).end();
+  });
+  const { url } = await listen(app);
+  return { url, cookie: (await get(`${url}/__login`)).cookie };
+}
+
+const scenarios: Record<string, () => Promise<{ url: string; cookie?: string }>> = {
+  bare: () => bare(false),
+  'bare-api': () => bare(true),
+  eos,
+  passport: passportApp,
+};
+
+declare module 'express-session' {
+  interface SessionData {
+    user?: { sub: string };
+  }
+}
+
+process.on('message', (msg) => {
+  if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+});
+void (scenarios[scenario] ?? scenarios.bare)!().then((ready) => process.send?.({ ready }));
