@@ -96,11 +96,44 @@ async function passportApp() {
   return { url, cookie: (await get(`${url}/__login`)).cookie };
 }
 
+/** express-openid-connect: its own encrypted cookie session, logged in for real against the test provider. */
+async function openidConnect() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { auth, requiresAuth } = require('express-openid-connect') as {
+    auth(config: object): express.RequestHandler;
+    requiresAuth(): express.RequestHandler;
+  };
+  const app = express();
+  const { url } = await listen(app);
+  const provider = await startTestProvider({ redirectUris: [`${url}/callback`], accessTokenTTL: 3600 });
+  process.on('exit', () => void provider.stop());
+  app.use(
+    auth({
+      issuerBaseURL: provider.issuer,
+      baseURL: url,
+      clientID: 'rp-basic',
+      clientSecret: 'rp-basic-secret',
+      secret: 'a-long-enough-secret-for-the-cookie-encryption',
+      authRequired: false,
+      authorizationParams: { response_type: 'code', scope: 'openid profile' },
+    }),
+  );
+  app.get('/protected', requiresAuth(), (req, res) => res.json({ ok: true, sub: (req as unknown as { oidc: { user?: { sub: string } } }).oidc.user?.sub }));
+  const start = await fetch(`${url}/login`, { redirect: 'manual' });
+  const transient = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { callbackUrl } = await authorizeWithoutBrowser(start.headers.get('location') as string, { user: 'alice' });
+  const done = await fetch(callbackUrl, { redirect: 'manual', headers: { cookie: transient } });
+  const cookie = done.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').filter((c) => c.startsWith('appSession')).join('; ');
+  if (!cookie) throw new Error(`express-openid-connect login failed: HTTP ${done.status}`);
+  return { url, cookie };
+}
+
 const scenarios: Record<string, () => Promise<{ url: string; cookie?: string }>> = {
   bare: () => bare(false),
   'bare-api': () => bare(true),
   eos,
   passport: passportApp,
+  'openid-connect': openidConnect,
 };
 
 declare module 'express-session' {
