@@ -39,6 +39,20 @@ function jobSessionView(sessionId: string, store: Store, data: { cookie: CookieL
 }
 
 /**
+ * Session cookie settings that break logins or weaken them, reported once (process warning):
+ * `sameSite: 'strict'` keeps the cookie off the provider's redirect to the callback, so every
+ * login fails; an https app whose cookie is not `secure` sends the session id in clear text.
+ */
+function warnAboutCookie(cookie: { sameSite?: unknown; secure?: unknown }, appOrigins: ReadonlySet<string>): void {
+  if (cookie.sameSite === 'strict' || cookie.sameSite === true) {
+    process.emitWarning('express-session cookie has sameSite "strict": browsers will not send it on the provider\'s redirect to your callback, so logins fail. Use sameSite: "lax".', { code: 'OAUTH_COOKIE_SAMESITE' });
+  }
+  if (!cookie.secure && [...appOrigins].some((o) => o.startsWith('https:'))) {
+    process.emitWarning('express-session cookie is not "secure" although your redirect URI is https: set cookie.secure (and app.set("trust proxy", 1) behind a TLS proxy).', { code: 'OAUTH_COOKIE_INSECURE' });
+  }
+}
+
+/**
  * OAuth 2.0 login (`/login`, callback, `/logout`) and `req.oauth` on every request. Mount it after
  * express-session. Config is validated here: a bad option throws `TypeError` naming its path.
  */
@@ -48,6 +62,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const Context = contextClassFor(config.single ? [] : config.providers.keys());
   const first = config.providers.values().next().value!;
   let seenStore: Store | undefined;
+  let cookieChecked = false;
 
   const routes = new Map<string, Route>();
   const addRoute = (path: string | false, method: keyof Route, handler: RequestHandler) => {
@@ -64,6 +79,10 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   function oauth(req: Request, res: Response, next: NextFunction): void {
     req.oauth = new Context(runtime, first, new RequestSessionView(req));
     seenStore ??= req.sessionStore;
+    if (!cookieChecked && req.session) {
+      cookieChecked = true;
+      warnAboutCookie(req.session.cookie, config.appOrigins);
+    }
     if (req.session?.oauth?.p) followSessionLifetime(req, config.httpTimeoutMs, Date.now());
     if (routes.size === 0) return next();
     const route = routes.get(req.path);

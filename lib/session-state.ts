@@ -46,13 +46,17 @@ export function requireSession(req: Request): LiveSession {
   return session;
 }
 
+/** The login marker, if the session holds a well-formed one (anything else reads as logged out). */
 export function loginMarker(session: LiveSession | undefined, provider: string): LoginMarker | undefined {
-  return session?.oauth?.p?.[provider];
+  const marker: unknown = session?.oauth?.p?.[provider];
+  return typeof marker === 'object' && marker !== null && typeof (marker as LoginMarker).at === 'number' ? (marker as LoginMarker) : undefined;
 }
 
 export function addTransaction(session: LiveSession, state: string, tx: LoginTransaction, now: number): void {
-  const data = (session.oauth ??= {});
-  const live = Object.entries(data.tx ?? {})
+  if (typeof session.oauth !== 'object' || session.oauth === null) session.oauth = {};
+  const data = session.oauth;
+  const live = Object.entries(typeof data.tx === 'object' && data.tx !== null ? data.tx : {})
+    .filter(([, t]) => typeof t?.t === 'number')
     .filter(([, t]) => now - t.t < TRANSACTION_TTL_MS)
     .sort(([, a], [, b]) => b.t - a.t)
     .slice(0, MAX_TRANSACTIONS - 1);
@@ -61,11 +65,12 @@ export function addTransaction(session: LiveSession, state: string, tx: LoginTra
 
 /** Remove and return the transaction for `state` (single use), if present and fresh. */
 export function consumeTransaction(session: LiveSession, state: string, now: number): LoginTransaction | undefined {
-  const all = session.oauth?.tx;
-  if (!all || !Object.prototype.hasOwnProperty.call(all, state)) return undefined;
-  const tx = all[state];
-  delete all[state];
-  if (!tx || now - tx.t >= TRANSACTION_TTL_MS) return undefined;
+  const all: unknown = session.oauth?.tx;
+  if (typeof all !== 'object' || all === null || !Object.prototype.hasOwnProperty.call(all, state)) return undefined;
+  const tx = (all as Record<string, LoginTransaction | undefined>)[state];
+  delete (all as Record<string, unknown>)[state];
+  if (typeof tx !== 'object' || tx === null || typeof tx.t !== 'number' || typeof tx.p !== 'string' || typeof tx.r !== 'string') return undefined;
+  if (now - tx.t >= TRANSACTION_TTL_MS) return undefined;
   return tx;
 }
 

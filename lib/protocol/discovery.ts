@@ -21,6 +21,7 @@ interface DiscoveryDocument {
   revocation_endpoint?: unknown;
   end_session_endpoint?: unknown;
   authorization_response_iss_parameter_supported?: unknown;
+  code_challenge_methods_supported?: unknown;
 }
 
 const cache = new WeakMap<ResolvedProvider, Promise<ProviderEndpoints>>();
@@ -47,6 +48,11 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
   // OIDC Discovery §4.3: the issuer in the document must be exactly the one we asked for.
   if (doc.issuer !== issuer) {
     throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery document issuer does not match the configured issuer ${issuer}.`, { status: 502 });
+  }
+  // RFC 9700 §2.1.1: never rely on PKCE the AS says it does not support.
+  const methods = doc.code_challenge_methods_supported;
+  if (p.pkce && Array.isArray(methods) && !methods.includes('S256')) {
+    throw new OAuthError(OAUTH_CODES.DISCOVERY, `${issuer} does not support PKCE S256; set pkce: false only if you accept that.`, { status: 502 });
   }
   const authorizationUrl = p.authorizationUrl ?? str(doc.authorization_endpoint);
   const tokenUrl = p.tokenUrl ?? str(doc.token_endpoint);

@@ -23,6 +23,26 @@ function assertSameOrigin(req: Request, appOrigins: ReadonlySet<string>): void {
   }
 }
 
+/**
+ * express-session does not tell which cookie carries the session id: find the request cookie whose
+ * signed value (`s:<sid>.<signature>`) holds this session's id.
+ */
+function sessionCookieName(req: Request): string | undefined {
+  const prefix = `s:${req.sessionID}.`;
+  for (const pair of (req.headers.cookie ?? '').split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0) continue;
+    let value = pair.slice(eq + 1).trim();
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      continue;
+    }
+    if (value.startsWith(prefix)) return pair.slice(0, eq).trim();
+  }
+  return undefined;
+}
+
 export function createLogoutHandler(runtime: Runtime): RequestHandler {
   const { config } = runtime;
 
@@ -42,7 +62,11 @@ export function createLogoutHandler(runtime: Runtime): RequestHandler {
         endSession.searchParams.set('client_id', provider.clientId);
       }
     }
+    const cookieName = sessionCookieName(req);
+    const { path, domain, secure, sameSite, httpOnly } = req.session.cookie;
     await destroySession(req);
+    // destroy() forgets the session in the store; the browser still holds its cookie.
+    if (cookieName) res.clearCookie(cookieName, { path, domain, secure: secure === true, httpOnly, sameSite: sameSite as never });
     const returnTo = safeReturnTo(singleParam(rawQuery(req.url), 'returnTo'), '');
     log('logged out');
     res.redirect(303, returnTo || endSession?.toString() || config.postLogoutRedirect);
