@@ -41,7 +41,7 @@ export class Refresher {
   constructor(
     private readonly config: ResolvedConfig,
     private readonly events: OAuthEventEmitter,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /** The record, refreshed first when it expires within the leeway (or when `force`). */
