@@ -3,7 +3,7 @@ import { startAuthorizationServer, type TestAuthorizationServer } from '../suppo
 import { login } from '../support/login-flow';
 import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-app';
 
-// SPEC §3 logout / checklist #37-#38.
+// Checklist H (#37-#38), SPEC §3 logout.
 let as: TestAuthorizationServer;
 beforeAll(async () => {
   as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 });
@@ -29,12 +29,13 @@ async function loggedIn(overrides = {}) {
   return { app, store, agent, tokens: tokens[0] as { accessToken: string; refreshToken: string; idToken: string } };
 }
 
-describe('POST /logout', () => {
+describe('#37 #38 POST /logout: revoke, destroy, clear; never cross-site', () => {
   it('should revoke the refresh token then the access token, destroy the session and go to returnTo', async () => {
     const { agent, tokens } = await loggedIn();
     const sid = (await agent.get('/session')).body.sessionId;
     const res = await agent.post('/logout?returnTo=%2Fbye').expect(303);
     expect(res.headers.location).toBe('/bye');
+    expect(String(res.headers['set-cookie'])).toMatch(/^connect\.sid=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly/);
     expect(res.headers['cache-control']).toBe('no-store');
     expect((await as.requests()).map((r) => [r.endpoint, r.status])).toEqual([
       ['/token/revocation', 200],

@@ -5,8 +5,9 @@ import { FaultyStore } from '../support/faulty-store';
 import { authorize, login, pathOf } from '../support/login-flow';
 import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-app';
 
-// SPEC §7: when the session store is down, the package's routes and req.oauth answer 503
-// SESSION_UNAVAILABLE, nothing hangs past the timeout, and tokens are intact once it is back.
+// Checklist G (#36), SPEC §7: when the session store is down, the package's routes and req.oauth
+// answer 503 SESSION_UNAVAILABLE, nothing hangs past the timeout, and tokens are intact once it is back.
+// Real Redis killed, paused and restarted: test/integration/redis-refresh.test.ts.
 let as: TestAuthorizationServer;
 beforeAll(async () => {
   as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 });
@@ -16,7 +17,7 @@ beforeEach(() => as.clearRequests());
 
 const UNAVAILABLE = { error: 'SessionUnavailableError', code: 'OAUTH_SESSION_UNAVAILABLE', message: 'The session store is unavailable; try again shortly.' };
 
-describe('session store disconnected (express-session continues without req.session)', () => {
+describe('#36 session store disconnected (express-session continues without req.session)', () => {
   it('should answer 503 on /login, /callback, /logout, requireAuth routes and req.oauth, with no token request', async () => {
     const store = new FaultyStore();
     const { app } = createTestApp({ store, oauth: providerOptions(as) });
@@ -41,7 +42,7 @@ describe('session store disconnected (express-session continues without req.sess
   });
 });
 
-describe('session store failing (guardSessionStore)', () => {
+describe('#36 session store failing or hanging (guardSessionStore)', () => {
   it('should answer 503 and not redirect to the AS when the login transaction cannot be saved', async () => {
     const store = new FaultyStore();
     const { app } = createTestApp({ store: guardSessionStore(store, { timeoutMs: 500 }), oauth: providerOptions(as) });
