@@ -28,7 +28,7 @@ it('should emit login, refresh (refreshed, joined), logout and error events with
     },
   });
   const events: Array<[string, unknown]> = [];
-  for (const name of ['login', 'refresh', 'refresh-race-lost', 'logout', 'error'] as const) oauth.events.on(name, (payload) => events.push([name, payload]));
+  for (const name of ['login', 'refresh', 'refresh-race-lost', 'logout', 'error'] as const) oauth.events.on(name, (payload: unknown) => void events.push([name, payload]));
 
   const agent = request.agent(app);
   await login(agent, { user: 'carol' });
