@@ -37,6 +37,17 @@ async function losingTokenEndpoint(beforeAnswer: () => Promise<void>) {
   };
 }
 
+/** A logged-in agent (MemoryStore) whose access token is already expired. */
+async function loggedInWithExpiredToken() {
+  const store = new session.MemoryStore();
+  const { app, oauth } = createTestApp({ store, oauth: providerOptions(as) });
+  const agent = request.agent(app);
+  await login(agent);
+  const sid = (await agent.get('/session')).body.sessionId as string;
+  await expireAccessToken(store, sid);
+  return { agent, oauth, sid, store };
+}
+
 describe('rotation races', () => {
   it('should let the late loser of a refresh race adopt the winner\'s tokens instead of logging the user out', async () => {
     const store = new session.MemoryStore();
@@ -70,12 +81,7 @@ describe('rotation races', () => {
   });
 
   it('should end the login when the refresh token is rejected and nobody else refreshed', async () => {
-    const store = new session.MemoryStore();
-    const { app, oauth } = createTestApp({ store, oauth: providerOptions(as) });
-    const agent = request.agent(app);
-    await login(agent);
-    const sid = (await agent.get('/session')).body.sessionId as string;
-    await expireAccessToken(store, sid);
+    const { agent, oauth } = await loggedInWithExpiredToken();
     const logouts: string[] = [];
     oauth.events.on('logout', ({ reason }) => logouts.push(reason));
     await as.failNext({ path: '/token', status: 400, body: { error: 'invalid_grant' } });
@@ -94,12 +100,7 @@ describe('rotation races', () => {
 
 describe('forSession (jobs outside a request)', () => {
   it('should call the API with the stored token and refresh it once when expired, sharing the record with requests', async () => {
-    const store = new session.MemoryStore();
-    const { app, oauth } = createTestApp({ store, oauth: providerOptions(as) });
-    const agent = request.agent(app);
-    await login(agent);
-    const sid = (await agent.get('/session')).body.sessionId as string;
-    await expireAccessToken(store, sid);
+    const { agent, oauth, sid } = await loggedInWithExpiredToken();
     await as.clearRequests();
 
     const job = await oauth.forSession(sid);

@@ -5,21 +5,9 @@ import type { TestAuthorizationServer } from './authorization-server';
 
 export const REDIRECT_URI = 'http://127.0.0.1:3000/callback';
 
-/** Provider options for the harness's `rp-basic` client (rotating refresh tokens). */
-export function providerOptions(as: TestAuthorizationServer, overrides: Partial<OAuthMiddlewareOptions> = {}) {
-  return {
-    clientId: 'rp-basic',
-    clientSecret: 'rp-basic-secret',
-    issuer: as.issuer,
-    authorizationUrl: as.endpoints.authorization,
-    tokenUrl: as.endpoints.token,
-    jwksUri: as.endpoints.jwks,
-    revocationUrl: as.endpoints.revocation,
-    redirectUri: REDIRECT_URI,
-    scope: ['openid', 'profile', 'email'],
-    apiBaseUrl: as.issuer,
-    ...overrides,
-  } as OAuthMiddlewareOptions;
+/** The test provider's `rp-basic` options (rotating refresh tokens), without RP-initiated logout. */
+export function providerOptions(as: TestAuthorizationServer, overrides: Record<string, unknown> = {}): OAuthMiddlewareOptions {
+  return as.providerOptions({ endSessionUrl: undefined, redirectUri: REDIRECT_URI, ...overrides });
 }
 
 export interface TestAppOptions {
