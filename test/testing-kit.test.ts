@@ -1,4 +1,6 @@
-// The README's "Testing your app" example, run as written: a user's app tested with the shipped kit.
+// The README's "Testing your app" example, verbatim between the markers (readme.test.ts checks
+// that they stay identical), plus one more check of the kit.
+// README:testing-your-app:start
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
@@ -6,32 +8,18 @@ import { oauthMiddleware, requireAuth } from 'express-oauth2-session';
 import { expireAccessToken, loginWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
 
 let provider: TestProvider;
-beforeAll(async () => {
-  provider = await startTestProvider({ accessTokenTTL: 300 });
-});
+beforeAll(async () => { provider = await startTestProvider({ accessTokenTTL: 300 }); });
 afterAll(() => provider.stop());
-
-function createApp(store: session.Store) {
-  const app = express();
-  app.use(session({ store, secret: 'test', resave: false, saveUninitialized: false }));
-  app.use(oauthMiddleware(provider.providerOptions()));
-  app.get('/profile', requireAuth(), async (req, res, next) => {
-    try {
-      const me = await req.oauth.get('/me');
-      res.json({ sessionId: req.sessionID, me: await me.json() });
-    } catch (err) {
-      next(err);
-    }
-  });
-  return app;
-}
 
 test('a logged-in user sees their profile, and an expired token is refreshed', async () => {
   const store = new session.MemoryStore();
-  const agent = request.agent(createApp(store));
-  const callback = await loginWithoutBrowser(agent, { user: 'alice' });
-  expect(callback.status).toBe(303);
+  const app = express();
+  app.use(session({ store, secret: 'test', resave: false, saveUninitialized: false }));
+  app.use(oauthMiddleware(provider.providerOptions()));   // redirect URI http://127.0.0.1:3000/callback
+  app.get('/profile', requireAuth(), async (req, res) => res.json({ sessionId: req.sessionID, me: await (await req.oauth.get('/me')).json() }));
 
+  const agent = request.agent(app);
+  expect((await loginWithoutBrowser(agent, { user: 'alice' })).status).toBe(303);
   const first = await agent.get('/profile').expect(200);
   expect(first.body.me).toMatchObject({ sub: 'alice', name: 'Alice Example' });
 
@@ -39,10 +27,12 @@ test('a logged-in user sees their profile, and an expired token is refreshed', a
   await agent.get('/profile').expect(200);
   expect((await provider.tokenRequests()).map((r) => r.grantType)).toEqual(['authorization_code', 'refresh_token']);
 });
+// README:testing-your-app:end
 
 test('a failing token endpoint surfaces as 502 at login', async () => {
-  const agent = request.agent(createApp(new session.MemoryStore()));
+  const app = express();
+  app.use(session({ secret: 'test', resave: false, saveUninitialized: false }));
+  app.use(oauthMiddleware(provider.providerOptions()));
   await provider.failNext({ path: '/token', status: 500, body: { error: 'server_error' } });
-  const callback = await loginWithoutBrowser(agent);
-  expect(callback.status).toBe(502);
+  expect((await loginWithoutBrowser(request.agent(app))).status).toBe(502);
 });
