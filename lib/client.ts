@@ -8,7 +8,7 @@ import type { RecordHandle } from './refresh.js';
 import type { Runtime } from './runtime.js';
 import type { SessionView } from './session-view.js';
 import { cookieExpiry, cookieUntil, readRecord, recordCookie, recordKey, type CookieLike, type TokenRecord } from './token-store.js';
-import type { TokenSet } from './tokens.js';
+import { isExpiring, type TokenSet } from './tokens.js';
 
 const log = debugFor('client');
 const RUNTIME = Symbol('express-oauth2-session.runtime');
@@ -114,6 +114,7 @@ export class ProviderClient extends BearerMethods {
 
   async #fresh(force = false): Promise<TokenRecord> {
     const record = await this.#loadRecord();
+    if (!force && !isExpiring(record.tokens, Date.now(), this.#provider.refreshLeewayMs)) return record;
     try {
       this.#record = await this.#runtime.refresher.ensureFresh(this.#handle(), record, force);
     } catch (err) {
