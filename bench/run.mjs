@@ -88,23 +88,26 @@ const eos = await start('server.ts', ['eos', JSON.stringify({ apiUrl: api.url })
 const passport = await start('server.ts', ['passport']);
 const openidConnect = await start('server.ts', ['openid-connect']);
 
-const authed = await compare('1. Logged-in route that does not call out', [
+// BENCH_ONLY=1,3 runs only those groups (while working on one target).
+const only = (process.env.BENCH_ONLY ?? '1,2,3,4').split(',');
+const skip = { title: 'skipped', rows: [{ name: '-', rps: 1, min: 1, max: 1, cpu: 1, p99: 0 }] };
+const authed = !only.includes('1') ? skip : await compare('1. Logged-in route that does not call out', [
   { name: 'bare express + express-session', server: bare, path: '/protected' },
   { name: 'express-oauth2-session', server: eos, path: '/protected' },
   { name: 'passport (session-backed)', server: passport, path: '/protected' },
   { name: 'express-openid-connect (cookie session)', server: openidConnect, path: '/protected' },
 ]);
-const anon = await compare('3. Anonymous route (never touches req.oauth)', [
+const anon = !only.includes('3') ? skip : await compare('3. Anonymous route (never touches req.oauth)', [
   { name: 'bare express + express-session', server: bare, path: '/public', cookie: '' },
   { name: 'express-oauth2-session', server: eos, path: '/public', cookie: '' },
 ]);
-const apiCall = await compare('2. Route making one API call', [
+const apiCall = !only.includes('2') ? skip : await compare('2. Route making one API call', [
   { name: 'hand-written global fetch + bearer', server: bareApi, path: '/api' },
   { name: 'req.oauth.get', server: eos, path: '/api' },
 ]);
 
 const { execSync } = await import('node:child_process');
-const extras = execSync(`${process.execPath} --expose-gc --import tsx ${path.join(here, 'extras.ts')} ${quick ? '--quick' : ''}`, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const extras = !only.includes('4') ? '' : execSync(`${process.execPath} --expose-gc --import tsx ${path.join(here, 'extras.ts')} ${quick ? '--quick' : ''}`, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 console.log(extras);
 
 const md = [
@@ -121,6 +124,8 @@ const md = [
   extras.trim(),
   '',
 ].join('\n');
-writeFileSync(path.join(here, 'RESULTS.md'), md);
-console.log('\nwrote bench/RESULTS.md');
+if (only.length === 4) {
+  writeFileSync(path.join(here, 'RESULTS.md'), md);
+  console.log('\nwrote bench/RESULTS.md');
+}
 process.exit(0);

@@ -18,7 +18,8 @@ export type OAuthRequestContext = RequestContext & { readonly [K in RegisteredPr
  * (`req.oauth.github`) when several are configured.
  */
 export class RequestContext extends ProviderClient {
-  readonly #clients = new Map<string, ProviderClient>();
+  /** Clients of the other providers, made on first use (most requests never ask). */
+  #clients: Map<string, ProviderClient> | undefined;
   readonly #runtime: Runtime;
   readonly #session: SessionView;
 
@@ -30,11 +31,13 @@ export class RequestContext extends ProviderClient {
 
   /** The client of the named provider. */
   provider(name: string): ProviderClient {
+    if (name === this.providerName) return this;
+    this.#clients ??= new Map();
     let client = this.#clients.get(name);
     if (!client) {
       const provider = this.#runtime.config.providers.get(name);
       if (!provider) throw new RangeError(`No OAuth provider named "${name}" is configured.`);
-      client = name === this.providerName ? this : new ProviderClient(this.#runtime, provider, this.#session);
+      client = new ProviderClient(this.#runtime, provider, this.#session);
       this.#clients.set(name, client);
     }
     return client;

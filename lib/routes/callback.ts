@@ -130,7 +130,8 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
     const expiry = cookieExpiry(cookie);
     if (expiry !== undefined) marker.exp = expiry;
     await writeRecord(req.sessionStore, recordKey(fresh.id, provider.name), { v: 1, tokens }, cookie, config.httpTimeoutMs);
-    fresh.oauth = { tx: pending, p: { ...otherMarkers, [provider.name]: marker } };
+    fresh.oauth = { p: { ...otherMarkers, [provider.name]: marker } };
+    if (Object.keys(pending).length > 0) fresh.oauth.tx = pending;
     await saveSession(fresh);
 
     log('login completed for %s (token %s)', provider.name, tokenId(tokens.accessToken));
