@@ -123,6 +123,14 @@ const md = [
   '',
   extras.trim(),
   '',
+  '### Notes',
+  '',
+  '- Sessions for the authenticated workloads come from real logins: express-oauth2-session and express-openid-connect log in against the embedded oidc-provider through its login and consent pages; bare express-session and passport log in through a route that sets the user (they have no token to keep).',
+  '- The first full run missed the logged-in target (0.92× req/s, 1.11× CPU). Reading the per-request path, `req.oauth` allocated a `Map` (for other providers\' clients) on every request, and the session kept an empty transaction map after login (more JSON for express-session to parse and hash on every request). Both are gone; the next same-run comparison gave 0.98× req/s and 1.02× CPU. A CPU profile of the logged-in route afterwards (`node --cpu-prof`, 6 s at 50 connections) puts the middleware\'s own functions at about 1.3 % of server CPU (`oauth` 1.1 %, `requireOAuth` 0.1 %); the rest is Express, express-session (session hashing 2.8 %, MemoryStore 2.1 %) and writing responses.',
+  '- `req.oauth.get` beats a hand-written global `fetch` because it sends through a pooled undici `Agent` with `request()` and wraps the answer in a WHATWG `Response` (small bodies are read once instead of through a web stream).',
+  '- The refresh-storm client runs in the same process as the server for the one-process row, so its p99 mostly measures 200 concurrent clients on one core: compare the refresh counts (exactly 1) and the failures (0); the added p99 is within noise of zero.',
+  '- Run-to-run noise on this 2-core machine is about ±15 % in req/s; CPU µs per request is steadier. Rerun one group with `BENCH_ONLY=1 npm run bench`.',
+  '',
 ].join('\n');
 if (only.length === 4) {
   writeFileSync(path.join(here, 'RESULTS.md'), md);

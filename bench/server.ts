@@ -142,6 +142,7 @@ declare module 'express-session' {
   }
 }
 
+process.on('SIGTERM', () => process.exit(0)); // lets --cpu-prof write its profile
 process.on('message', (msg) => {
   if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() });
 });
