@@ -4,15 +4,17 @@ import http from 'node:http';
 import express from 'express';
 import session from 'express-session';
 import { oauthMiddleware, requireAuth } from 'express-oauth2-session';
-import { authorizeWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import { authorizeWithoutBrowser } from 'express-oauth2-session/testing';
 
 const [scenario = 'bare', rawOptions = '{}'] = process.argv.slice(2);
-const options = JSON.parse(rawOptions) as { apiUrl?: string; apiToken?: string };
+// The OAuth scenarios get a port and the test provider (started by run.mjs in its own process, with
+// their redirect URIs registered) so every server process differs only in its auth middleware.
+const options = JSON.parse(rawOptions) as { apiUrl?: string; apiToken?: string; port?: number; issuer?: string };
 const SECRET = 'bench-session-secret';
 
 function listen(app: express.Express): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer(app);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+  return new Promise((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
 }
 
 /** GET a path with a cookie, no redirects; returns status, location and the session cookie set. */
@@ -49,11 +51,22 @@ async function bare(withApi: boolean) {
 }
 
 async function eos() {
-  let provider: TestProvider | undefined;
+  const issuer = options.issuer as string;
   const app = baseApp();
-  const { server, url } = await listen(app);
-  provider = await startTestProvider({ redirectUris: [`${url}/callback`], accessTokenTTL: 3600 });
-  app.use(oauthMiddleware(provider.providerOptions({ redirectUri: `${url}/callback`, apiBaseUrl: options.apiUrl ?? provider.issuer })));
+  const { url } = await listen(app);
+  app.use(
+    oauthMiddleware({
+      clientId: 'rp-basic',
+      clientSecret: 'rp-basic-secret',
+      issuer,
+      authorizationUrl: `${issuer}/auth`,
+      tokenUrl: `${issuer}/token`,
+      jwksUri: `${issuer}/jwks`,
+      redirectUri: `${url}/callback`,
+      scope: ['openid', 'profile'],
+      apiBaseUrl: options.apiUrl ?? issuer,
+    }),
+  );
   app.get('/public', (_req, res) => res.json({ ok: true }));
   app.get('/protected', requireAuth(), (req, res) => res.json({ ok: true, sub: req.oauth.user?.sub }));
   app.get('/api', requireAuth(), async (req, res, next) => {
@@ -68,8 +81,6 @@ async function eos() {
   const start = await get(`${url}/login`);
   const { callbackUrl } = await authorizeWithoutBrowser(start.location as string, { user: 'alice' });
   const done = await get(callbackUrl.replace(/^http:\/\/[^/]+/, url), start.cookie);
-  process.on('exit', () => void provider?.stop());
-  void server;
   return { url, cookie: done.cookie };
 }
 
@@ -105,11 +116,9 @@ async function openidConnect() {
   };
   const app = express();
   const { url } = await listen(app);
-  const provider = await startTestProvider({ redirectUris: [`${url}/callback`], accessTokenTTL: 3600 });
-  process.on('exit', () => void provider.stop());
   app.use(
     auth({
-      issuerBaseURL: provider.issuer,
+      issuerBaseURL: options.issuer,
       baseURL: url,
       clientID: 'rp-basic',
       clientSecret: 'rp-basic-secret',
