@@ -127,10 +127,9 @@ function table(result, targets) {
 const [eosPort, eocPort] = [await freePort(), await freePort()];
 const provider = await startProvider([`http://127.0.0.1:${eosPort}/callback`, `http://127.0.0.1:${eocPort}/callback`]);
 const api = await start('api-server.mjs', [], false);
-const bare = await start('server.ts', ['bare']);
-const bareApi = await start('server.ts', ['bare-api', JSON.stringify({ apiUrl: api.url, apiToken: 'hand-set-token' })]);
-const eos = await start('server.ts', ['eos', JSON.stringify({ apiUrl: api.url, port: eosPort, issuer: provider.issuer })]);
-const passport = await start('server.ts', ['passport']);
+const shared = await start('server.ts', ['together', JSON.stringify({ apiUrl: api.url, apiToken: 'hand-set-token', port: eosPort, issuer: provider.issuer })]);
+const within = (name) => ({ child: shared.child, ...shared[name] });
+const [bare, bareApi, eos, passport] = ['bare', 'bare-api', 'eos', 'passport'].map(within);
 const openidConnect = await start('server.ts', ['openid-connect', JSON.stringify({ port: eocPort, issuer: provider.issuer })]);
 
 // BENCH_ONLY=1,3 runs only those groups (while working on one target).

@@ -12,9 +12,9 @@ const [scenario = 'bare', rawOptions = '{}'] = process.argv.slice(2);
 const options = JSON.parse(rawOptions) as { apiUrl?: string; apiToken?: string; port?: number; issuer?: string };
 const SECRET = 'bench-session-secret';
 
-function listen(app: express.Express): Promise<{ server: http.Server; url: string }> {
+function listen(app: express.Express, port = 0): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer(app);
-  return new Promise((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
 }
 
 /** GET a path with a cookie, no redirects; returns status, location and the session cookie set. */
@@ -53,7 +53,7 @@ async function bare(withApi: boolean) {
 async function eos() {
   const issuer = options.issuer as string;
   const app = baseApp();
-  const { url } = await listen(app);
+  const { url } = await listen(app, options.port);
   app.use(
     oauthMiddleware({
       clientId: 'rp-basic',
@@ -115,7 +115,7 @@ async function openidConnect() {
     requiresAuth(): express.RequestHandler;
   };
   const app = express();
-  const { url } = await listen(app);
+  const { url } = await listen(app, options.port);
   app.use(
     auth({
       issuerBaseURL: options.issuer,
@@ -137,7 +137,22 @@ async function openidConnect() {
   return { url, cookie };
 }
 
+/**
+ * The compared variants in ONE process, each an app on its own port: same heap, same GC, same
+ * loaded modules, so the only difference between them is the middleware under test.
+ */
+async function together() {
+  const entries = await Promise.all([
+    ['bare', bare(false)],
+    ['bare-api', bare(true)],
+    ['eos', eos()],
+    ['passport', passportApp()],
+  ].map(async ([name, ready]) => [name, await (ready as Promise<{ url: string; cookie?: string }>)] as const));
+  return Object.fromEntries(entries) as unknown as { url: string; cookie?: string };
+}
+
 const scenarios: Record<string, () => Promise<{ url: string; cookie?: string }>> = {
+  together,
   bare: () => bare(false),
   'bare-api': () => bare(true),
   eos,
