@@ -18,7 +18,7 @@ const MAX_CODE_LENGTH = 4096;
 /** Implicit/hybrid/JARM artifacts we never ask for: their presence is an injection attempt (RFC 9700 §4.6). */
 const FOREIGN_ARTIFACTS = ['access_token', 'id_token', 'token', 'response'];
 /** ID-token claims that are protocol plumbing, not facts about the user. */
-const PROTOCOL_CLAIMS = new Set(['iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'auth_time', 'at_hash', 'c_hash', 'azp', 'sid', 'jti', 'acr', 'amr']);
+const PROTOCOL_CLAIMS = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'auth_time', 'at_hash', 'c_hash', 'azp', 'sid', 'jti', 'acr', 'amr']);
 
 /** Exactly one non-empty value within `maxLength`, else a 400 naming the parameter. */
 function exactlyOne(params: URLSearchParams, name: string, maxLength: number): string {
@@ -125,7 +125,8 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
     const fresh = req.session;
     const marker: LoginMarker = { at: now };
     if (typeof claims?.sub === 'string') marker.sub = claims.sub;
-    if (claims) marker.claims = userClaims(claims);
+    const extraClaims = claims ? userClaims(claims) : {};
+    if (Object.keys(extraClaims).length > 0) marker.claims = extraClaims;
     const cookie = cookieOf(req);
     const expiry = cookieExpiry(cookie);
     if (expiry !== undefined) marker.exp = expiry;
