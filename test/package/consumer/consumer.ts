@@ -18,7 +18,19 @@ app.get('/repos', requireAuth(), async (req, res, next) => {
     next(isOAuthError(err) ? err : err);
   }
 });
+declare module 'express-oauth2-session' {
+  interface Register {
+    providers: 'github';
+  }
+}
+
+export async function typedProvider(req: express.Request): Promise<number> {
+  return (await req.oauth.github.get('/user')).status;
+}
+
 export function misuse(req: express.Request): void {
+  // @ts-expect-error only registered provider names exist on req.oauth
+  void req.oauth.gitlab;
   // @ts-expect-error getToken returns a promise, not a token
   const wrong: TokenSet = req.oauth.getToken();
   // @ts-expect-error sessions never hold tokens
