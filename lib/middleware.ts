@@ -79,9 +79,10 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   function oauth(req: Request, res: Response, next: NextFunction): void {
     req.oauth = new Context(runtime, first, new RequestSessionView(req));
     seenStore ??= req.sessionStore;
-    if (!cookieChecked && req.session) {
+    if (!cookieChecked) {
       cookieChecked = true;
-      warnAboutCookie(req.session.cookie, config.appOrigins);
+      if (req.session) warnAboutCookie(req.session.cookie, config.appOrigins);
+      else process.emitWarning('The first request reached oauthMiddleware without req.session: mount express-session before oauthMiddleware() (or the session store is down, which answers 503).', { code: 'OAUTH_NO_SESSION' });
     }
     if (req.session?.oauth?.p) followSessionLifetime(req, config.httpTimeoutMs, Date.now());
     if (routes.size === 0) return next();

@@ -95,3 +95,22 @@ describe('#36 session store failing or hanging (guardSessionStore)', () => {
     expect((await agent.get('/me').expect(200)).body.sub).toBe('alice');
   });
 });
+
+describe('setup mistakes', () => {
+  it('should warn once when express-session is not mounted before oauthMiddleware', async () => {
+    const express = (await import('express')).default;
+    const session = (await import('express-session')).default;
+    const { oauthMiddleware } = await import('express-oauth2-session');
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const app = express();
+      app.use(oauthMiddleware(providerOptions(as)));
+      app.use(session({ secret: 's', resave: false, saveUninitialized: false }));
+      expect((await request(app).get('/login')).status).toBe(503);
+      await request(app).get('/login');
+      expect(emitWarning.mock.calls.map((c) => (c[1] as { code?: string }).code)).toEqual(['OAUTH_NO_SESSION']);
+    } finally {
+      emitWarning.mockRestore();
+    }
+  });
+});
