@@ -3,12 +3,12 @@ import type { ResolvedProvider } from '../config-types.js';
 import { debugFor, tokenId } from '../debug.js';
 import { AuthorizationResponseError, InvalidCallbackError, OAUTH_CODES } from '../errors.js';
 import { verifyIdToken } from '../protocol/id-token.js';
-import { exchangeCode } from '../protocol/token-endpoint.js';
+import { exchangeCode, revokeToken } from '../protocol/token-endpoint.js';
 import { tokenClientConfig } from '../refresh.js';
 import type { Runtime } from '../runtime.js';
 import { consumeTransaction, regenerateSession, requireSession, saveSession, type LoginMarker, type LoginTransaction } from '../session-state.js';
 import { cookieExpiry, deleteRecord, readRecord, recordCookie, recordKey, writeRecord, type CookieLike } from '../token-store.js';
-import { fromTokenResponse } from '../tokens.js';
+import { fromTokenResponse, type TokenSet } from '../tokens.js';
 import { rawQuery } from './safe-redirect.js';
 
 const log = debugFor('callback');
@@ -55,6 +55,38 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
       const marker = markers[name];
       if (marker) marker.exp = cookieExpiry(cookieOf(req)) ?? undefined;
       await deleteRecord(req.sessionStore, recordKey(oldId, name), config.httpTimeoutMs);
+    }
+  }
+
+  /** Regenerate the session, write the token record under the new id, carry other logins over, save. */
+  async function storeLogin(req: Request, session: Request['session'], tokens: TokenSet, claims: Record<string, unknown> | undefined, now: number): Promise<LoginMarker> {
+    const oldId = session.id;
+    const pending = session.oauth?.tx ?? {};
+    const otherMarkers = { ...session.oauth?.p };
+    delete otherMarkers[provider.name];
+    await deleteRecord(req.sessionStore, recordKey(oldId, provider.name), config.httpTimeoutMs);
+    await regenerateSession(req);
+    await carryOverRecords(req, oldId, otherMarkers);
+    const fresh = req.session;
+    const marker: LoginMarker = { at: now };
+    if (typeof claims?.sub === 'string') marker.sub = claims.sub;
+    const extraClaims = claims ? userClaims(claims) : {};
+    if (Object.keys(extraClaims).length > 0) marker.claims = extraClaims;
+    const cookie = cookieOf(req);
+    const expiry = cookieExpiry(cookie);
+    if (expiry !== undefined) marker.exp = expiry;
+    await writeRecord(req.sessionStore, recordKey(fresh.id, provider.name), { v: 1, tokens }, cookie, config.httpTimeoutMs);
+    fresh.oauth = { p: { ...otherMarkers, [provider.name]: marker } };
+    if (Object.keys(pending).length > 0) fresh.oauth.tx = pending;
+    await saveSession(fresh);
+    return marker;
+  }
+
+  async function revokeIssued(revocationUrl: string | undefined, tokens: TokenSet): Promise<void> {
+    if (!revocationUrl) return;
+    const pairs: Array<[string | undefined, 'refresh_token' | 'access_token']> = [[tokens.refreshToken, 'refresh_token'], [tokens.accessToken, 'access_token']];
+    for (const [token, hint] of pairs) {
+      if (token) await revokeToken(tokenClient, revocationUrl, token, hint).catch((err: unknown) => log('revoking the unusable %s failed: %s', hint, (err as Error).message));
     }
   }
 
@@ -115,25 +147,15 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
     }
 
     // 6. new session id (no fixation), tokens in their own record, session saved before the redirect.
-    const oldId = session.id;
-    const pending = session.oauth?.tx ?? {};
-    const otherMarkers = { ...session.oauth?.p };
-    delete otherMarkers[provider.name];
-    await deleteRecord(req.sessionStore, recordKey(oldId, provider.name), config.httpTimeoutMs);
-    await regenerateSession(req);
-    await carryOverRecords(req, oldId, otherMarkers);
+    let marker: LoginMarker;
+    try {
+      marker = await storeLogin(req, session, tokens, claims, now);
+    } catch (err) {
+      // The provider issued tokens nobody can use now: revoke them (best effort) before failing.
+      await revokeIssued(endpoints.revocationUrl, tokens);
+      throw err;
+    }
     const fresh = req.session;
-    const marker: LoginMarker = { at: now };
-    if (typeof claims?.sub === 'string') marker.sub = claims.sub;
-    const extraClaims = claims ? userClaims(claims) : {};
-    if (Object.keys(extraClaims).length > 0) marker.claims = extraClaims;
-    const cookie = cookieOf(req);
-    const expiry = cookieExpiry(cookie);
-    if (expiry !== undefined) marker.exp = expiry;
-    await writeRecord(req.sessionStore, recordKey(fresh.id, provider.name), { v: 1, tokens }, cookie, config.httpTimeoutMs);
-    fresh.oauth = { p: { ...otherMarkers, [provider.name]: marker } };
-    if (Object.keys(pending).length > 0) fresh.oauth.tx = pending;
-    await saveSession(fresh);
 
     log('login completed for %s (token %s)', provider.name, tokenId(tokens.accessToken));
     runtime.events.emit('login', { provider: provider.name, sub: marker.sub });

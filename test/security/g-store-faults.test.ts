@@ -96,6 +96,26 @@ describe('#36 session store failing or hanging (guardSessionStore)', () => {
   });
 });
 
+describe('#36 store failing after the code exchange', () => {
+  it('should answer 503 and revoke the tokens nobody can use', async () => {
+    const store = new FaultyStore();
+    const { app } = createTestApp({ store: guardSessionStore(store, { timeoutMs: 500 }), oauth: providerOptions(as) });
+    const agent = request.agent(app);
+    const { callbackUrl } = await authorize(agent);
+    await as.clearRequests();
+    store.fail('set'); // the session loads, the code is exchanged, then writing the login fails
+    const res = await agent.get(pathOf(callbackUrl)).set('Accept', 'application/json');
+    expect([res.status, res.body.code]).toEqual([503, 'OAUTH_SESSION_UNAVAILABLE']);
+    expect((await as.requests()).map((r) => [r.endpoint, r.status])).toEqual([
+      ['/token', 200],
+      ['/token/revocation', 200],
+      ['/token/revocation', 200],
+    ]);
+    store.heal();
+    expect((await agent.get('/session')).body.authenticated).toBe(false);
+  });
+});
+
 describe('setup mistakes', () => {
   it('should warn once when express-session is not mounted before oauthMiddleware', async () => {
     const express = (await import('express')).default;
