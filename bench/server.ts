@@ -31,8 +31,10 @@ function baseApp(): express.Express {
   return app;
 }
 
-async function bare(withApi: boolean) {
+async function bare(withApi: boolean, layers = 0) {
   const app = baseApp();
+  // Optional no-op layers: what any middleware-based gate costs in Express routing alone.
+  for (let i = 0; i < layers; i += 1) app.use((_req, _res, next) => next());
   app.get('/__login', (req, res) => {
     req.session.user = { sub: 'alice' };
     res.json({ ok: true });
@@ -144,6 +146,7 @@ async function openidConnect() {
 async function together() {
   const entries = await Promise.all([
     ['bare', bare(false)],
+    ['bare-layers', bare(false, 2)],
     ['bare-api', bare(true)],
     ['eos', eos()],
     ['passport', passportApp()],
@@ -154,6 +157,7 @@ async function together() {
 const scenarios: Record<string, () => Promise<{ url: string; cookie?: string }>> = {
   together,
   bare: () => bare(false),
+  'bare-layers': () => bare(false, 2),
   'bare-api': () => bare(true),
   eos,
   passport: passportApp,
