@@ -85,13 +85,16 @@ export class TokenEndpointError extends OAuthError {
   override name = 'TokenEndpointError';
   readonly error: string | undefined;
   readonly errorDescription: string | undefined;
+  /** From the endpoint's `Retry-After` (capped at 60 s), when it sent one. */
+  readonly retryAfterMs: number | undefined;
   constructor(
     message: string,
-    details: { status: number; error?: string; errorDescription?: string; code?: OAuthErrorCode; cause?: unknown },
+    details: { status: number; error?: string; errorDescription?: string; code?: OAuthErrorCode; cause?: unknown; retryAfterMs?: number },
   ) {
     super(details.code ?? OAUTH_CODES.TOKEN_ENDPOINT, message, { status: details.status, cause: details.cause });
     this.error = details.error;
     this.errorDescription = details.errorDescription;
+    this.retryAfterMs = details.retryAfterMs;
   }
 }
 

@@ -37,6 +37,8 @@ export function tokenClientConfig(provider: ResolvedProvider, timeoutMs: number)
 export class Refresher {
   readonly #inflight = new Map<string, Promise<TokenRecord>>();
   readonly #clients = new Map<string, TokenClientConfig>();
+  /** After a failure with Retry-After: no token call for this record until then (the same error instead). */
+  readonly #backoff = new Map<string, { until: number; error: unknown }>();
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -47,6 +49,9 @@ export class Refresher {
   /** The record, refreshed first when it expires within the leeway (or when `force`). */
   async ensureFresh(handle: RecordHandle, record: TokenRecord, force = false): Promise<TokenRecord> {
     if (!force && !isExpiring(record.tokens, this.now(), handle.provider.refreshLeewayMs)) return record;
+    const backoff = this.#backoff.get(handle.key);
+    if (backoff && backoff.until > this.now()) return this.#fallBack(backoff.error, record, force, handle);
+    if (backoff) this.#backoff.delete(handle.key);
     const running = this.#inflight.get(handle.key);
     if (running) {
       this.events.emit('refresh', { provider: handle.provider.name, outcome: 'joined', tokenId: tokenId(record.tokens.accessToken) });
@@ -54,10 +59,20 @@ export class Refresher {
       return running;
     }
     const flight = this.#refreshUnderLock(handle, record.v, force)
-      .catch((err: unknown) => this.#fallBack(err, record, force, handle))
+      .catch((err: unknown) => {
+        const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
+        if (retryAfterMs) this.#rememberBackoff(handle.key, retryAfterMs, err);
+        return this.#fallBack(err, record, force, handle);
+      })
       .finally(() => this.#inflight.delete(handle.key));
     this.#inflight.set(handle.key, flight);
     return flight;
+  }
+
+  #rememberBackoff(key: string, retryAfterMs: number, error: unknown): void {
+    const now = this.now();
+    if (this.#backoff.size >= 1000) for (const [k, v] of this.#backoff) if (v.until <= now) this.#backoff.delete(k);
+    this.#backoff.set(key, { until: now + retryAfterMs, error });
   }
 
   /**

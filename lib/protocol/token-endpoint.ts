@@ -81,13 +81,23 @@ function statusForError(error: string): number {
   return 502;
 }
 
-function errorFromBody(body: TokenEndpointBody | undefined, httpStatus: number, cause?: unknown): TokenEndpointError {
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** RFC 9110 §10.2.3 Retry-After: seconds or an HTTP date; capped, garbage ignored. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined;
+}
+
+function errorFromBody(body: TokenEndpointBody | undefined, httpStatus: number, cause?: unknown, retryAfterMs?: number): TokenEndpointError {
   const error = typeof body?.error === 'string' && SAFE_ERROR.test(body.error) ? body.error : undefined;
   if (!error) {
     return new TokenEndpointError(`The token endpoint answered HTTP ${httpStatus} without a valid OAuth error body.`, {
       status: 502,
       code: OAUTH_CODES.INVALID_TOKEN_RESPONSE,
       cause,
+      retryAfterMs,
     });
   }
   const description = typeof body?.error_description === 'string' ? body.error_description.slice(0, 300) : undefined;
@@ -96,6 +106,7 @@ function errorFromBody(body: TokenEndpointBody | undefined, httpStatus: number, 
     error,
     errorDescription: description,
     cause,
+    retryAfterMs,
   });
 }
 
@@ -112,7 +123,7 @@ function translateTransportError(err: unknown, url: string): Error {
   if (e?.data?.isResponseError) {
     const status = e.data.res?.statusCode ?? 502;
     // Drop the Boom error as cause: its data holds the raw request including client credentials.
-    return errorFromBody(parseTokenBody(e.data.payload), status);
+    return errorFromBody(parseTokenBody(e.data.payload), status, undefined, parseRetryAfter(e.data.res?.headers?.['retry-after']));
   }
   const status = e?.output?.statusCode;
   if (status === 504) return new TimeoutError(`The token endpoint at ${where} did not answer in time.`);

@@ -49,6 +49,8 @@ export interface TokenEndpointFault {
   body?: unknown;
   /** How many matching requests to answer this way. Default 1. */
   count?: number;
+  /** Extra response headers, e.g. `{ 'retry-after': '2' }`. */
+  headers?: Record<string, string>;
 }
 
 export interface TestProvider {

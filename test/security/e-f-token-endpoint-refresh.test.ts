@@ -65,6 +65,25 @@ describe('#24 token endpoint 5xx', () => {
   });
 });
 
+describe('#24 Retry-After', () => {
+  it('should make no token call until Retry-After has passed, then refresh once', async () => {
+    const { agent, store, sid } = await loggedIn();
+    await expireAccessToken(store, sid);
+    await as.failNext({ path: '/token', status: 503, body: { error: 'temporarily_unavailable' }, headers: { 'retry-after': '30' } });
+    expect((await agent.get('/call').set('Accept', 'application/json')).status).toBe(503);
+    expect((await agent.get('/call').set('Accept', 'application/json')).status).toBe(503); // the AS is fine again, but asked us to wait
+    expect(await as.tokenRequests('refresh_token')).toHaveLength(0);
+    const clock = jest.spyOn(Date, 'now');
+    clock.mockReturnValue(Date.now() + 31_000);
+    try {
+      expect((await agent.get('/call').expect(200)).body.sub).toBe('alice');
+    } finally {
+      clock.mockRestore();
+    }
+    expect(await as.tokenRequests('refresh_token')).toHaveLength(1);
+  });
+});
+
 describe('#25 timeout and network failure', () => {
   it('should answer 504 within the configured timeout when the token endpoint hangs, and 502 when it resets', async () => {
     const sockets = new Set<import('node:net').Socket>();

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { inspect } from 'node:util';
-import { exchangeCode, parseTokenBody, refreshGrant, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
+import { exchangeCode, parseRetryAfter, parseTokenBody, refreshGrant, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
 
 // A local token endpoint answering crafted responses: faults a real AS will not produce on demand.
 type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
@@ -106,6 +106,19 @@ describe('postTokenEndpoint (through simple-oauth2)', () => {
   it('should refuse a connection to a closed port as a NetworkError', async () => {
     const err = await caught(refreshGrant(basic, 'http://127.0.0.1:1/token', 'rt'));
     expect([err.status, err.code]).toEqual([502, 'OAUTH_NETWORK_ERROR']);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it.each([
+    ['2', 2000],
+    ['600', 60_000],
+    ['0', undefined],
+    ['soon', undefined],
+    [undefined, undefined],
+    [new Date(1_000_000 + 5000).toUTCString(), 5000],
+  ])('should read %j as %j ms', (value, expected) => {
+    expect(parseRetryAfter(value, 1_000_000)).toBe(expected);
   });
 });
 
