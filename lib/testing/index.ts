@@ -5,12 +5,14 @@
  */
 import type { Store } from 'express-session';
 import type { ProviderOptions } from '../config-types.js';
-import { recordKey } from '../token-store.js';
+import { readRecord, recordKey, writeRecord, type CookieLike } from '../token-store.js';
 import { authorizeWithoutBrowser, type AuthorizeOptions } from './login-driver.js';
 import { spawnProvider, type ProviderEndpoints } from './spawn-provider.js';
 
 export { authorizeWithoutBrowser, CookieJar, type AuthorizeOptions, type AuthorizeResult } from './login-driver.js';
 export type { ProviderEndpoints } from './spawn-provider.js';
+
+const STORE_TIMEOUT_MS = 5000;
 
 export const DEFAULT_TEST_REDIRECT_URI = 'http://127.0.0.1:3000/callback';
 
@@ -53,15 +55,29 @@ export interface TokenEndpointFault {
   headers?: Record<string, string>;
 }
 
+/** A client registered at the test provider (`rp-basic`, `rp-post`, `svc`, and your extraClients). */
+export interface TestClient {
+  id: string;
+  secret?: string;
+  method?: string;
+  grants?: string[];
+}
+
 export interface TestProvider {
   issuer: string;
   endpoints: ProviderEndpoints;
+  clients: TestClient[];
   requests(): Promise<ProviderRequest[]>;
   tokenRequests(grantType?: string): Promise<ProviderRequest[]>;
   clearRequests(): Promise<void>;
   /** Answer the next matching request(s) with a canned response (default: 500 server_error at /token). */
   failNext(fault?: TokenEndpointFault): Promise<void>;
-  /** Ready-to-spread `oauthMiddleware` options for the `rp-basic` client of this provider. */
+  /** `failNext` at the token endpoint: the next token request(s) get this answer (default 500 server_error). */
+  failNextTokenRequest(fault?: Omit<TokenEndpointFault, 'path'>): Promise<void>;
+  /**
+   * Ready-to-spread `oauthMiddleware` options for a client of this provider: `rp-basic` by default
+   * (rotating refresh tokens); `{ clientId: 'rp-post' }` picks that client's secret and auth method.
+   */
   providerOptions(overrides?: Partial<ProviderOptions>): ProviderOptions;
   stop(): Promise<void>;
   /** What the provider process printed (warnings, errors). */
@@ -75,9 +91,14 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
   const as = await spawnProvider({ ...rest, redirectUris, logErrors });
   const harness = (path: string, init?: RequestInit) => fetch(`${as.issuer}/__harness/${path}`, init);
   const requests = async () => (await (await harness('requests')).json()) as ProviderRequest[];
+  const failNext = async (fault: TokenEndpointFault = {}) => {
+    const res = await harness('fail-next', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
+    if (!res.ok) throw new Error(`failNext rejected: ${await res.text()}`);
+  };
   return {
     issuer: as.issuer,
     endpoints: as.endpoints,
+    clients: as.clients,
     requests,
     async tokenRequests(grantType) {
       return (await requests()).filter((r) => r.endpoint === '/token' && (grantType === undefined || r.grantType === grantType));
@@ -85,14 +106,15 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
     async clearRequests() {
       await harness('requests', { method: 'DELETE' });
     },
-    async failNext(fault = {}) {
-      const res = await harness('fail-next', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
-      if (!res.ok) throw new Error(`failNext rejected: ${await res.text()}`);
-    },
+    failNext,
+    failNextTokenRequest: (fault = {}) => failNext({ ...fault, path: '/token' }),
     providerOptions(overrides = {}) {
+      const clientId = overrides.clientId ?? 'rp-basic';
+      const client = as.clients.find((c) => c.id === clientId);
       return {
-        clientId: 'rp-basic',
-        clientSecret: 'rp-basic-secret',
+        clientId,
+        ...(client?.secret ? { clientSecret: client.secret } : {}),
+        ...(client?.method === 'client_secret_post' ? { tokenEndpointAuthMethod: 'client_secret_post' as const } : {}),
         issuer: as.issuer,
         authorizationUrl: as.endpoints.authorization,
         tokenUrl: as.endpoints.token,
@@ -135,18 +157,16 @@ export async function loginWithoutBrowser<R extends AgentResponse>(
   return agent.get(`${url.pathname}${url.search}`);
 }
 
-function storeCall<T>(run: (cb: (err: unknown, value?: T) => void) => void): Promise<T | undefined> {
-  return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
-}
-
 /**
  * Make a logged-in session's access token expired (as if its lifetime had passed), so the next
  * `req.oauth` call refreshes it. `provider` is `'default'` with a single provider.
  */
 export async function expireAccessToken(store: Store, sessionId: string, provider = 'default'): Promise<void> {
   const key = recordKey(sessionId, provider);
-  const stored = await storeCall<{ cookie: unknown; oauthTokens: { v: number; tokens: { expiresAt?: number } } } | null>((cb) => store.get(key, cb as never));
-  if (!stored?.oauthTokens) throw new Error(`no token record for session ${sessionId.slice(0, 4)}… and provider ${provider}`);
-  stored.oauthTokens.tokens.expiresAt = Date.now() - 1000;
-  await storeCall((cb) => store.set(key, stored as never, cb));
+  const record = await readRecord(store, key, STORE_TIMEOUT_MS);
+  if (!record) throw new Error(`no token record for session ${sessionId.slice(0, 4)}… and provider ${provider}`);
+  // Keep the record's own cookie (its expiry), which readRecord does not return.
+  const stored = await new Promise<{ cookie?: CookieLike } | null | undefined>((resolve, reject) => store.get(key, (err, value) => (err ? reject(err) : resolve(value as never))));
+  const expired = { v: record.v + 1, tokens: { ...record.tokens, expiresAt: Date.now() - 1000 } };
+  await writeRecord(store, key, expired, stored?.cookie ?? { expires: null, originalMaxAge: null }, STORE_TIMEOUT_MS);
 }

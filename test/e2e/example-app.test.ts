@@ -79,8 +79,9 @@ describeBrowser('example app in Chromium', () => {
       await page.goto(`${appUrl}/profile`);
       expect(await page.textContent('#api-result')).toContain('"for": "alice"');
       await page.goto(`${appUrl}/status`);
-      expect(await page.textContent('main')).toMatch(/Refreshed \(this session\)\s*[1-9]/);
-      expect((await provider.tokenRequests('refresh_token')).length).toBeGreaterThanOrEqual(1);
+      const refreshed = Number(/Refreshed \(this session\)\s*(\d+)/.exec((await page.textContent('main')) ?? '')?.[1]);
+      expect(refreshed).toBeGreaterThanOrEqual(1); // how many depends on the machine's speed; the AS saw exactly those
+      expect((await provider.tokenRequests('refresh_token')).map((r) => [r.clientId, r.status])).toEqual(Array.from({ length: refreshed }, () => ['rp-basic', 200]));
 
       await page.click('text=Log out');
       await page.waitForURL((url) => url.href.startsWith(provider.endpoints.endSession));
