@@ -1,28 +1,52 @@
-// One benchmark server process: `node --import tsx bench/server.ts <scenario> <json>`.
-// Sends { port, cookie? } to the parent over IPC once listening; answers 'cpu' with process.cpuUsage().
+// The benchmark server process: `node --import tsx bench/server.ts <json>`. Every compared variant
+// is an app on its own port inside this ONE process (same heap, GC and loaded modules), so the
+// variants differ only in their auth middleware. Sends { ready: { <variant>: { url, cookie } } }
+// over IPC once all are listening and logged in; answers 'cpu' with process.cpuUsage().
 import http from 'node:http';
 import express from 'express';
 import session from 'express-session';
 import { oauthMiddleware, requireAuth } from 'express-oauth2-session';
 import { authorizeWithoutBrowser } from 'express-oauth2-session/testing';
 
-const [scenario = 'bare', rawOptions = '{}'] = process.argv.slice(2);
-// The OAuth scenarios get a port and the test provider (started by run.mjs in its own process, with
-// their redirect URIs registered) so every server process differs only in its auth middleware.
-const options = JSON.parse(rawOptions) as { apiUrl?: string; apiToken?: string; port?: number; issuer?: string };
-const SECRET = 'bench-session-secret';
-
-function listen(app: express.Express, port = 0): Promise<{ server: http.Server; url: string }> {
-  const server = http.createServer(app);
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+interface Options {
+  apiUrl: string;
+  apiToken: string;
+  issuer: string;
+  /** Ports of the variants that log in at the provider (their redirect URIs are registered there). */
+  ports: { eos: number; passport: number; openidConnect: number };
+}
+interface Ready {
+  url: string;
+  cookie?: string;
 }
 
-/** GET a path with a cookie, no redirects; returns status, location and the session cookie set. */
+const options = JSON.parse(process.argv[2] ?? '{}') as Options;
+/** Time spent inside oauthMiddleware itself (until it calls next), while switched on over IPC. */
+const timing = { on: false, ns: 0, calls: 0 };
+const SECRET = 'bench-session-secret';
+
+function listen(app: express.Express, port = 0): Promise<string> {
+  const server = http.createServer(app);
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
+}
+
+/** GET without following redirects: status, location and the cookies set (name=value pairs). */
 async function get(url: string, cookie?: string) {
   const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
   await res.arrayBuffer();
-  const set = res.headers.getSetCookie().find((c) => c.startsWith('connect.sid='));
-  return { status: res.status, location: res.headers.get('location'), cookie: set?.split(';')[0] };
+  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0] as string);
+  return { status: res.status, location: res.headers.get('location') ?? '', cookies };
+}
+
+/** A real login: `/login` on the app → the provider's login and consent pages → the app's callback. */
+async function loginAtProvider(url: string, cookieName: string): Promise<string> {
+  const start = await get(`${url}/login`);
+  if (start.status !== 302) throw new Error(`${url}/login answered ${start.status}`);
+  const { callbackUrl } = await authorizeWithoutBrowser(start.location, { user: 'alice' });
+  const done = await get(callbackUrl, start.cookies.join('; '));
+  const cookie = done.cookies.filter((c) => c.startsWith(cookieName)).join('; ');
+  if (!cookie) throw new Error(`login on ${url} failed: callback answered ${done.status}`);
+  return cookie;
 }
 
 function baseApp(): express.Express {
@@ -31,10 +55,20 @@ function baseApp(): express.Express {
   return app;
 }
 
-async function bare(withApi: boolean, layers = 0) {
+/**
+ * Bare express + express-session; "logged in" = `req.session.user` set by `/__login`. Optional
+ * yardsticks in front: no-op layers (Express's routing cost per layer), or one middleware that
+ * sets a property on `req` (what attaching anything to `req` costs).
+ */
+async function bare(withApi: boolean, extra: 'layers' | 'property' | 'none' = 'none'): Promise<Ready> {
   const app = baseApp();
-  // Optional no-op layers: what any middleware-based gate costs in Express routing alone.
-  for (let i = 0; i < layers; i += 1) app.use((_req, _res, next) => next());
+  if (extra === 'layers') for (let i = 0; i < 2; i += 1) app.use((_req, _res, next) => next());
+  if (extra === 'property') {
+    app.use((req, _res, next) => {
+      (req as unknown as { extra: object }).extra = { on: true };
+      next();
+    });
+  }
   app.get('/__login', (req, res) => {
     req.session.user = { sub: 'alice' };
     res.json({ ok: true });
@@ -48,27 +82,38 @@ async function bare(withApi: boolean, layers = 0) {
       res.json(await r.json());
     });
   }
-  const { url } = await listen(app);
-  return { url, cookie: (await get(`${url}/__login`)).cookie };
+  const url = await listen(app);
+  return { url, cookie: (await get(`${url}/__login`)).cookies.join('; ') };
 }
 
-async function eos() {
-  const issuer = options.issuer as string;
+async function eos(): Promise<Ready> {
+  const { issuer } = options;
   const app = baseApp();
-  const { url } = await listen(app, options.port);
-  app.use(
-    oauthMiddleware({
-      clientId: 'rp-basic',
-      clientSecret: 'rp-basic-secret',
-      issuer,
-      authorizationUrl: `${issuer}/auth`,
-      tokenUrl: `${issuer}/token`,
-      jwksUri: `${issuer}/jwks`,
-      redirectUri: `${url}/callback`,
-      scope: ['openid', 'profile'],
-      apiBaseUrl: options.apiUrl ?? issuer,
-    }),
-  );
+  const url = await listen(app, options.ports.eos);
+  const mw = oauthMiddleware({
+    clientId: 'rp-basic',
+    clientSecret: 'rp-basic-secret',
+    issuer,
+    authorizationUrl: `${issuer}/auth`,
+    tokenUrl: `${issuer}/token`,
+    jwksUri: `${issuer}/jwks`,
+    redirectUri: `${url}/callback`,
+    scope: ['openid', 'profile'],
+    apiBaseUrl: options.apiUrl,
+  });
+  app.use(function timedOauth(req, res, next) {
+    if (!timing.on) return mw(req, res, next);
+    const t0 = process.hrtime.bigint();
+    let sync = true;
+    mw(req, res, (err?: unknown) => {
+      if (sync) {
+        timing.ns += Number(process.hrtime.bigint() - t0);
+        timing.calls += 1;
+      }
+      next(err);
+    });
+    sync = false;
+  });
   app.get('/public', (_req, res) => res.json({ ok: true }));
   app.get('/protected', requireAuth(), (req, res) => res.json({ ok: true, sub: req.oauth.user?.sub }));
   app.get('/api', requireAuth(), async (req, res, next) => {
@@ -79,45 +124,49 @@ async function eos() {
       next(err);
     }
   });
-  // A real login: /login → the provider's login + consent pages → /callback.
-  const start = await get(`${url}/login`);
-  const { callbackUrl } = await authorizeWithoutBrowser(start.location as string, { user: 'alice' });
-  const done = await get(callbackUrl.replace(/^http:\/\/[^/]+/, url), start.cookie);
-  return { url, cookie: done.cookie };
+  return { url, cookie: await loginAtProvider(url, 'connect.sid=') };
 }
 
-async function passportApp() {
-  // passport is a dependency of bench/ only (untyped here): the minimum this workload uses.
+type Done = (err: unknown, value?: unknown) => void;
+type PassportRequest = express.Request & { isAuthenticated(): boolean; user?: { sub: string } };
+
+/** The `sub` claim of an ID token (passport-oauth2 hands over the token response unverified). */
+function subOf(idToken: string): string {
+  return (JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as { sub: string }).sub;
+}
+
+/** passport + passport-oauth2, session-backed: logged in for real; the user id is deserialized from the session. */
+async function passportApp(): Promise<Ready> {
+  // passport and passport-oauth2 are dependencies of bench/ only (untyped here).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const passport = require('passport') as {
-    serializeUser(fn: (user: { sub: string }, done: (err: null, id: string) => void) => void): void;
-    deserializeUser(fn: (id: string, done: (err: null, user: { sub: string }) => void) => void): void;
-    session(): express.RequestHandler;
-  };
+  const { Passport } = require('passport') as { Passport: new () => Record<string, (...args: unknown[]) => express.RequestHandler> };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Strategy } = require('passport-oauth2') as { Strategy: new (options: object, verify: (...args: unknown[]) => void) => object };
+  const passport = new Passport();
+  const { issuer } = options;
   const app = baseApp();
-  passport.serializeUser((user: { sub: string }, done) => done(null, user.sub));
-  passport.deserializeUser((sub: string, done) => done(null, { sub }));
-  app.use(passport.session());
-  type PassportRequest = express.Request & { login(user: object, cb: (err?: unknown) => void): void; isAuthenticated(): boolean; user?: { sub: string } };
-  app.get('/__login', (req, res, next) => (req as PassportRequest).login({ sub: 'alice' }, (err) => (err ? next(err) : res.json({ ok: true }))));
+  const url = await listen(app, options.ports.passport);
+  const strategyOptions = { authorizationURL: `${issuer}/auth`, tokenURL: `${issuer}/token`, clientID: 'rp-post', clientSecret: 'rp-post-secret', callbackURL: `${url}/callback`, scope: ['openid'], state: true, pkce: true };
+  passport.use!('oauth2', new Strategy(strategyOptions, (_at, _rt, params, _profile, done) => (done as Done)(null, { sub: subOf((params as { id_token: string }).id_token) })) as never);
+  passport.serializeUser!(((user: { sub: string }, done: Done) => done(null, user.sub)) as never);
+  passport.deserializeUser!(((sub: string, done: Done) => done(null, { sub })) as never);
+  app.use(passport.session!());
+  app.get('/login', passport.authenticate!('oauth2'));
+  app.get('/callback', passport.authenticate!('oauth2', { failureRedirect: '/login-failed' }), (_req, res) => res.redirect('/'));
   app.get('/protected', (req, res) => {
     const r = req as PassportRequest;
     if (r.isAuthenticated()) res.json({ ok: true, sub: r.user?.sub });
     else res.status(401).end();
   });
-  const { url } = await listen(app);
-  return { url, cookie: (await get(`${url}/__login`)).cookie };
+  return { url, cookie: await loginAtProvider(url, 'connect.sid=') };
 }
 
-/** express-openid-connect: its own encrypted cookie session, logged in for real against the test provider. */
-async function openidConnect() {
+/** express-openid-connect: its own encrypted cookie session, logged in for real. */
+async function openidConnect(): Promise<Ready> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { auth, requiresAuth } = require('express-openid-connect') as {
-    auth(config: object): express.RequestHandler;
-    requiresAuth(): express.RequestHandler;
-  };
+  const { auth, requiresAuth } = require('express-openid-connect') as { auth(config: object): express.RequestHandler; requiresAuth(): express.RequestHandler };
   const app = express();
-  const { url } = await listen(app, options.port);
+  const url = await listen(app, options.ports.openidConnect);
   app.use(
     auth({
       issuerBaseURL: options.issuer,
@@ -130,34 +179,13 @@ async function openidConnect() {
     }),
   );
   app.get('/protected', requiresAuth(), (req, res) => res.json({ ok: true, sub: (req as unknown as { oidc: { user?: { sub: string } } }).oidc.user?.sub }));
-  const start = await fetch(`${url}/login`, { redirect: 'manual' });
-  const transient = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { callbackUrl } = await authorizeWithoutBrowser(start.headers.get('location') as string, { user: 'alice' });
-  const done = await fetch(callbackUrl, { redirect: 'manual', headers: { cookie: transient } });
-  const cookie = done.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').filter((c) => c.startsWith('appSession')).join('; ');
-  if (!cookie) throw new Error(`express-openid-connect login failed: HTTP ${done.status}`);
-  return { url, cookie };
+  return { url, cookie: await loginAtProvider(url, 'appSession') };
 }
 
-/**
- * The compared variants in ONE process, each an app on its own port: same heap, same GC, same
- * loaded modules, so the only difference between them is the middleware under test.
- */
-async function together() {
-  const entries = await Promise.all([
-    ['bare', bare(false)],
-    ['bare-layers', bare(false, 2)],
-    ['bare-api', bare(true)],
-    ['eos', eos()],
-    ['passport', passportApp()],
-  ].map(async ([name, ready]) => [name, await (ready as Promise<{ url: string; cookie?: string }>)] as const));
-  return Object.fromEntries(entries) as unknown as { url: string; cookie?: string };
-}
-
-const scenarios: Record<string, () => Promise<{ url: string; cookie?: string }>> = {
-  together,
+const variants: Record<string, () => Promise<Ready>> = {
   bare: () => bare(false),
-  'bare-layers': () => bare(false, 2),
+  'bare-layers': () => bare(false, 'layers'),
+  'bare-property': () => bare(false, 'property'),
   'bare-api': () => bare(true),
   eos,
   passport: passportApp,
@@ -170,8 +198,22 @@ declare module 'express-session' {
   }
 }
 
+async function main(): Promise<void> {
+  const ready: Record<string, Ready> = {};
+  for (const [name, start] of Object.entries(variants)) ready[name] = await start();
+  process.send?.({ ready });
+}
+
 process.on('SIGTERM', () => process.exit(0)); // lets --cpu-prof write its profile
 process.on('message', (msg) => {
   if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (msg === 'timing-on') Object.assign(timing, { on: true, ns: 0, calls: 0 });
+  if (msg === 'timing-off') {
+    timing.on = false;
+    process.send?.({ timing: { nsPerCall: timing.ns / timing.calls, calls: timing.calls } });
+  }
 });
-void (scenarios[scenario] ?? scenarios.bare)!().then((ready) => process.send?.({ ready }));
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
