@@ -1,10 +1,12 @@
+// The backend (non-user) client shared by clientCredentials() and passwordGrant(): one cached
+// token, renewed before expiry with one token request in flight, and the req.oauth fetch helpers.
 import type { FetchLike, ProviderOptions, TokenEndpointAuthMethod } from './config-types.js';
 import { assertHttpUrl, assertLeeway, assertRecord, assertString, normalizeScope, resolveApiTarget, DEFAULT_HTTP_TIMEOUT_MS } from './config.js';
 import { debugFor, tokenId } from './debug.js';
 import { configError } from './errors.js';
 import type { ApiRequestInit } from './http/api-request.js';
 import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken, type ApiTarget } from './http/bearer-client.js';
-import { postTokenEndpoint, type TokenClientConfig } from './protocol/token-endpoint.js';
+import type { TokenClientConfig } from './protocol/token-endpoint.js';
 import { fromTokenResponse, isExpiring, type TokenSet } from './tokens.js';
 
 const log = debugFor('grant');
@@ -115,31 +117,4 @@ export function resolveBackendOptions(options: BackendClientOptions, factory: st
     fetch: options.fetch,
     tokenUrl: options.tokenUrl,
   };
-}
-
-/**
- * OAuth 2.0 client credentials grant (RFC 6749 §4.4) for backend jobs: the app's own token, cached
- * until it is about to expire, with one token request in flight at a time.
- *
- * ```ts
- * const backend = clientCredentials({ clientId, clientSecret, tokenUrl, scope: 'reports:read', apiBaseUrl: 'https://api.example' });
- * const res = await backend.get('/reports');
- * ```
- */
-export function clientCredentials(options: BackendClientOptions): GrantClient {
-  const o = resolveBackendOptions(options, 'clientCredentials');
-  return new GrantClient(o.target, () => postTokenEndpoint(o.tokenClient, o.tokenUrl, { ...o.params, grant_type: 'client_credentials' }), o);
-}
-
-/**
- * Resource owner password credentials grant (RFC 6749 §4.3). **Discouraged**: the app handles the
- * user's password, which OAuth exists to avoid, and OAuth 2.1 removes this grant. Use it only for a
- * legacy provider that offers nothing else; prefer `oauthMiddleware` (authorization code + PKCE).
- */
-export function passwordGrant(options: BackendClientOptions & { username: string; password: string }): GrantClient {
-  const o = resolveBackendOptions(options, 'passwordGrant');
-  assertString(options.username, 'passwordGrant.username', true);
-  assertString(options.password, 'passwordGrant.password', true);
-  const { username, password } = options;
-  return new GrantClient(o.target, () => postTokenEndpoint(o.tokenClient, o.tokenUrl, { ...o.params, grant_type: 'password', username, password }), o);
 }

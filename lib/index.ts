@@ -27,7 +27,9 @@ export type { RefreshLock } from './lock.js';
 export { guardSessionStore } from './store-guard.js';
 export { redisLock, type RedisClientLike, type RedisLockOptions } from './redis-lock.js';
 export { providers, type ProviderPreset, type BattleNetRegion } from './providers.js';
-export { clientCredentials, passwordGrant, type GrantClient, type BackendClientOptions } from './grant-client.js';
+export { clientCredentials } from './client-credentials.js';
+export { passwordGrant, type PasswordGrantOptions } from './password-grant.js';
+export type { GrantClient, BackendClientOptions } from './grant-client.js';
 export type {
   OAuthMiddlewareOptions,
   ProviderOptions,

@@ -7,16 +7,20 @@ export type ProviderPreset = Omit<ProviderOptions, 'clientId' | 'clientSecret' |
 const USER_AGENT = 'express-oauth2-session';
 
 /**
- * GitHub (OAuth apps and GitHub Apps). The token endpoint answers form-encoded unless asked for
- * JSON, and reports errors such as `bad_verification_code` with HTTP 200 (mapped like
- * `invalid_grant`); the REST API requires a User-Agent. OAuth-app tokens do not expire (no
- * `expires_in`: never refreshed proactively); GitHub App user tokens expire and rotate.
- * Endpoints: https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+ * GitHub (OAuth apps and GitHub Apps). The token endpoint takes `client_id` and `client_secret` as
+ * form parameters, answers form-encoded unless asked for JSON, and reports errors such as
+ * `bad_verification_code` (mapped like `invalid_grant`, 400) or `incorrect_client_credentials`
+ * (500, for the operator) with HTTP 200; the REST API requires a User-Agent. OAuth-app tokens do
+ * not expire (no `expires_in`: never refreshed proactively); GitHub App user tokens expire and rotate.
+ * Sources: https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps,
+ * https://docs.github.com/en/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors,
+ * https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api#user-agent
  */
 export function github(): ProviderPreset {
   return {
     authorizationUrl: 'https://github.com/login/oauth/authorize',
     tokenUrl: 'https://github.com/login/oauth/access_token',
+    tokenEndpointAuthMethod: 'client_secret_post',
     apiBaseUrl: 'https://api.github.com',
     tokenRequestHeaders: { accept: 'application/json' },
     apiHeaders: { accept: 'application/vnd.github+json', 'user-agent': USER_AGENT },
@@ -26,7 +30,9 @@ export function github(): ProviderPreset {
 /**
  * Google (OpenID Connect). A refresh token is only issued with `access_type=offline` and, for a user
  * who consented before, `prompt=consent`; refresh responses omit `refresh_token` (the old one is kept).
- * Endpoints from https://accounts.google.com/.well-known/openid-configuration.
+ * Every endpoint is given (no discovery call at startup). Sources:
+ * https://accounts.google.com/.well-known/openid-configuration,
+ * https://developers.google.com/identity/protocols/oauth2/web-server#offline
  */
 export function google(): ProviderPreset {
   return {
@@ -45,18 +51,23 @@ export type BattleNetRegion = 'us' | 'eu' | 'kr' | 'tw' | 'cn';
 const BATTLENET_REGIONS: readonly BattleNetRegion[] = ['us', 'eu', 'kr', 'tw', 'cn'];
 
 /**
- * Battle.net (Blizzard). One OAuth host for us/eu/kr/tw and a separate one for China; game data
- * APIs live on the region's API host and need `namespace` and `locale` query parameters
- * (`req.oauth.get(path, { query: { namespace: 'static-us', locale: 'en_US' } })`).
- * https://develop.battle.net/documentation/guides/using-oauth
+ * Battle.net (Blizzard). One OAuth host for us/eu/kr/tw (an OpenID provider: issuer, JWKS and
+ * revocation given, so no discovery call) and a separate one for China; game data APIs live on the
+ * region's API host and need `namespace` and `locale` query parameters
+ * (`req.oauth.get(path, { query: { namespace: 'static-us', locale: 'en_US' } })`); the user info
+ * endpoint is `https://oauth.battle.net/userinfo` (an allowed origin).
+ * Sources: https://develop.battle.net/documentation/guides/using-oauth,
+ * https://develop.battle.net/documentation/guides/regionality-and-apis,
+ * https://oauth.battle.net/.well-known/openid-configuration
  */
 export function battlenet(options: { region: BattleNetRegion }): ProviderPreset {
   const region = options?.region;
   if (!BATTLENET_REGIONS.includes(region)) throw configError('battlenet.region', `must be one of ${BATTLENET_REGIONS.join(', ')}`);
   const oauthHost = region === 'cn' ? 'https://oauth.battlenet.com.cn' : 'https://oauth.battle.net';
   const apiBaseUrl = region === 'cn' ? 'https://gateway.battlenet.com.cn' : `https://${region}.api.blizzard.com`;
+  const openId = region === 'cn' ? {} : { issuer: oauthHost, jwksUri: `${oauthHost}/jwks/certs`, revocationUrl: `${oauthHost}/revoke` };
   return {
-    issuer: region === 'cn' ? undefined : 'https://oauth.battle.net',
+    ...openId,
     authorizationUrl: `${oauthHost}/authorize`,
     tokenUrl: `${oauthHost}/token`,
     apiBaseUrl,
@@ -65,10 +76,12 @@ export function battlenet(options: { region: BattleNetRegion }): ProviderPreset 
 }
 
 /**
- * Stack Exchange. The JSON token path is `/oauth/access_token/json`; it answers `expires` (not
- * `expires_in`) and no `token_type`, and no expiry at all with scope `no_expiry`. API calls carry the token and the
- * app `key` as query parameters (never logged: debug lines show origin and path only).
- * https://api.stackexchange.com/docs/authentication
+ * Stack Exchange. The token endpoint takes the client credentials as form parameters; its JSON path
+ * `/oauth/access_token/json` answers `expires` (not `expires_in`) and no `token_type` (`/oauth/access_token`,
+ * also accepted, answers the same fields form-encoded), and no expiry at all with scope `no_expiry`.
+ * No refresh tokens. API calls carry the token and the app `key` as query parameters (never logged:
+ * debug lines show origin and path only); API errors come as HTTP 400 with `error_id`/`error_name`.
+ * Sources: https://api.stackexchange.com/docs/authentication, https://api.stackexchange.com/docs/error-handling
  */
 export function stackexchange(options: { key: string }): ProviderPreset {
   if (typeof options?.key !== 'string' || options.key.length === 0) throw configError('stackexchange.key', 'must be your app key (a non-empty string)');

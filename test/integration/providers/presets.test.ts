@@ -1,13 +1,14 @@
-import { format } from 'node:util';
-import createDebug from 'debug';
 import request from 'supertest';
-import { providers } from 'express-oauth2-session';
+import { providers, type TokenSet } from 'express-oauth2-session';
 import { expireAccessToken } from 'express-oauth2-session/testing';
-import { pointAt, startFakeProvider, type FakeProvider, type RecordedRequest } from '../../support/fake-providers/fake-provider';
+import { pointAt, startFakeProvider, type FakeProvider } from '../../support/fake-providers/fake-provider';
+import { GITHUB_TOKEN, githubWire } from '../../support/fake-providers/github';
+import { GOOGLE_REFRESH_TOKEN, googleWire } from '../../support/fake-providers/google';
 import { login } from '../../support/login-flow';
 import { createTestApp, REDIRECT_URI } from '../../support/test-app';
 
-// Each preset's quirks against a local server that speaks that provider's wire format.
+// GitHub, Google and Battle.net presets against local servers that speak each provider's wire
+// format (Stack Exchange: stackexchange.test.ts). The preset is spread, then only hosts change.
 const client = { clientId: 'app-id', clientSecret: 'app-secret', redirectUri: REDIRECT_URI };
 let fake: FakeProvider | undefined;
 afterEach(async () => {
@@ -16,102 +17,84 @@ afterEach(async () => {
 });
 
 function appFor(oauth: object) {
-  return createTestApp({
-    oauth: oauth as never,
+  const tokens: Array<Readonly<TokenSet> | undefined> = [];
+  const test = createTestApp({
+    oauth: { ...oauth, onTokens: (e: { tokens?: Readonly<TokenSet> }) => void tokens.push(e.tokens) } as never,
     routes: (a) =>
       a.get('/api', async (req, res, next) => {
         try {
-          const r = await req.oauth.get(String(req.query.path ?? '/user'), { query: req.query.q ? { q: String(req.query.q) } : undefined });
-          res.status(r.status).json(await r.json());
+          const r = await req.oauth.get(String(req.query.path ?? '/user'));
+          res.status(r.status).type(r.headers.get('content-type') ?? 'json').send(await r.text());
         } catch (err) {
           next(err);
         }
       }),
   });
+  return { ...test, tokens, agent: request.agent(test.app) };
+}
+
+/** GET /login, then the callback with a code of our choosing (a bad one never came from /authorize). */
+async function callbackWithCode(agent: ReturnType<typeof request.agent>, code: string) {
+  const start = await agent.get('/login').expect(302);
+  const state = new URL(start.headers.location as string).searchParams.get('state');
+  return agent.get(`/callback?state=${state}&code=${code}`).set('Accept', 'application/json');
 }
 
 describe('providers.github()', () => {
-  const githubToken = (req: RecordedRequest) => {
-    if (req.form.get('code') === 'code-bad') return { status: 200, body: { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' } };
-    const fields = { access_token: 'gho_canary123', token_type: 'bearer', scope: 'read:user' };
-    // GitHub answers form-encoded unless the client asks for JSON.
-    return req.headers.accept?.includes('application/json') ? { body: fields } : { type: 'application/x-www-form-urlencoded', body: new URLSearchParams(fields).toString() };
-  };
-  const githubApi = (req: RecordedRequest) =>
-    req.headers['user-agent'] ? { body: { login: 'octocat', auth: req.headers.authorization === 'Bearer gho_canary123' } } : { status: 403, body: { message: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header' } };
-
-  it('should ask for JSON, use a non-expiring token without refreshing, and send a User-Agent', async () => {
-    fake = await startFakeProvider({ token: githubToken, api: githubApi });
-    const agent = request.agent(appFor({ ...providers.github(), ...pointAt(fake), ...client, scope: ['read:user'] }).app);
+  it('should post client credentials in the body asking for JSON, keep a non-expiring token unrefreshed, and send User-Agent + Accept to the API', async () => {
+    fake = await startFakeProvider(githubWire(client));
+    const { agent, tokens } = appFor({ ...providers.github(), ...pointAt(fake), ...client, scope: ['read:user'], refreshLeewaySeconds: 10 ** 6 });
     await login(agent);
-    expect((await agent.get('/api').expect(200)).body).toEqual({ login: 'octocat', auth: true });
-    expect((await agent.get('/api').expect(200)).body.login).toBe('octocat');
-    expect(fake.tokenRequests().map((r) => [r.headers.accept, r.form.get('grant_type')])).toEqual([['application/json', 'authorization_code']]);
-    expect(fake.requests.find((r) => r.path === '/user')?.headers.accept).toBe('application/vnd.github+json');
+    expect(JSON.parse((await agent.get('/api').expect(200)).text)).toEqual({ login: 'octocat', id: 583231, type: 'User' });
+    await agent.get('/api').expect(200);
+
+    const [exchange, ...more] = fake.tokenRequests();
+    expect(more).toEqual([]);
+    expect([exchange?.headers.accept, exchange?.headers.authorization, exchange?.form.get('client_id'), exchange?.form.get('client_secret'), exchange?.form.get('grant_type')]).toEqual(['application/json', undefined, 'app-id', 'app-secret', 'authorization_code']);
+    expect(tokens).toEqual([{ accessToken: GITHUB_TOKEN, tokenType: 'bearer', scope: 'read:user' }]); // no expiresAt: never refreshed proactively
+    expect(fake.apiRequests().map((r) => [r.path, r.headers['user-agent'], r.headers.accept])).toEqual([
+      ['/user', 'express-oauth2-session', 'application/vnd.github+json'],
+      ['/user', 'express-oauth2-session', 'application/vnd.github+json'],
+    ]);
   });
 
-  it('should parse a form-encoded token response too', async () => {
-    fake = await startFakeProvider({ token: (req) => githubToken({ ...req, headers: {} }), api: githubApi });
-    const agent = request.agent(appFor({ ...providers.github(), ...pointAt(fake), ...client }).app);
+  it('should parse the form-encoded token answer GitHub gives by default', async () => {
+    fake = await startFakeProvider(githubWire(client, { ignoreAccept: true }));
+    const { agent, tokens } = appFor({ ...providers.github(), ...pointAt(fake), ...client });
     await login(agent);
-    expect((await agent.get('/api').expect(200)).body.auth).toBe(true);
+    expect(tokens).toEqual([{ accessToken: GITHUB_TOKEN, tokenType: 'bearer', scope: 'read:user' }]);
+    expect((await agent.get('/api').expect(200)).text).toContain('octocat');
   });
 
-  it('should treat an error answered with HTTP 200 as a failed login (400)', async () => {
-    fake = await startFakeProvider({ token: githubToken });
-    const { app } = appFor({ ...providers.github(), ...pointAt(fake), ...client });
-    const agent = request.agent(app);
-    const start = await agent.get('/login').expect(302);
-    const state = new URL(start.headers.location as string).searchParams.get('state');
-    const res = await agent.get(`/callback?state=${state}&code=code-bad`).set('Accept', 'application/json');
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('OAUTH_TOKEN_ENDPOINT_ERROR');
-    expect((await agent.get('/session')).body.authenticated).toBe(false);
-  });
-});
-
-describe('providers.stackexchange({ key })', () => {
-  it('should read `expires`, send client credentials in the body, and put token + key in the query (never in logs)', async () => {
-    fake = await startFakeProvider({
-      token: () => ({ body: { access_token: 'se-canary-token', expires: 86400 } }), // no token_type on this path
-      api: (req) => ({ body: { items: [{ display_name: 'dev' }], key: req.query.get('key'), token: req.query.get('access_token') === 'se-canary-token', header: req.headers.authorization ?? null } }),
-    });
-    const lines: string[] = [];
-    const previous = createDebug.log;
-    createDebug.log = (...args: unknown[]) => void lines.push(format(...args));
-    createDebug.enable('express-oauth2-session*');
-    try {
-      const agent = request.agent(appFor({ ...providers.stackexchange({ key: 'app-key' }), ...pointAt(fake), ...client, scope: ['no_expiry'] }).app);
-      await login(agent);
-      const res = await agent.get('/api?path=/2.3/me&q=site').expect(200);
-      expect(res.body).toEqual({ items: [{ display_name: 'dev' }], key: 'app-key', token: true, header: null });
-    } finally {
-      createDebug.disable();
-      createDebug.log = previous;
+  it.each([
+    ['bad_verification_code (HTTP 200) as a failed login: 400', 'code-77', client, 400],
+    ['incorrect_client_credentials (HTTP 200) as an operator error: 500', 'code-1', { ...client, clientSecret: 'wrong' }, 500],
+  ])('should treat %s, JSON or form', async (_name, code, creds, status) => {
+    for (const ignoreAccept of [false, true]) {
+      fake = await startFakeProvider(githubWire(client, { ignoreAccept }));
+      const { agent } = appFor({ ...providers.github(), ...pointAt(fake), ...creds });
+      const res = await callbackWithCode(agent, code);
+      expect([res.status, res.body.code]).toEqual([status, 'OAUTH_TOKEN_ENDPOINT_ERROR']);
+      expect((await agent.get('/session')).body.authenticated).toBe(false);
+      expect(fake.tokenRequests()).toHaveLength(1);
+      await fake.stop();
+      fake = undefined;
     }
-    const exchange = fake.tokenRequests()[0] as RecordedRequest;
-    expect([exchange.headers.authorization, exchange.form.get('client_id'), exchange.form.get('client_secret')]).toEqual([undefined, 'app-id', 'app-secret']);
-    expect(lines.some((l) => l.includes(`GET ${fake?.url}/2.3/me`))).toBe(true); // origin + path, never the query
-    expect(lines.join('\n')).not.toContain('se-canary-token');
-    expect(lines.join('\n')).not.toContain('app-secret');
+  });
+
+  it('should be refused by the API without the preset\'s User-Agent (the fake enforces what GitHub does)', async () => {
+    fake = await startFakeProvider(githubWire(client));
+    const { agent } = appFor({ ...providers.github(), ...pointAt(fake), ...client, apiHeaders: {} });
+    await login(agent);
+    const res = await agent.get('/api').expect(403);
+    expect(res.text).toMatch(/^Request forbidden by administrative rules\. Please make sure your request has a User-Agent header/);
   });
 });
 
 describe('providers.google()', () => {
-  it('should ask for offline access and keep the refresh token Google omits on refresh', async () => {
-    let issued = 0;
-    fake = await startFakeProvider({
-      token: (req) => {
-        issued += 1;
-        return req.form.get('grant_type') === 'authorization_code'
-          ? { body: { access_token: `ya29.first`, token_type: 'Bearer', expires_in: 3599, refresh_token: '1//refresh-original', scope: 'openid' } }
-          : { body: { access_token: `ya29.refreshed-${issued}`, token_type: 'Bearer', expires_in: 3599, scope: 'openid' } };
-      },
-      api: (req) => ({ body: { auth: req.headers.authorization } }),
-    });
-    const refreshTokens: Array<string | undefined> = [];
-    const { app, store } = appFor({ ...providers.google(), ...pointAt(fake), ...client, scope: ['openid'], onTokens: ({ tokens }: { tokens?: { refreshToken?: string } }) => void refreshTokens.push(tokens?.refreshToken) });
-    const agent = request.agent(app);
+  it('should ask for offline access with consent and keep the refresh token Google omits on refresh', async () => {
+    fake = await startFakeProvider(googleWire());
+    const { agent, store, tokens } = appFor({ ...providers.google(), ...pointAt(fake), ...client, scope: ['openid'] });
     const start = await agent.get('/login').expect(302);
     const authorize = new URL(start.headers.location as string).searchParams;
     expect([authorize.get('access_type'), authorize.get('prompt')]).toEqual(['offline', 'consent']);
@@ -119,38 +102,76 @@ describe('providers.google()', () => {
     const sid = (await agent.get('/session')).body.sessionId as string;
     for (let i = 0; i < 2; i += 1) {
       await expireAccessToken(store as never, sid);
-      await agent.get('/api?path=/oauth2/v3/userinfo').expect(200);
+      expect(JSON.parse((await agent.get('/api?path=/oauth2/v3/userinfo').expect(200)).text).auth).toBe(`Bearer ya29.a0-${i + 2}`);
     }
-    expect(refreshTokens).toEqual(['1//refresh-original', '1//refresh-original', '1//refresh-original']);
-    expect(fake.tokenRequests().slice(1).map((r) => r.form.get('refresh_token'))).toEqual(['1//refresh-original', '1//refresh-original']);
+    expect(tokens.map((t) => [t?.accessToken, t?.refreshToken])).toEqual([
+      ['ya29.a0-1', GOOGLE_REFRESH_TOKEN],
+      ['ya29.a0-2', GOOGLE_REFRESH_TOKEN],
+      ['ya29.a0-3', GOOGLE_REFRESH_TOKEN],
+    ]);
+    expect(fake.tokenRequests().map((r) => [r.form.get('grant_type'), r.form.get('refresh_token')])).toEqual([
+      ['authorization_code', null],
+      ['refresh_token', GOOGLE_REFRESH_TOKEN],
+      ['refresh_token', GOOGLE_REFRESH_TOKEN],
+    ]);
   });
 });
 
-describe('providers.battlenet({ region }) and providers.oidc({ issuer })', () => {
+describe('presets that carry their endpoints start with no network call', () => {
   it.each([
-    ['us', 'https://oauth.battle.net/authorize', 'https://us.api.blizzard.com'],
-    ['eu', 'https://oauth.battle.net/authorize', 'https://eu.api.blizzard.com'],
-    ['kr', 'https://oauth.battle.net/authorize', 'https://kr.api.blizzard.com'],
-    ['tw', 'https://oauth.battle.net/authorize', 'https://tw.api.blizzard.com'],
-    ['cn', 'https://oauth.battlenet.com.cn/authorize', 'https://gateway.battlenet.com.cn'],
-  ] as const)('should point region %s at its hosts', (region, authorizationUrl, apiBaseUrl) => {
-    expect(providers.battlenet({ region })).toMatchObject({ authorizationUrl, tokenUrl: authorizationUrl.replace('/authorize', '/token'), apiBaseUrl });
+    ['google()', providers.google(), 'https://accounts.google.com/o/oauth2/v2/auth'],
+    ['battlenet({ region: "eu" })', providers.battlenet({ region: 'eu' }), 'https://oauth.battle.net/authorize'],
+    ['battlenet({ region: "cn" })', providers.battlenet({ region: 'cn' }), 'https://oauth.battlenet.com.cn/authorize'],
+  ])('should send %s users to the authorize endpoint without discovery', async (_name, preset, authorizeUrl) => {
+    const discovery = jest.fn(() => Promise.reject(new Error('no network in this test')));
+    const { app } = createTestApp({ oauth: { ...preset, ...client, scope: ['openid'], fetch: discovery } });
+    const res = await request(app).get('/login').expect(302);
+    expect((res.headers.location as string).split('?')[0]).toBe(authorizeUrl);
+    expect(discovery).not.toHaveBeenCalled();
+  });
+});
+
+describe('providers.battlenet({ region })', () => {
+  it.each([
+    ['us', 'https://oauth.battle.net', 'https://us.api.blizzard.com'],
+    ['eu', 'https://oauth.battle.net', 'https://eu.api.blizzard.com'],
+    ['kr', 'https://oauth.battle.net', 'https://kr.api.blizzard.com'],
+    ['tw', 'https://oauth.battle.net', 'https://tw.api.blizzard.com'],
+  ] as const)('should point region %s at the global OAuth host (an OpenID provider) and its API host', (region, host, apiBaseUrl) => {
+    expect(providers.battlenet({ region })).toEqual({
+      issuer: host,
+      jwksUri: `${host}/jwks/certs`,
+      revocationUrl: `${host}/revoke`,
+      authorizationUrl: `${host}/authorize`,
+      tokenUrl: `${host}/token`,
+      apiBaseUrl,
+      allowedOrigins: [apiBaseUrl, host],
+    });
   });
 
-  it('should reject an unknown region and an empty issuer with TypeErrors', () => {
-    expect(() => providers.battlenet({ region: 'mars' as never })).toThrow('`battlenet.region` must be one of us, eu, kr, tw, cn');
-    expect(() => providers.oidc({ issuer: '' })).toThrow(TypeError);
-    expect(() => providers.stackexchange({ key: '' })).toThrow('`stackexchange.key` must be your app key');
+  it('should point region cn at the China hosts', () => {
+    expect(providers.battlenet({ region: 'cn' })).toEqual({
+      authorizationUrl: 'https://oauth.battlenet.com.cn/authorize',
+      tokenUrl: 'https://oauth.battlenet.com.cn/token',
+      apiBaseUrl: 'https://gateway.battlenet.com.cn',
+      allowedOrigins: ['https://gateway.battlenet.com.cn', 'https://oauth.battlenet.com.cn'],
+    });
+  });
+
+  it('should reject an unknown region, and the other presets their empty options, with TypeErrors naming the option', () => {
+    expect(() => providers.battlenet({ region: 'mars' as never })).toThrow(new TypeError('oauthMiddleware: `battlenet.region` must be one of us, eu, kr, tw, cn'));
+    expect(() => providers.oidc({ issuer: '' })).toThrow(new TypeError('oauthMiddleware: `oidc.issuer` must be the provider\'s issuer URL'));
+    expect(() => providers.stackexchange({ key: '' })).toThrow(new TypeError('oauthMiddleware: `stackexchange.key` must be your app key (a non-empty string)'));
   });
 
   it('should send game-data query parameters through init.query', async () => {
-    fake = await startFakeProvider({ token: () => ({ body: { access_token: 'bnet', token_type: 'bearer', expires_in: 86399 } }), api: (req) => ({ body: Object.fromEntries(req.query) }) });
+    fake = await startFakeProvider({ token: () => ({ body: { access_token: 'bnet-at', token_type: 'bearer', expires_in: 86399, scope: 'wow.profile' } }), api: (req) => ({ body: { path: req.path, query: Object.fromEntries(req.query), auth: req.headers.authorization } }) });
     const { app } = createTestApp({
-      oauth: { ...providers.battlenet({ region: 'eu' }), ...pointAt(fake), ...client } as never,
+      oauth: { ...providers.battlenet({ region: 'eu' }), ...pointAt(fake), ...client },
       routes: (a) => a.get('/class', async (req, res) => res.json(await (await req.oauth.get('/data/wow/playable-class/7', { query: { namespace: 'static-eu', locale: 'en_GB' } })).json())),
     });
     const agent = request.agent(app);
     await login(agent);
-    expect((await agent.get('/class').expect(200)).body).toEqual({ namespace: 'static-eu', locale: 'en_GB' });
+    expect((await agent.get('/class').expect(200)).body).toEqual({ path: '/data/wow/playable-class/7', query: { namespace: 'static-eu', locale: 'en_GB' }, auth: 'Bearer bnet-at' });
   });
 });

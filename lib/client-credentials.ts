@@ -1,0 +1,18 @@
+import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
+import { clientCredentialsGrant } from './protocol/token-endpoint.js';
+
+/**
+ * OAuth 2.0 client credentials grant (RFC 6749 §4.4) for backend jobs that act as the app itself,
+ * not as a user. The token is cached until `expires_at - refreshLeewaySeconds`; concurrent callers
+ * share one token request; a 401 `invalid_token` gets a new token once and retries idempotent
+ * requests. Options are validated at once (TypeError naming `clientCredentials.<option>`).
+ *
+ * ```ts
+ * const backend = clientCredentials({ clientId, clientSecret, tokenUrl, scope: 'reports:read', apiBaseUrl: 'https://api.example' });
+ * const res = await backend.get('/reports');
+ * ```
+ */
+export function clientCredentials(options: BackendClientOptions): GrantClient {
+  const o = resolveBackendOptions(options, 'clientCredentials');
+  return new GrantClient(o.target, () => clientCredentialsGrant(o.tokenClient, o.tokenUrl, o.params), o);
+}

@@ -1,0 +1,23 @@
+import { assertString } from './config.js';
+import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
+import { postTokenEndpoint } from './protocol/token-endpoint.js';
+
+/** `clientCredentials` options plus the resource owner's credentials. */
+export interface PasswordGrantOptions extends BackendClientOptions {
+  username: string;
+  password: string;
+}
+
+/**
+ * Resource owner password credentials grant (RFC 6749 §4.3). **Discouraged**: the app handles the
+ * user's password, which OAuth exists to avoid, and OAuth 2.1 and the OAuth security BCP (RFC 9700
+ * §2.4) remove it. Use it only for a legacy provider that offers nothing else; prefer
+ * `oauthMiddleware` (authorization code + PKCE). Same caching and helpers as `clientCredentials`.
+ */
+export function passwordGrant(options: PasswordGrantOptions): GrantClient {
+  const o = resolveBackendOptions(options, 'passwordGrant');
+  assertString(options.username, 'passwordGrant.username', true);
+  assertString(options.password, 'passwordGrant.password', true);
+  const { username, password } = options;
+  return new GrantClient(o.target, () => postTokenEndpoint(o.tokenClient, o.tokenUrl, { ...o.params, grant_type: 'password', username, password }), o);
+}
