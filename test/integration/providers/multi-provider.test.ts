@@ -1,3 +1,4 @@
+import type session from 'express-session';
 import request from 'supertest';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../../support/authorization-server';
 import { authorize, pathOf } from '../../support/login-flow';
@@ -18,37 +19,47 @@ afterAll(() => Promise.all([alphaAs.stop(), betaAs.stop()]));
 beforeEach(() => Promise.all([alphaAs.clearRequests(), betaAs.clearRequests()]));
 
 function app() {
-  return createTestApp({
+  const tokens: Record<string, string[]> = { alpha: [], beta: [] };
+  const test = createTestApp({
     oauth: {
       providers: {
         alpha: providerOptions(alphaAs, { redirectUri: ALPHA_CB }) as never,
         beta: providerOptions(betaAs, { redirectUri: BETA_CB }) as never,
       },
+      onTokens: (e) => void (e.tokens && tokens[e.provider]?.push(e.tokens.accessToken)),
     },
     routes: (a) =>
       a.get('/both', async (req, res, next) => {
         try {
           const [x, y] = await Promise.all([req.oauth.alpha.get('/me'), req.oauth.beta.get('/me')]);
-          res.json({ alpha: await x.json(), beta: await y.json() });
+          res.json({ alpha: await x.json(), beta: await y.json(), same: req.oauth.provider('beta') === req.oauth.beta });
         } catch (err) {
           next(err);
         }
       }),
-  }).app;
+  });
+  return { ...test, tokens, agent: request.agent(test.app) };
 }
+
+const readStore = (store: session.Store, key: string) => new Promise<{ oauthTokens?: { tokens: { accessToken: string } } } | undefined>((resolve) => store.get(key, (_e, v) => resolve(v as never)));
 
 describe('several providers', () => {
   it('should log in to each provider separately, keep both logins, and call each API with its own token', async () => {
-    const agent = request.agent(app());
+    const { agent, store, tokens } = app();
     const a = await authorize(agent, { loginPath: '/login/alpha', user: 'alice' });
     expect(a.authorizationUrl.startsWith(alphaAs.endpoints.authorization)).toBe(true);
     await agent.get(pathOf(a.callbackUrl)).expect(303);
+    const firstSid = (await agent.get('/session')).body.sessionId as string;
     const b = await authorize(agent, { loginPath: '/login/beta', user: 'bob' });
     expect(b.authorizationUrl.startsWith(betaAs.endpoints.authorization)).toBe(true);
     await agent.get(pathOf(b.callbackUrl)).expect(303); // regenerates the session: alpha's login must survive
 
     const both = await agent.get('/both').expect(200);
-    expect([both.body.alpha.sub, both.body.beta.sub]).toEqual(['alice', 'bob']);
+    expect([both.body.alpha.sub, both.body.beta.sub, both.body.same]).toEqual(['alice', 'bob', true]);
+    const sid = (await agent.get('/session')).body.sessionId as string;
+    expect(sid).not.toBe(firstSid);
+    const records = await Promise.all([`${sid}:oauth:alpha`, `${sid}:oauth:beta`, `${firstSid}:oauth:alpha`].map((k) => readStore(store, k)));
+    expect(records.map((r) => r?.oauthTokens?.tokens.accessToken)).toEqual([tokens.alpha?.[0], tokens.beta?.[0], undefined]);
     expect((await alphaAs.tokenRequests()).map((r) => r.grantType)).toEqual(['authorization_code']);
     expect((await betaAs.tokenRequests()).map((r) => r.grantType)).toEqual(['authorization_code']);
 
@@ -58,7 +69,7 @@ describe('several providers', () => {
   });
 
   it('should check a callback only against its own provider\'s transactions (zero token requests at both)', async () => {
-    const agent = request.agent(app());
+    const { agent } = app();
     const a = await authorize(agent, { loginPath: '/login/alpha' });
     const params = new URL(a.callbackUrl).searchParams;
     const res = await agent.get(`/callback/beta?${params.toString()}`).set('Accept', 'application/json');
