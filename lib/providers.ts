@@ -28,10 +28,10 @@ export function github(): ProviderPreset {
 }
 
 /**
- * Google (OpenID Connect). A refresh token is only issued with `access_type=offline` and, for a user
- * who consented before, `prompt=consent`; refresh responses omit `refresh_token` (the old one is kept).
- * Every endpoint is given (no discovery call at startup). Sources:
- * https://accounts.google.com/.well-known/openid-configuration,
+ * Google (OpenID Connect; scope defaults to `openid`). A refresh token is only issued with
+ * `access_type=offline` and, for a user who consented before, `prompt=consent`; refresh responses
+ * omit `refresh_token` (the old one is kept). Every endpoint is given (no discovery call at
+ * startup). Sources: https://accounts.google.com/.well-known/openid-configuration,
  * https://developers.google.com/identity/protocols/oauth2/web-server#offline
  */
 export function google(): ProviderPreset {
@@ -44,6 +44,7 @@ export function google(): ProviderPreset {
     apiBaseUrl: 'https://www.googleapis.com',
     allowedOrigins: ['https://www.googleapis.com', 'https://openidconnect.googleapis.com'],
     authorizationParams: { access_type: 'offline', prompt: 'consent' },
+    scope: ['openid'],
   };
 }
 
@@ -96,10 +97,14 @@ export function stackexchange(options: { key: string }): ProviderPreset {
   };
 }
 
-/** Any OpenID Connect provider: endpoints, JWKS and revocation are discovered from `issuer`. */
+/**
+ * Any OpenID Connect provider: endpoints, JWKS, revocation and end-session are discovered from
+ * `issuer` (once, cached; the document's `issuer` must match exactly, OIDC Discovery 1.0 §4.3).
+ * Scope defaults to `openid` (an ID token, verified, its claims on `req.oauth.user`).
+ */
 export function oidc(options: { issuer: string }): ProviderPreset {
   if (typeof options?.issuer !== 'string' || options.issuer.length === 0) throw configError('oidc.issuer', 'must be the provider\'s issuer URL');
-  return { issuer: options.issuer };
+  return { issuer: options.issuer, scope: ['openid'] };
 }
 
 /** Presets for real providers: `oauthMiddleware({ ...providers.github(), clientId, clientSecret, redirectUri })`. */

@@ -30,6 +30,23 @@ describe('providers.oidc({ issuer }) against oidc-provider', () => {
     expect((await as.requests()).filter((r) => r.endpoint === '/token/revocation').map((r) => r.status)).toEqual([200, 200]); // discovered revocation endpoint
   });
 
+  it('should work from the issuer alone: scope openid, PKCE and nonce, one cached discovery request for several logins', async () => {
+    const discoveries: string[] = [];
+    const spy = (input: string | URL, init?: RequestInit) => {
+      discoveries.push(String(input));
+      return fetch(input, init);
+    };
+    const { app } = createTestApp({ oauth: { ...providers.oidc({ issuer: as.issuer }), clientId: 'rp-basic', clientSecret: 'rp-basic-secret', redirectUri: REDIRECT_URI, fetch: spy } });
+    for (const user of ['alice', 'bob']) {
+      const agent = request.agent(app);
+      const params = new URL((await agent.get('/login').expect(302)).headers.location as string).searchParams;
+      expect([params.get('scope'), params.get('code_challenge_method'), params.get('nonce')?.length]).toEqual(['openid', 'S256', 43]);
+      await login(agent, { user });
+      expect((await agent.get('/session')).body.user).toEqual({ sub: user });
+    }
+    expect(discoveries).toEqual([`${as.issuer}/.well-known/openid-configuration`]);
+  });
+
   it('should require the iss parameter the provider promises (RFC 9207)', async () => {
     const { app } = createTestApp({ oauth: { ...providers.oidc({ issuer: as.issuer }), ...client } });
     const agent = request.agent(app);
