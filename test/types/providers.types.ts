@@ -1,7 +1,7 @@
 // Compile-only (npm test runs tsc over test/): provider names declared through Register type
 // req.oauth.<name>; undeclared names are errors.
 import type { Request } from 'express';
-import type { ProviderClient } from 'express-oauth2-session';
+import { clientCredentials, passwordGrant, providers, type ProviderClient, type ProviderPreset, type TokenSet } from 'express-oauth2-session';
 
 declare module 'express-oauth2-session' {
   interface Register {
@@ -18,4 +18,19 @@ export async function typedProviders(req: Request): Promise<void> {
   void alpha;
   void res;
   void loggedIn;
+}
+
+// Presets and backend grants: typed options and results.
+export async function typedPresetsAndGrants(): Promise<void> {
+  const preset: ProviderPreset = providers.battlenet({ region: 'eu' });
+  // @ts-expect-error not a Battle.net region
+  providers.battlenet({ region: 'mars' });
+  const backend = clientCredentials({ clientId: 'x', clientSecret: 'y', tokenUrl: 'https://as.example/token', apiBaseUrl: 'https://api.example' });
+  const token: Readonly<TokenSet> = await backend.getToken();
+  const res: Response = await backend.post('/jobs', { body: { id: 1 }, query: { dryRun: true } });
+  // @ts-expect-error the password grant needs the resource owner's username
+  passwordGrant({ clientId: 'x', tokenUrl: 'https://as.example/token', password: 'p' });
+  void preset;
+  void token;
+  void res;
 }
