@@ -56,11 +56,12 @@ function baseApp(): express.Express {
 }
 
 /**
- * Bare express + express-session; "logged in" = `req.session.user` set by `/__login`. Optional
- * yardsticks in front: no-op layers (Express's routing cost per layer), or one middleware that
- * sets a property on `req` (what attaching anything to `req` costs).
+ * Bare express + express-session; "logged in" = `req.session.user` set by `/__login`. Yardsticks:
+ * no-op layers in front (Express's routing cost per layer), one middleware that sets a property on
+ * `req` (what attaching anything to `req` costs), or the login written in express-oauth2-session's
+ * session shape (`req.session.oauth.p.default`, what that shape costs express-session).
  */
-async function bare(withApi: boolean, extra: 'layers' | 'property' | 'none' = 'none'): Promise<Ready> {
+async function bare(withApi: boolean, extra: 'layers' | 'property' | 'marker' | 'none' = 'none'): Promise<Ready> {
   const app = baseApp();
   if (extra === 'layers') for (let i = 0; i < 2; i += 1) app.use((_req, _res, next) => next());
   if (extra === 'property') {
@@ -70,11 +71,16 @@ async function bare(withApi: boolean, extra: 'layers' | 'property' | 'none' = 'n
     });
   }
   app.get('/__login', (req, res) => {
-    req.session.user = { sub: 'alice' };
+    if (extra === 'marker') req.session.oauth = { p: { default: { at: Date.now(), sub: 'alice' } } };
+    else req.session.user = { sub: 'alice' };
     res.json({ ok: true });
   });
   app.get('/public', (_req, res) => res.json({ ok: true }));
-  app.get('/protected', (req, res) => (req.session.user ? res.json({ ok: true, sub: req.session.user.sub }) : res.status(401).end()));
+  app.get('/protected', (req, res) => {
+    const user = extra === 'marker' ? req.session.oauth?.p?.default : req.session.user;
+    if (user) res.json({ ok: true, sub: user.sub });
+    else res.status(401).end();
+  });
   if (withApi) {
     app.get('/api', async (req, res) => {
       if (!req.session.user) return void res.status(401).end();
@@ -186,6 +192,7 @@ const variants: Record<string, () => Promise<Ready>> = {
   bare: () => bare(false),
   'bare-layers': () => bare(false, 'layers'),
   'bare-property': () => bare(false, 'property'),
+  'bare-marker': () => bare(false, 'marker'),
   'bare-api': () => bare(true),
   eos,
   passport: passportApp,
