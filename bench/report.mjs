@@ -33,8 +33,8 @@ const TARGETS = [
 
 function verdict(s, metric, bound) {
   const ok = (v) => (metric === 'cpu' ? v <= bound : v >= bound);
-  if (ok(s.median)) return ok(s.min) && ok(s.max) ? 'met' : 'met (median; some rounds below)';
-  return ok(s.max) ? 'missed (median; some rounds met it)' : 'missed';
+  if (ok(s.median)) return ok(s.min) && ok(s.max) ? 'met' : 'met (median; some rounds did not)';
+  return ok(s.min) || ok(s.max) ? 'missed (median; some rounds met it)' : 'missed';
 }
 
 function groupTable(group) {

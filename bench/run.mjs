@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick]`: throughput and server CPU per request of express-oauth2-session
 // against bare express + express-session and its peers, as ratios measured in one run; refresh
-// storms; memory per session. The provider, the local API, the server under test and the load
-// generator (autocannon) each run in their own process. Writes bench/RESULTS.md.
+// storms; memory per session. The provider, the local API, the two servers under test (each pair
+// runs simultaneously, see measurePair) and each load generator (autocannon) are separate
+// processes. Writes bench/RESULTS.md.
 //
 // Environment: BENCH_ROUNDS (default 6: roles swap every round), BENCH_SECONDS (5), BENCH_WARMUP (3), BENCH_CONNECTIONS (50);
 // --quick = 2 rounds × 2 s after 1 s. BENCH_ONLY=1,3 runs only those groups (RESULTS.md untouched).
+// --render rewrites RESULTS.md from the last full run's saved measurements (after editing report.mjs).
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +150,15 @@ function runScript(file, args = [], execArgv = []) {
   return JSON.parse(execFileSync(process.execPath, [...execArgv, '--import', 'tsx', path.join(here, file), ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }));
 }
 
+// `--render`: rewrite RESULTS.md from the last full run's measurements (bench/.results/last.json).
+const resultsDir = path.join(here, '.results');
+if (process.argv.includes('--render')) {
+  const saved = JSON.parse(readFileSync(path.join(resultsDir, 'last.json'), 'utf8'));
+  writeFileSync(path.join(here, 'RESULTS.md'), renderResults(saved));
+  console.log('wrote bench/RESULTS.md from bench/.results/last.json');
+  process.exit(0);
+}
+
 ensurePeers();
 const portSets = [];
 for (let i = 0; i < 2; i += 1) portSets.push({ eos: await freePort(), passport: await freePort(), openidConnect: await freePort() });
@@ -212,9 +223,12 @@ for (const c of children) c.kill();
 
 const extras = only.includes('4') || only.includes('5') ? runScript('extras.ts', [only.join(',')], ['--expose-gc']) : {};
 const micro = runScript('micro.ts');
-const md = renderResults({ settings, taskset, groups, extras, micro, inServer, date: new Date().toISOString().slice(0, 10), node: process.version });
+const measured = { settings, taskset, groups, extras, micro, inServer, date: new Date().toISOString().slice(0, 10), node: process.version };
+const md = renderResults(measured);
 console.log(`\n${md}`);
 if (!process.env.BENCH_ONLY) {
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, 'last.json'), JSON.stringify(measured));
   writeFileSync(path.join(here, 'RESULTS.md'), md);
   console.log('wrote bench/RESULTS.md');
 }
