@@ -79,6 +79,8 @@ export interface TestProvider {
    * (rotating refresh tokens); `{ clientId: 'rp-post' }` picks that client's secret and auth method.
    */
   providerOptions(overrides?: Partial<ProviderOptions>): ProviderOptions;
+  /** RFC 7662 introspection (as the `svc` client): is this access or refresh token still active? */
+  introspect(token: string): Promise<boolean>;
   stop(): Promise<void>;
   /** What the provider process printed (warnings, errors). */
   output(): string;
@@ -126,6 +128,14 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
         apiBaseUrl: as.issuer,
         ...overrides,
       };
+    },
+    async introspect(token) {
+      const res = await fetch(as.endpoints.introspection, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('svc:svc-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }),
+      });
+      return ((await res.json()) as { active?: boolean }).active === true;
     },
     stop: () => as.stop(),
     output: () => as.output(),

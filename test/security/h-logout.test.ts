@@ -11,14 +11,7 @@ beforeAll(async () => {
 afterAll(() => as.stop());
 beforeEach(() => as.clearRequests());
 
-async function introspect(token: string): Promise<boolean> {
-  const res = await fetch(as.endpoints.introspection, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('svc:svc-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }),
-  });
-  return ((await res.json()) as { active: boolean }).active;
-}
+const introspect = (token: string) => as.introspect(token);
 
 async function loggedIn(overrides = {}) {
   const tokens: Array<{ accessToken: string; refreshToken?: string; idToken?: string }> = [];

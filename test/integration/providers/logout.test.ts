@@ -14,14 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => as.stop());
 
-async function introspect(token: string): Promise<boolean> {
-  const res = await fetch(as.endpoints.introspection, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('svc:svc-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }),
-  });
-  return ((await res.json()) as { active: boolean }).active;
-}
+const introspect = (token: string) => as.introspect(token);
 
 async function userinfoStatus(accessToken: string): Promise<number> {
   return (await fetch(as.endpoints.userinfo, { headers: { authorization: `Bearer ${accessToken}` } })).status;
