@@ -1,6 +1,6 @@
 // The backend (non-user) client shared by clientCredentials() and passwordGrant(): one cached
 // token, renewed before expiry with one token request in flight, and the req.oauth fetch helpers.
-import type { FetchLike, ProviderOptions, TokenEndpointAuthMethod } from './config-types.js';
+import type { FetchLike, ProviderOptions } from './config-types.js';
 import { assertHttpUrl, assertLeeway, assertRecord, assertString, normalizeScope, resolveApiTarget, DEFAULT_HTTP_TIMEOUT_MS } from './config.js';
 import { debugFor, tokenId } from './debug.js';
 import { configError } from './errors.js';
@@ -11,22 +11,18 @@ import { fromTokenResponse, isExpiring, type TokenSet } from './tokens.js';
 
 const log = debugFor('grant');
 
-/** Options shared by the backend (non-user) clients. */
-export interface BackendClientOptions extends Pick<ProviderOptions, 'apiBaseUrl' | 'allowedOrigins' | 'tokenPlacement' | 'extraQuery' | 'apiHeaders' | 'tokenRequestHeaders'> {
-  clientId: string;
-  clientSecret?: string;
+/** Options shared by the backend (non-user) clients; the common ones mean what they mean for a provider. */
+export interface BackendClientOptions
+  extends Pick<
+    ProviderOptions,
+    | 'clientId' | 'clientSecret' | 'scope' | 'tokenEndpointAuthMethod' | 'refreshLeewaySeconds' | 'retryOn401'
+    | 'apiBaseUrl' | 'allowedOrigins' | 'tokenPlacement' | 'extraQuery' | 'apiHeaders' | 'tokenRequestHeaders'
+  > {
   tokenUrl: string;
-  scope?: string | string[];
   /** Extra token-request parameters, e.g. `{ audience: 'https://api.example' }` or `{ resource }`. */
   tokenParams?: Record<string, string>;
-  /** Default `client_secret_basic` (or `none` without a secret). */
-  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
-  /** Default 60. */
-  refreshLeewaySeconds?: number;
   /** Default 10000. */
   httpTimeoutMs?: number;
-  /** Default `true`: on 401 `invalid_token`, get a new token once and retry idempotent requests. */
-  retryOn401?: boolean;
   fetch?: FetchLike;
 }
 

@@ -6,6 +6,7 @@ import { revokeToken } from './protocol/token-endpoint.js';
 import { Refresher, tokenClientConfig } from './refresh.js';
 import type { SessionView } from './session-view.js';
 import { deleteRecord, readRecord, recordKey } from './token-store.js';
+import type { TokenSet } from './tokens.js';
 
 const log = debugFor('logout');
 
@@ -25,6 +26,23 @@ export class Runtime {
   }
 
   /**
+   * RFC 7009: revoke the refresh token, then the access token, when the provider has a revocation
+   * endpoint. Failures are logged and reported on the `error` event; they never throw.
+   */
+  async revokeTokens(provider: ResolvedProvider, revocationUrl: string | undefined, tokens: TokenSet): Promise<void> {
+    if (!revocationUrl) return;
+    const client = tokenClientConfig(provider, this.config.httpTimeoutMs);
+    const pairs: Array<[string | undefined, 'refresh_token' | 'access_token']> = [[tokens.refreshToken, 'refresh_token'], [tokens.accessToken, 'access_token']];
+    for (const [token, hint] of pairs) {
+      if (!token) continue;
+      await revokeToken(client, revocationUrl, token, hint).catch((err: unknown) => {
+        log('revoking the %s of %s failed (%s)', hint, provider.name, (err as Error).message);
+        this.events.emit('error', { provider: provider.name, code: (err as { code?: string }).code ?? 'revocation', status: 502 });
+      });
+    }
+  }
+
+  /**
    * Revoke refresh then access token (RFC 7009) when the provider has a revocation endpoint, then
    * delete the token record and the login marker. Revocation failures are logged; logout completes.
    * Returns the ID token (for RP-initiated logout's id_token_hint), if any.
@@ -35,19 +53,7 @@ export class Runtime {
     const record = await readRecord(session.store, key, this.config.httpTimeoutMs);
     if (record) {
       const endpoints = await this.endpoints(provider).catch(() => undefined);
-      if (endpoints?.revocationUrl) {
-        const client = tokenClientConfig(provider, this.config.httpTimeoutMs);
-        const { refreshToken, accessToken } = record.tokens;
-        const pending: Array<[string, 'refresh_token' | 'access_token']> = [];
-        if (refreshToken) pending.push([refreshToken, 'refresh_token']);
-        pending.push([accessToken, 'access_token']);
-        for (const [token, hint] of pending) {
-          await revokeToken(client, endpoints.revocationUrl, token, hint).catch((err: unknown) => {
-            log('revoking the %s of %s failed (%s); logout continues', hint, provider.name, (err as Error).message);
-            this.events.emit('error', { provider: provider.name, code: (err as { code?: string }).code ?? 'revocation', status: 502 });
-          });
-        }
-      }
+      await this.revokeTokens(provider, endpoints?.revocationUrl, record.tokens);
       await deleteRecord(session.store, key, this.config.httpTimeoutMs);
     }
     session.clearMarker(provider.name);

@@ -3,7 +3,7 @@ import type { ResolvedProvider } from '../config-types.js';
 import { debugFor, tokenId } from '../debug.js';
 import { AuthorizationResponseError, InvalidCallbackError, OAUTH_CODES } from '../errors.js';
 import { verifyIdToken } from '../protocol/id-token.js';
-import { exchangeCode, revokeToken } from '../protocol/token-endpoint.js';
+import { exchangeCode } from '../protocol/token-endpoint.js';
 import { tokenClientConfig } from '../refresh.js';
 import type { Runtime } from '../runtime.js';
 import { consumeTransaction, regenerateSession, requireSession, saveSession, type LoginMarker, type LoginTransaction } from '../session-state.js';
@@ -82,14 +82,6 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
     return marker;
   }
 
-  async function revokeIssued(revocationUrl: string | undefined, tokens: TokenSet): Promise<void> {
-    if (!revocationUrl) return;
-    const pairs: Array<[string | undefined, 'refresh_token' | 'access_token']> = [[tokens.refreshToken, 'refresh_token'], [tokens.accessToken, 'access_token']];
-    for (const [token, hint] of pairs) {
-      if (token) await revokeToken(tokenClient, revocationUrl, token, hint).catch((err: unknown) => log('revoking the unusable %s failed: %s', hint, (err as Error).message));
-    }
-  }
-
   async function run(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
     res.set('Referrer-Policy', 'no-referrer');
@@ -152,7 +144,7 @@ export function createCallbackHandler(runtime: Runtime, provider: ResolvedProvid
       marker = await storeLogin(req, session, tokens, claims, now);
     } catch (err) {
       // The provider issued tokens nobody can use now: revoke them (best effort) before failing.
-      await revokeIssued(endpoints.revocationUrl, tokens);
+      await runtime.revokeTokens(provider, endpoints.revocationUrl, tokens);
       throw err;
     }
     const fresh = req.session;
