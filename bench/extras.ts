@@ -9,7 +9,7 @@ import express from 'express';
 import session from 'express-session';
 import { oauthMiddleware, type OAuthMiddlewareOptions } from 'express-oauth2-session';
 import { authorizeWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
-import { recordKey, writeRecord } from '../lib/token-store';
+import { recordKey, writeRecord } from '../lib/session/token-record';
 import { redisServerPath, startRedisServer } from '../test/support/redis-server';
 
 const only = (process.argv[2] ?? '4,5').split(',');

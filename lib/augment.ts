@@ -1,5 +1,5 @@
-import type { OAuthRequestContext } from './request-context.js';
-import type { OAuthSessionData } from './session-state.js';
+import type { OAuthRequestContext } from './client/request-context.js';
+import type { OAuthSessionData } from './session/session-data.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -7,8 +7,8 @@ import './augment.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface Register {}
 
-export { oauthMiddleware, type OAuthMiddleware } from './middleware.js';
-export { requireAuth, oauthErrorHandler, type RequireAuthOptions } from './require-auth.js';
+export { oauthMiddleware, type OAuthMiddleware } from './http/middleware.js';
+export { requireAuth, oauthErrorHandler, type RequireAuthOptions } from './http/require-auth.js';
 export {
   OAuthError,
   InvalidCallbackError,
@@ -23,13 +23,13 @@ export {
   isOAuthError,
   type OAuthErrorCode,
 } from './errors.js';
-export type { RefreshLock } from './lock.js';
-export { guardSessionStore } from './store-guard.js';
-export { redisLock, type RedisClientLike, type RedisLockOptions } from './redis-lock.js';
-export { providers, type ProviderPreset, type BattleNetRegion } from './providers.js';
-export { clientCredentials } from './client-credentials.js';
-export { passwordGrant, type PasswordGrantOptions } from './password-grant.js';
-export type { GrantClient, BackendClientOptions } from './grant-client.js';
+export type { RefreshLock } from './session/lock.js';
+export { guardSessionStore } from './session/store-guard.js';
+export { redisLock, type RedisClientLike, type RedisLockOptions } from './session/redis-lock.js';
+export { providers, type ProviderPreset, type BattleNetRegion } from './config/providers.js';
+export { clientCredentials } from './client/client-credentials.js';
+export { passwordGrant, type PasswordGrantOptions } from './client/password-grant.js';
+export type { GrantClient, BackendClientOptions } from './client/grant-client.js';
 export type {
   OAuthMiddlewareOptions,
   ProviderOptions,
@@ -38,10 +38,10 @@ export type {
   TokenEndpointAuthMethod,
   TokenPlacement,
   FetchLike,
-} from './config-types.js';
-export type { TokenSet } from './tokens.js';
-export type { OAuthRequestContext, RequestContext, RegisteredProviderName } from './request-context.js';
-export type { ProviderClient, OAuthUser } from './client.js';
-export type { ApiRequestInit } from './http/api-request.js';
-export type { OAuthSessionData, LoginMarker, LoginTransaction } from './session-state.js';
+} from './config/options.js';
+export type { TokenSet } from './protocol/token-set.js';
+export type { OAuthRequestContext, RequestContext, RegisteredProviderName } from './client/request-context.js';
+export type { ProviderClient, OAuthUser } from './client/provider-client.js';
+export type { ApiRequestInit } from './client/transport.js';
+export type { OAuthSessionData, LoginMarker, LoginTransaction } from './session/session-data.js';
 export type { OAuthEvents, OAuthEventName } from './events.js';

@@ -1,5 +1,5 @@
 import { OAUTH_CODES, OAuthError } from '../errors.js';
-import type { FetchLike, ResolvedProvider } from '../config-types.js';
+import type { FetchLike, ResolvedProvider } from '../config/options.js';
 
 /** Endpoints of one provider after discovery (RFC 8414 / OIDC Discovery 1.0). */
 export interface ProviderEndpoints {

@@ -1,5 +1,5 @@
 import { NetworkError, OAUTH_CODES, TimeoutError, TokenEndpointError } from '../errors.js';
-import type { TokenEndpointAuthMethod } from '../config-types.js';
+import type { TokenEndpointAuthMethod } from '../config/options.js';
 
 // simple-oauth2 makes every token-endpoint call (client authentication, form encoding, transport).
 // We use its Client directly rather than the grant classes: the grant classes parse the body

@@ -4,8 +4,8 @@
  * log in without a browser, expire a session's token and make the token endpoint fail.
  */
 import type { Store } from 'express-session';
-import type { ProviderOptions } from '../config-types.js';
-import { readRecord, recordKey, writeRecord, type CookieLike } from '../token-store.js';
+import type { ProviderOptions } from '../config/options.js';
+import { readRecord, recordKey, writeRecord, type CookieLike } from '../session/token-record.js';
 import { authorizeWithoutBrowser, type AuthorizeOptions } from './login-driver.js';
 import { spawnProvider, type ProviderEndpoints } from './spawn-provider.js';
 

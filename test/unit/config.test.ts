@@ -1,5 +1,5 @@
 import { oauthMiddleware } from 'express-oauth2-session';
-import { resolveConfig } from '../../lib/config';
+import { resolveConfig } from '../../lib/config/resolve';
 
 const valid = {
   clientId: 'id',

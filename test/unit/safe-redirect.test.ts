@@ -1,4 +1,4 @@
-import { safeReturnTo } from '../../lib/routes/safe-redirect';
+import { safeReturnTo } from '../../lib/http/routes/safe-redirect';
 import { codeChallengeS256, randomCodeVerifier, randomState } from '../../lib/protocol/pkce';
 import { buildAuthorizationUrl } from '../../lib/protocol/authorize-url';
 

@@ -1,4 +1,4 @@
-import { fromTokenResponse, isExpiring, redactTokens } from '../../lib/tokens';
+import { fromTokenResponse, isExpiring, redactTokens } from '../../lib/protocol/token-set';
 
 const NOW = 1_700_000_000_000;
 

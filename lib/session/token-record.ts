@@ -1,6 +1,6 @@
 import type { Store } from 'express-session';
-import { SessionUnavailableError } from './errors.js';
-import type { TokenSet } from './tokens.js';
+import { SessionUnavailableError } from '../errors.js';
+import type { TokenSet } from '../protocol/token-set.js';
 
 /**
  * The token set of one login lives in its own record of the session store, under

@@ -1,19 +1,19 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Store } from 'express-session';
-import { resolveConfig } from './config.js';
-import type { OAuthMiddlewareOptions } from './config-types.js';
-import { OAUTH_CODES, ReauthenticationRequiredError, SessionUnavailableError } from './errors.js';
-import type { OAuthEventEmitter } from './events.js';
-import { contextClassFor, type OAuthRequestContext } from './request-context.js';
+import { resolveConfig } from '../config/resolve.js';
+import type { OAuthMiddlewareOptions } from '../config/options.js';
+import { OAUTH_CODES, ReauthenticationRequiredError, SessionUnavailableError } from '../errors.js';
+import type { OAuthEventEmitter } from '../events.js';
+import { contextClassFor, type OAuthRequestContext } from '../client/request-context.js';
 import { createCallbackHandler } from './routes/callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
-import { followSessionLifetime } from './record-lifetime.js';
+import { followSessionLifetime } from '../session/record-lifetime.js';
 import { Runtime } from './runtime.js';
-import { clearLoginMarker, setLoginMarker, type LoginMarker, type OAuthSessionData } from './session-state.js';
-import type { SessionView } from './session-view.js';
-import { RequestSessionView } from './session-view.js';
-import type { CookieLike } from './token-store.js';
+import { clearLoginMarker, setLoginMarker, type LoginMarker, type OAuthSessionData } from '../session/session-data.js';
+import type { SessionView } from '../session/session-view.js';
+import { RequestSessionView } from '../session/session-view.js';
+import type { CookieLike } from '../session/token-record.js';
 
 type Route = { GET?: RequestHandler; POST?: RequestHandler };
 

@@ -1,5 +1,5 @@
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
-import { clientCredentialsGrant } from './protocol/token-endpoint.js';
+import { clientCredentialsGrant } from '../protocol/token-endpoint.js';
 
 /**
  * OAuth 2.0 client credentials grant (RFC 6749 §4.4) for backend jobs that act as the app itself,

@@ -1,11 +1,11 @@
 import type { Store } from 'express-session';
-import type { ResolvedConfig, ResolvedProvider, TokensEvent } from './config-types.js';
-import { debugFor, tokenId } from './debug.js';
-import { OAUTH_CODES, ReauthenticationRequiredError, TimeoutError, TokenEndpointError } from './errors.js';
-import type { OAuthEventEmitter } from './events.js';
-import { refreshGrant, type TokenClientConfig } from './protocol/token-endpoint.js';
-import { deleteRecord, readRecord, writeRecord, type CookieLike, type TokenRecord } from './token-store.js';
-import { fromTokenResponse, isExpiring } from './tokens.js';
+import type { ResolvedConfig, ResolvedProvider, TokensEvent } from '../config/options.js';
+import { debugFor, tokenId } from '../debug.js';
+import { OAUTH_CODES, ReauthenticationRequiredError, TimeoutError, TokenEndpointError } from '../errors.js';
+import type { OAuthEventEmitter } from '../events.js';
+import { refreshGrant, type TokenClientConfig } from '../protocol/token-endpoint.js';
+import { deleteRecord, readRecord, writeRecord, type CookieLike, type TokenRecord } from '../session/token-record.js';
+import { fromTokenResponse, isExpiring } from '../protocol/token-set.js';
 
 const log = debugFor('refresh');
 

@@ -1,6 +1,6 @@
-import { assertString } from './config.js';
+import { assertString } from '../config/resolve.js';
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
-import { postTokenEndpoint } from './protocol/token-endpoint.js';
+import { postTokenEndpoint } from '../protocol/token-endpoint.js';
 
 /** `clientCredentials` options plus the resource owner's credentials. */
 export interface PasswordGrantOptions extends BackendClientOptions {

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { OAUTH_CODES, OAuthError, SessionUnavailableError, isOAuthError } from './errors.js';
-import { runtimeOf } from './client.js';
+import { OAUTH_CODES, OAuthError, SessionUnavailableError, isOAuthError } from '../errors.js';
+import { runtimeOf } from '../client/provider-client.js';
 
 function wantsHtml(req: Request): boolean {
   return (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';

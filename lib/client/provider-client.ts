@@ -1,14 +1,14 @@
 import { inspect } from 'node:util';
-import type { ResolvedProvider } from './config-types.js';
-import { debugFor } from './debug.js';
-import { OAUTH_CODES, ReauthenticationRequiredError } from './errors.js';
-import type { ApiRequestInit } from './http/api-request.js';
-import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken } from './http/bearer-client.js';
+import type { ResolvedProvider } from '../config/options.js';
+import { debugFor } from '../debug.js';
+import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
+import type { ApiRequestInit } from './transport.js';
+import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken } from './bearer.js';
 import type { RecordHandle } from './refresh.js';
-import type { Runtime } from './runtime.js';
-import type { SessionView } from './session-view.js';
-import { cookieExpiry, cookieUntil, readRecord, recordCookie, recordKey, type CookieLike, type TokenRecord } from './token-store.js';
-import { isExpiring, type TokenSet } from './tokens.js';
+import type { Runtime } from '../http/runtime.js';
+import type { SessionView } from '../session/session-view.js';
+import { cookieExpiry, cookieUntil, readRecord, recordCookie, recordKey, type CookieLike, type TokenRecord } from '../session/token-record.js';
+import { isExpiring, type TokenSet } from '../protocol/token-set.js';
 
 const log = debugFor('client');
 const RUNTIME = Symbol('express-oauth2-session.runtime');

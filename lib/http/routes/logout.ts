@@ -1,9 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { debugFor } from '../debug.js';
-import { OAUTH_CODES, OAuthError } from '../errors.js';
+import { debugFor } from '../../debug.js';
+import { OAUTH_CODES, OAuthError } from '../../errors.js';
 import type { Runtime } from '../runtime.js';
-import { RequestSessionView } from '../session-view.js';
-import { destroySession, requireSession } from '../session-state.js';
+import { RequestSessionView } from '../../session/session-view.js';
+import { destroySession, requireSession } from '../../session/session-data.js';
 import { rawQuery, safeReturnTo, singleParam } from './safe-redirect.js';
 
 const log = debugFor('logout');

@@ -1,5 +1,5 @@
 import type { Store } from 'express-session';
-import { SessionUnavailableError } from './errors.js';
+import { SessionUnavailableError } from '../errors.js';
 
 const GUARDED = new Set(['get', 'set', 'destroy', 'touch']);
 

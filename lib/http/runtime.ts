@@ -1,12 +1,12 @@
-import type { FetchLike, ResolvedConfig, ResolvedProvider } from './config-types.js';
-import { debugFor } from './debug.js';
-import { OAuthEventEmitter } from './events.js';
-import { resolveEndpoints, type ProviderEndpoints } from './protocol/discovery.js';
-import { revokeToken } from './protocol/token-endpoint.js';
-import { Refresher, tokenClientConfig } from './refresh.js';
-import type { SessionView } from './session-view.js';
-import { deleteRecord, readRecord, recordKey } from './token-store.js';
-import type { TokenSet } from './tokens.js';
+import type { FetchLike, ResolvedConfig, ResolvedProvider } from '../config/options.js';
+import { debugFor } from '../debug.js';
+import { OAuthEventEmitter } from '../events.js';
+import { resolveEndpoints, type ProviderEndpoints } from '../protocol/discovery.js';
+import { revokeToken } from '../protocol/token-endpoint.js';
+import { Refresher, tokenClientConfig } from '../client/refresh.js';
+import type { SessionView } from '../session/session-view.js';
+import { deleteRecord, readRecord, recordKey } from '../session/token-record.js';
+import type { TokenSet } from '../protocol/token-set.js';
 
 const log = debugFor('logout');
 

@@ -1,13 +1,13 @@
 // The backend (non-user) client shared by clientCredentials() and passwordGrant(): one cached
 // token, renewed before expiry with one token request in flight, and the req.oauth fetch helpers.
-import type { FetchLike, ProviderOptions } from './config-types.js';
-import { assertHttpUrl, assertLeeway, assertRecord, assertString, normalizeScope, resolveApiTarget, DEFAULT_HTTP_TIMEOUT_MS } from './config.js';
-import { debugFor, tokenId } from './debug.js';
-import { configError } from './errors.js';
-import type { ApiRequestInit } from './http/api-request.js';
-import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken, type ApiTarget } from './http/bearer-client.js';
-import type { TokenClientConfig } from './protocol/token-endpoint.js';
-import { fromTokenResponse, isExpiring, type TokenSet } from './tokens.js';
+import type { FetchLike, ProviderOptions } from '../config/options.js';
+import { assertHttpUrl, assertLeeway, assertRecord, assertString, normalizeScope, resolveApiTarget, DEFAULT_HTTP_TIMEOUT_MS } from '../config/resolve.js';
+import { debugFor, tokenId } from '../debug.js';
+import { configError } from '../errors.js';
+import type { ApiRequestInit } from './transport.js';
+import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken, type ApiTarget } from './bearer.js';
+import type { TokenClientConfig } from '../protocol/token-endpoint.js';
+import { fromTokenResponse, isExpiring, type TokenSet } from '../protocol/token-set.js';
 
 const log = debugFor('grant');
 

@@ -1,5 +1,5 @@
-import type { RefreshLock } from './lock.js';
-import type { TokenSet } from './tokens.js';
+import type { RefreshLock } from '../session/lock.js';
+import type { TokenSet } from '../protocol/token-set.js';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 export type TokenPlacement = 'header' | 'query';

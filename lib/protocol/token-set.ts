@@ -1,4 +1,4 @@
-import { OAUTH_CODES, TokenEndpointError } from './errors.js';
+import { OAUTH_CODES, TokenEndpointError } from '../errors.js';
 
 /** The tokens of one login, camelCase. Lives only in the session store, never in a cookie. */
 export interface TokenSet {

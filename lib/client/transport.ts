@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
-import type { FetchLike } from '../config-types.js';
+import type { FetchLike } from '../config/options.js';
 
 /** `RequestInit` plus `query` (merged into the URL) and plain-object bodies sent as JSON. */
 export interface ApiRequestInit extends Omit<RequestInit, 'body'> {

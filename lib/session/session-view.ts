@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
-import { SessionUnavailableError } from './errors.js';
-import { clearLoginMarker, loginMarker, setLoginMarker, type LoginMarker } from './session-state.js';
-import type { CookieLike } from './token-store.js';
+import { SessionUnavailableError } from '../errors.js';
+import { clearLoginMarker, loginMarker, setLoginMarker, type LoginMarker } from './session-data.js';
+import type { CookieLike } from './token-record.js';
 
 /** What a client needs from "its" session, in a request or in a background job. */
 export interface SessionView {

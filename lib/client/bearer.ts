@@ -1,7 +1,7 @@
-import type { FetchLike, TokenPlacement } from '../config-types.js';
+import type { FetchLike, TokenPlacement } from '../config/options.js';
 import { debugFor } from '../debug.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
-import { encodeBody, sendApiRequest, type ApiRequestInit } from './api-request.js';
+import { encodeBody, sendApiRequest, type ApiRequestInit } from './transport.js';
 
 const log = debugFor('http');
 

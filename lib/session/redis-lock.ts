@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { configError, SessionUnavailableError } from './errors.js';
+import { configError, SessionUnavailableError } from '../errors.js';
 import type { RefreshLock } from './lock.js';
 
 /** node-redis 4/5 (`sendCommand(args[])`) or ioredis (`call(cmd, ...args)`), structurally. */

@@ -1,5 +1,5 @@
-import { configError } from './errors.js';
-import type { ProviderOptions } from './config-types.js';
+import { configError } from '../errors.js';
+import type { ProviderOptions } from './options.js';
 
 /** What a preset fills in; spread it and add `clientId`, `clientSecret`, `redirectUri`, `scope`. */
 export type ProviderPreset = Omit<ProviderOptions, 'clientId' | 'clientSecret' | 'redirectUri'>;

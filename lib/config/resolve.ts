@@ -1,13 +1,13 @@
-import { configError } from './errors.js';
-import type { ApiTarget } from './http/bearer-client.js';
-import { inProcessLock } from './lock.js';
+import { configError } from '../errors.js';
+import type { ApiTarget } from '../client/bearer.js';
+import { inProcessLock } from '../session/lock.js';
 import type {
   OAuthMiddlewareOptions,
   ProviderOptions,
   ResolvedConfig,
   ResolvedProvider,
   RouteOptions,
-} from './config-types.js';
+} from './options.js';
 
 export const DEFAULT_LEEWAY_SECONDS = 60;
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;

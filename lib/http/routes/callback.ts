@@ -1,14 +1,14 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { ResolvedProvider } from '../config-types.js';
-import { debugFor, tokenId } from '../debug.js';
-import { AuthorizationResponseError, InvalidCallbackError, OAUTH_CODES } from '../errors.js';
-import { verifyIdToken } from '../protocol/id-token.js';
-import { exchangeCode } from '../protocol/token-endpoint.js';
-import { tokenClientConfig } from '../refresh.js';
+import type { ResolvedProvider } from '../../config/options.js';
+import { debugFor, tokenId } from '../../debug.js';
+import { AuthorizationResponseError, InvalidCallbackError, OAUTH_CODES } from '../../errors.js';
+import { verifyIdToken } from '../../protocol/id-token.js';
+import { exchangeCode } from '../../protocol/token-endpoint.js';
+import { tokenClientConfig } from '../../client/refresh.js';
 import type { Runtime } from '../runtime.js';
-import { consumeTransaction, regenerateSession, requireSession, saveSession, type LoginMarker, type LoginTransaction } from '../session-state.js';
-import { cookieExpiry, deleteRecord, readRecord, recordCookie, recordKey, writeRecord, type CookieLike } from '../token-store.js';
-import { fromTokenResponse, type TokenSet } from '../tokens.js';
+import { consumeTransaction, regenerateSession, requireSession, saveSession, type LoginMarker, type LoginTransaction } from '../../session/session-data.js';
+import { cookieExpiry, deleteRecord, readRecord, recordCookie, recordKey, writeRecord, type CookieLike } from '../../session/token-record.js';
+import { fromTokenResponse, type TokenSet } from '../../protocol/token-set.js';
 import { rawQuery } from './safe-redirect.js';
 
 const log = debugFor('callback');

@@ -1,10 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { ResolvedProvider } from '../config-types.js';
-import { debugFor } from '../debug.js';
-import { buildAuthorizationUrl } from '../protocol/authorize-url.js';
-import { randomCodeVerifier, randomState } from '../protocol/pkce.js';
+import type { ResolvedProvider } from '../../config/options.js';
+import { debugFor } from '../../debug.js';
+import { buildAuthorizationUrl } from '../../protocol/authorize-url.js';
+import { randomCodeVerifier, randomState } from '../../protocol/pkce.js';
 import type { Runtime } from '../runtime.js';
-import { addTransaction, requireSession, saveSession } from '../session-state.js';
+import { addTransaction, requireSession, saveSession } from '../../session/session-data.js';
 import { rawQuery, safeReturnTo, singleParam } from './safe-redirect.js';
 
 const log = debugFor('login');

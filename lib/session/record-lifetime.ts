@@ -1,6 +1,6 @@
 import type { Request } from 'express';
-import { debugFor } from './debug.js';
-import { readRecord, recordCookie, recordKey, recordSlackMs, touchRecord } from './token-store.js';
+import { debugFor } from '../debug.js';
+import { readRecord, recordCookie, recordKey, recordSlackMs, touchRecord } from './token-record.js';
 
 const log = debugFor('store');
 

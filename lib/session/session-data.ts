@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
-import { SessionUnavailableError } from './errors.js';
+import { SessionUnavailableError } from '../errors.js';
 
 /** One login in progress, keyed by its `state` (several tabs may log in at once). */
 export interface LoginTransaction {

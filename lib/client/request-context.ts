@@ -1,8 +1,8 @@
-import { ProviderClient } from './client.js';
-import type { ResolvedProvider } from './config-types.js';
-import type { Runtime } from './runtime.js';
-import type { SessionView } from './session-view.js';
-import type { Register } from './index.js';
+import { ProviderClient } from './provider-client.js';
+import type { ResolvedProvider } from '../config/options.js';
+import type { Runtime } from '../http/runtime.js';
+import type { SessionView } from '../session/session-view.js';
+import type { Register } from '../index.js';
 
 /** Provider names declared through `Register` (see README "Several providers"). */
 export type RegisteredProviderName = Register extends { providers: infer P extends string } ? P : never;
