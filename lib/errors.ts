@@ -122,7 +122,7 @@ export class TimeoutError extends OAuthError {
   }
 }
 
-/** The session store is down or erroring: express-session left `req.session` undefined. */
+/** The session store is down or erroring: express-session could not load the session. */
 export class SessionUnavailableError extends OAuthError {
   override name = 'SessionUnavailableError';
   constructor(message = 'The session store is unavailable; try again shortly.', cause?: unknown) {

@@ -1,21 +1,42 @@
 import { inspect } from 'node:util';
-import type { ResolvedProvider } from '../config/options.js';
+import type { FetchLike, ResolvedProvider } from '../config/options.js';
+import type { OAuthEventEmitter } from '../events.js';
 import { debugFor } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import type { ApiRequestInit } from './transport.js';
 import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken } from './bearer.js';
-import type { RecordHandle } from './refresh.js';
-import type { Runtime } from '../http/runtime.js';
+import type { RecordHandle, Refresher } from './refresh.js';
+import type { ProviderLink } from './provider-link.js';
+import type { LoginStore } from '../session/login-store.js';
 import type { SessionView } from '../session/session-view.js';
 import { cookieExpiry, cookieUntil, readRecord, recordCookie, recordKey, type CookieLike, type TokenRecord } from '../session/token-record.js';
 import { isExpiring, type TokenSet } from '../protocol/token-set.js';
 
 const log = debugFor('client');
-const RUNTIME = Symbol('express-oauth2-session.runtime');
 
-/** Internal: the runtime behind a client (for the error handler). */
-export function runtimeOf(client: ProviderClient): Runtime | undefined {
-  return client[RUNTIME];
+/** What every client of one middleware instance shares (built once by the factory). */
+export interface ClientShared {
+  readonly refresher: Refresher;
+  readonly logins: LoginStore;
+  readonly events: OAuthEventEmitter;
+  /** The `fetch` option, if given; else API calls take the pooled undici path. */
+  readonly fetch: FetchLike | undefined;
+  readonly onRefreshFailure: 'relogin' | 'error';
+}
+
+/**
+ * End one provider's login in a session: tombstone and delete its token record, clear the
+ * marker, revoke the tokens (refresh then access, RFC 7009), report it. Returns the ended tokens
+ * (the ID token is the `id_token_hint` of RP-initiated logout).
+ */
+export async function logoutProvider(shared: ClientShared, link: ProviderLink, session: SessionView): Promise<TokenSet | undefined> {
+  if (!session.marker(link.name)) return undefined;
+  const sessionId = session.sessionId;
+  const tokens = await shared.logins.endLogin(session, link.name);
+  await link.revoke(tokens);
+  shared.events.emit('logout', { provider: link.name, reason: 'user' });
+  await shared.refresher.notify({ sessionId, link }, undefined, tokens, 'logout');
+  return tokens;
 }
 
 /** The user as known from the login: `sub` and verified ID-token claims. */
@@ -30,21 +51,23 @@ export interface OAuthUser {
  * Token values are held in private fields only; `toJSON()` and `inspect` are redacted.
  */
 export class ProviderClient extends BearerMethods {
-  readonly #runtime: Runtime;
+  readonly #shared: ClientShared;
+  readonly #link: ProviderLink;
   readonly #provider: ResolvedProvider;
   readonly #session: SessionView;
   #record: TokenRecord | undefined;
 
-  constructor(runtime: Runtime, provider: ResolvedProvider, session: SessionView) {
+  constructor(shared: ClientShared, link: ProviderLink, session: SessionView) {
     super();
-    this.#runtime = runtime;
-    this.#provider = provider;
+    this.#shared = shared;
+    this.#link = link;
+    this.#provider = link.provider;
     this.#session = session;
   }
 
-  /** Internal. */
-  get [RUNTIME](): Runtime {
-    return this.#runtime;
+  /** Internal (the error handler): what to do when a login ended, per the `onRefreshFailure` option. */
+  static refreshFailurePolicy(client: ProviderClient): 'relogin' | 'error' {
+    return client.#shared.onRefreshFailure;
   }
 
   /** The path of this provider's login route, or false when disabled. */
@@ -88,8 +111,7 @@ export class ProviderClient extends BearerMethods {
       sessionId: session.sessionId,
       key: recordKey(session.sessionId, provider.name),
       cookie: this.#recordCookie(),
-      provider,
-      tokenUrl: async () => (await this.#runtime.endpoints(provider)).tokenUrl,
+      link: this.#link,
     };
   }
 
@@ -101,11 +123,11 @@ export class ProviderClient extends BearerMethods {
     }
     if (this.#record) return this.#record;
     const handle = this.#handle();
-    const record = await readRecord(handle.store, handle.key, this.#runtime.config.httpTimeoutMs);
+    const record = await readRecord(handle.store, handle.key, this.#link.timeoutMs);
     if (!record) {
       log('token record of %s is gone; clearing the login marker', this.#provider.name);
       this.#session.clearMarker(this.#provider.name);
-      this.#runtime.events.emit('logout', { provider: this.#provider.name, reason: 'record-missing' });
+      this.#shared.events.emit('logout', { provider: this.#provider.name, reason: 'record-missing' });
       throw new ReauthenticationRequiredError('The login has ended; log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
     }
     this.#record = record;
@@ -116,7 +138,7 @@ export class ProviderClient extends BearerMethods {
     const record = await this.#loadRecord();
     if (!force && !isExpiring(record.tokens, Date.now(), this.#provider.refreshLeewayMs)) return record;
     try {
-      this.#record = await this.#runtime.refresher.ensureFresh(this.#handle(), record, force);
+      this.#record = await this.#shared.refresher.ensureFresh(this.#handle(), record, force);
     } catch (err) {
       if (err instanceof ReauthenticationRequiredError) {
         this.#record = undefined;
@@ -141,14 +163,14 @@ export class ProviderClient extends BearerMethods {
   /** fetch() with the user's access token. Relative URLs are joined to `apiBaseUrl`. */
   async fetch(input: string | URL, init: ApiRequestInit = {}): Promise<Response> {
     const provider = this.#provider;
-    const fetchImpl = this.#runtime.config.fetch;
+    const fetchImpl = this.#shared.fetch;
     const req = prepareRequest(provider, input, init);
     const record = await this.#fresh();
     const res = await sendWithToken(provider, req, record.tokens.accessToken, fetchImpl);
     if (res.status !== 401 || !provider.retryOn401 || !isInvalidTokenChallenge(res)) return res;
 
     log('401 invalid_token from %s; refreshing once', req.url.origin);
-    const refreshed = await this.#runtime.refresher.ensureFresh(this.#handle(), record, true).catch((err: unknown) => {
+    const refreshed = await this.#shared.refresher.ensureFresh(this.#handle(), record, true).catch((err: unknown) => {
       if (err instanceof ReauthenticationRequiredError) this.#session.clearMarker(provider.name);
       throw err;
     });
@@ -160,7 +182,7 @@ export class ProviderClient extends BearerMethods {
 
   /** Revoke (when the provider has a revocation endpoint) and forget this login's tokens. */
   async logout(): Promise<void> {
-    await this.#runtime.logoutProvider(this.#session, this.#provider);
+    await logoutProvider(this.#shared, this.#link, this.#session);
     this.#record = undefined;
   }
 

@@ -1,10 +1,13 @@
 import type { Store } from 'express-session';
-import type { ResolvedConfig, ResolvedProvider, TokensEvent } from '../config/options.js';
+import type { ResolvedProvider, TokensEvent } from '../config/options.js';
 import { debugFor, tokenId } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError, TimeoutError, TokenEndpointError } from '../errors.js';
 import type { OAuthEventEmitter } from '../events.js';
-import { refreshGrant, type TokenClientConfig } from '../protocol/token-endpoint.js';
+import { refreshGrant } from '../protocol/token-endpoint.js';
+import type { RefreshLock } from '../session/lock.js';
 import { deleteRecord, readRecord, writeRecord, type CookieLike, type TokenRecord } from '../session/token-record.js';
+import { hasTombstone, recordEndKey } from '../session/tombstone.js';
+import type { ProviderLink } from './provider-link.js';
 import { fromTokenResponse, isExpiring } from '../protocol/token-set.js';
 
 const log = debugFor('refresh');
@@ -15,18 +18,15 @@ export interface RecordHandle {
   sessionId: string;
   key: string;
   cookie: CookieLike;
-  provider: ResolvedProvider;
-  tokenUrl: () => Promise<string>;
+  link: ProviderLink;
 }
 
-export function tokenClientConfig(provider: ResolvedProvider, timeoutMs: number): TokenClientConfig {
-  return {
-    clientId: provider.clientId,
-    clientSecret: provider.clientSecret,
-    authMethod: provider.tokenEndpointAuthMethod,
-    headers: provider.tokenRequestHeaders,
-    timeoutMs,
-  };
+/** What the refresher needs from the middleware: passed explicitly, nothing more. */
+export interface RefresherDeps {
+  lock: RefreshLock;
+  timeoutMs: number;
+  events: OAuthEventEmitter;
+  onTokens: ((event: TokensEvent) => void | Promise<void>) | undefined;
 }
 
 /**
@@ -36,26 +36,35 @@ export function tokenClientConfig(provider: ResolvedProvider, timeoutMs: number)
  */
 export class Refresher {
   readonly #inflight = new Map<string, Promise<TokenRecord>>();
-  readonly #clients = new Map<string, TokenClientConfig>();
   /** After a failure with Retry-After: no token call for this record until then (the same error instead). */
   readonly #backoff = new Map<string, { until: number; error: unknown }>();
 
-  constructor(
-    private readonly config: ResolvedConfig,
-    private readonly events: OAuthEventEmitter,
-    private readonly now: () => number = () => Date.now(),
-  ) {}
+  readonly #deps: RefresherDeps;
+  readonly #now: () => number;
+
+  constructor(deps: RefresherDeps, now: () => number = () => Date.now()) {
+    this.#deps = deps;
+    this.#now = now;
+  }
+
+  private get events(): OAuthEventEmitter {
+    return this.#deps.events;
+  }
+
+  private now(): number {
+    return this.#now();
+  }
 
   /** The record, refreshed first when it expires within the leeway (or when `force`). */
   async ensureFresh(handle: RecordHandle, record: TokenRecord, force = false): Promise<TokenRecord> {
-    if (!force && !isExpiring(record.tokens, this.now(), handle.provider.refreshLeewayMs)) return record;
+    if (!force && !isExpiring(record.tokens, this.now(), handle.link.provider.refreshLeewayMs)) return record;
     const backoff = this.#backoff.get(handle.key);
     if (backoff && backoff.until > this.now()) return this.#fallBack(backoff.error, record, force, handle);
     if (backoff) this.#backoff.delete(handle.key);
     const running = this.#inflight.get(handle.key);
     if (running) {
-      this.events.emit('refresh', { provider: handle.provider.name, outcome: 'joined', tokenId: tokenId(record.tokens.accessToken) });
-      log('joined in-flight refresh of %s', handle.provider.name);
+      this.events.emit('refresh', { provider: handle.link.name, outcome: 'joined', tokenId: tokenId(record.tokens.accessToken) });
+      log('joined in-flight refresh of %s', handle.link.name);
       return running;
     }
     const flight = this.#refreshUnderLock(handle, record.v, force)
@@ -83,7 +92,7 @@ export class Refresher {
     const transient = !(err instanceof ReauthenticationRequiredError);
     const stillValid = record.tokens.expiresAt !== undefined && record.tokens.expiresAt > this.now();
     if (force || !transient || !stillValid) throw err;
-    log('refresh of %s failed (%s); the current token is still valid, using it', handle.provider.name, (err as Error).message);
+    log('refresh of %s failed (%s); the current token is still valid, using it', handle.link.name, (err as Error).message);
     return record;
   }
 
@@ -92,78 +101,86 @@ export class Refresher {
   }
 
   async #refreshUnderLock(handle: RecordHandle, seen: number, force: boolean): Promise<TokenRecord> {
-    const { config } = this;
-    const lockTtl = config.httpTimeoutMs + 5_000;
+    const { lock, timeoutMs } = this.#deps;
+    const lockTtl = timeoutMs + 5_000;
     const deadline = this.now() + 2 * lockTtl;
     for (;;) {
-      const release = await config.lock.acquire(handle.key, lockTtl);
+      const release = await lock.acquire(handle.key, lockTtl);
       if (release) {
         try {
           const current = await this.#reread(handle);
-          if (this.#isFreshFor(current, seen, handle.provider)) return this.#reused(handle, current);
-          if (!force && !isExpiring(current.tokens, this.now(), handle.provider.refreshLeewayMs)) return current;
+          if (this.#isFreshFor(current, seen, handle.link.provider)) return this.#reused(handle, current);
+          if (!force && !isExpiring(current.tokens, this.now(), handle.link.provider.refreshLeewayMs)) return current;
           return await this.#refresh(handle, current);
         } finally {
           await release().catch((err: unknown) => log('lock release failed: %s', (err as Error).message));
         }
       }
-      await config.lock.waitForRelease(handle.key, lockTtl);
+      await lock.waitForRelease(handle.key, lockTtl);
       const current = await this.#reread(handle);
-      if (this.#isFreshFor(current, seen, handle.provider)) return this.#reused(handle, current);
+      if (this.#isFreshFor(current, seen, handle.link.provider)) return this.#reused(handle, current);
       if (this.now() > deadline) throw new TimeoutError('Timed out waiting for another process to refresh the token.');
     }
   }
 
   #reused(handle: RecordHandle, record: TokenRecord): TokenRecord {
-    log('another worker refreshed %s already (token %s)', handle.provider.name, tokenId(record.tokens.accessToken));
-    this.events.emit('refresh', { provider: handle.provider.name, outcome: 'reused', tokenId: tokenId(record.tokens.accessToken) });
+    log('another worker refreshed %s already (token %s)', handle.link.name, tokenId(record.tokens.accessToken));
+    this.events.emit('refresh', { provider: handle.link.name, outcome: 'reused', tokenId: tokenId(record.tokens.accessToken) });
     return record;
   }
 
   async #reread(handle: RecordHandle): Promise<TokenRecord> {
-    const record = await readRecord(handle.store, handle.key, this.config.httpTimeoutMs);
+    const record = await readRecord(handle.store, handle.key, this.#deps.timeoutMs);
     if (!record) throw new ReauthenticationRequiredError('The login ended (tokens are gone); log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
     return record;
   }
 
-  #clientFor(provider: ResolvedProvider): TokenClientConfig {
-    let client = this.#clients.get(provider.name);
-    if (!client) this.#clients.set(provider.name, (client = tokenClientConfig(provider, this.config.httpTimeoutMs)));
-    return client;
-  }
-
   async #refresh(handle: RecordHandle, current: TokenRecord): Promise<TokenRecord> {
-    const { provider } = handle;
+    const { link } = handle;
     const refreshToken = current.tokens.refreshToken;
     if (!refreshToken) {
       throw new ReauthenticationRequiredError('The access token expired and the provider gave no refresh token; log in again.');
     }
     let body;
     try {
-      body = await refreshGrant(this.#clientFor(provider), await handle.tokenUrl(), refreshToken);
+      body = await refreshGrant(link.tokenClient, (await link.endpoints()).tokenUrl, refreshToken);
     } catch (err) {
       if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(handle, current, err);
       throw err;
     }
-    const next: TokenRecord = { v: current.v + 1, tokens: fromTokenResponse(body, this.now(), current.tokens, provider.defaultTokenType) };
-    await writeRecord(handle.store, handle.key, next, handle.cookie, this.config.httpTimeoutMs);
-    log('refreshed %s: token %s → %s', provider.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));
-    this.events.emit('refresh', { provider: provider.name, outcome: 'refreshed', tokenId: tokenId(next.tokens.accessToken) });
+    const next: TokenRecord = { v: current.v + 1, tokens: fromTokenResponse(body, this.now(), current.tokens, link.provider.defaultTokenType) };
+    await writeRecord(handle.store, handle.key, next, handle.cookie, this.#deps.timeoutMs);
+    await this.#dropIfEnded(handle, next);
+    log('refreshed %s: token %s → %s', link.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));
+    this.events.emit('refresh', { provider: link.name, outcome: 'refreshed', tokenId: tokenId(next.tokens.accessToken) });
     await this.notify(handle, next.tokens, current.tokens, 'refresh');
     return next;
   }
 
+  /**
+   * The login may have ended (logout, re-login) while the token call was in flight: its record's
+   * tombstone says so. Then what was just written is deleted and the new tokens revoked, so no
+   * token outlives the login that asked for it.
+   */
+  async #dropIfEnded(handle: RecordHandle, written: TokenRecord): Promise<void> {
+    if (!(await hasTombstone(handle.store, recordEndKey(handle.key), this.#deps.timeoutMs))) return;
+    log('login of %s ended during the refresh; revoking the new tokens', handle.link.name);
+    await deleteRecord(handle.store, handle.key, this.#deps.timeoutMs);
+    await handle.link.revoke(written.tokens);
+    throw new ReauthenticationRequiredError('The login ended while its tokens were being refreshed; log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
+  }
+
   /** invalid_grant: maybe another worker rotated the token meanwhile; else the login is over. */
   async #onRejected(handle: RecordHandle, current: TokenRecord, cause: TokenEndpointError): Promise<TokenRecord> {
-    const latest = await readRecord(handle.store, handle.key, this.config.httpTimeoutMs);
+    const latest = await readRecord(handle.store, handle.key, this.#deps.timeoutMs);
     if (latest && latest.v > current.v) {
-      log('refresh of %s lost a race; using the winner\'s token', handle.provider.name);
-      this.events.emit('refresh-race-lost', { provider: handle.provider.name });
+      log('refresh of %s lost a race; using the winner\'s token', handle.link.name);
+      this.events.emit('refresh-race-lost', { provider: handle.link.name });
       return latest;
     }
-    await deleteRecord(handle.store, handle.key, this.config.httpTimeoutMs);
-    log('refresh of %s rejected (invalid_grant): tokens cleared', handle.provider.name);
-    this.events.emit('logout', { provider: handle.provider.name, reason: 'refresh-rejected' });
+    await deleteRecord(handle.store, handle.key, this.#deps.timeoutMs);
+    log('refresh of %s rejected (invalid_grant): tokens cleared', handle.link.name);
+    this.events.emit('logout', { provider: handle.link.name, reason: 'refresh-rejected' });
     await this.notify(handle, undefined, current.tokens, 'logout');
     throw new ReauthenticationRequiredError('The provider rejected the refresh token; log in again.', OAUTH_CODES.REAUTHENTICATION_REQUIRED, cause);
   }
@@ -172,13 +189,14 @@ export class Refresher {
    * Run the `onTokens` hook. The tokens are already stored when it runs, so a failing hook must not
    * fail the request: its error is reported on the `error` event and in the debug log.
    */
-  async notify(handle: Pick<RecordHandle, 'sessionId' | 'provider'>, tokens: TokensEvent['tokens'], previous: TokensEvent['previous'], reason: TokensEvent['reason']): Promise<void> {
-    if (!this.config.onTokens) return;
+  async notify(handle: { sessionId: string; link: { name: string } }, tokens: TokensEvent['tokens'], previous: TokensEvent['previous'], reason: TokensEvent['reason']): Promise<void> {
+    const { onTokens } = this.#deps;
+    if (!onTokens) return;
     try {
-      await this.config.onTokens({ sessionId: handle.sessionId, provider: handle.provider.name, tokens, previous, reason });
+      await onTokens({ sessionId: handle.sessionId, provider: handle.link.name, tokens, previous, reason });
     } catch (err) {
-      log('onTokens hook failed for %s (%s): %s', handle.provider.name, reason, (err as Error)?.message);
-      this.events.emit('error', { provider: handle.provider.name, code: OAUTH_CODES.HOOK_FAILED, status: 500 });
+      log('onTokens hook failed for %s (%s): %s', handle.link.name, reason, (err as Error)?.message);
+      this.events.emit('error', { provider: handle.link.name, code: OAUTH_CODES.HOOK_FAILED, status: 500 });
     }
   }
 }

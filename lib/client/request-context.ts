@@ -1,6 +1,5 @@
-import { ProviderClient } from './provider-client.js';
-import type { ResolvedProvider } from '../config/options.js';
-import type { Runtime } from '../http/runtime.js';
+import { ProviderClient, type ClientShared } from './provider-client.js';
+import type { ProviderLink } from './provider-link.js';
 import type { SessionView } from '../session/session-view.js';
 import type { Register } from '../index.js';
 
@@ -20,12 +19,14 @@ export type OAuthRequestContext = RequestContext & { readonly [K in RegisteredPr
 export class RequestContext extends ProviderClient {
   /** Clients of the other providers, made on first use (most requests never ask). */
   #clients: Map<string, ProviderClient> | undefined;
-  readonly #runtime: Runtime;
+  readonly #shared: ClientShared;
+  readonly #links: ReadonlyMap<string, ProviderLink>;
   readonly #session: SessionView;
 
-  constructor(runtime: Runtime, first: ResolvedProvider, session: SessionView) {
-    super(runtime, first, session);
-    this.#runtime = runtime;
+  constructor(shared: ClientShared, links: ReadonlyMap<string, ProviderLink>, first: ProviderLink, session: SessionView) {
+    super(shared, first, session);
+    this.#shared = shared;
+    this.#links = links;
     this.#session = session;
   }
 
@@ -35,9 +36,9 @@ export class RequestContext extends ProviderClient {
     this.#clients ??= new Map();
     let client = this.#clients.get(name);
     if (!client) {
-      const provider = this.#runtime.config.providers.get(name);
-      if (!provider) throw new RangeError(`No OAuth provider named "${name}" is configured.`);
-      client = new ProviderClient(this.#runtime, provider, this.#session);
+      const link = this.#links.get(name);
+      if (!link) throw new RangeError(`No OAuth provider named "${name}" is configured.`);
+      client = new ProviderClient(this.#shared, link, this.#session);
       this.#clients.set(name, client);
     }
     return client;
@@ -45,13 +46,15 @@ export class RequestContext extends ProviderClient {
 
   /** True when logged in with any configured provider. */
   isAuthenticatedWithAny(): boolean {
-    for (const name of this.#runtime.config.providers.keys()) if (this.provider(name).isAuthenticated()) return true;
+    for (const name of this.#links.keys()) if (this.provider(name).isAuthenticated()) return true;
     return false;
   }
 }
 
+export type ContextConstructor = new (shared: ClientShared, links: ReadonlyMap<string, ProviderLink>, first: ProviderLink, session: SessionView) => OAuthRequestContext;
+
 /** A subclass with one getter per provider name, built once per middleware instance. */
-export function contextClassFor(providerNames: Iterable<string>): new (runtime: Runtime, first: ResolvedProvider, session: SessionView) => OAuthRequestContext {
+export function contextClassFor(providerNames: Iterable<string>): ContextConstructor {
   class Context extends RequestContext {}
   for (const name of providerNames) {
     if (name in Context.prototype) continue;
@@ -62,5 +65,5 @@ export function contextClassFor(providerNames: Iterable<string>): new (runtime: 
       enumerable: false,
     });
   }
-  return Context as unknown as new (runtime: Runtime, first: ResolvedProvider, session: SessionView) => OAuthRequestContext;
+  return Context as unknown as ContextConstructor;
 }

@@ -92,9 +92,10 @@ export async function sendApiRequest(url: URL, method: string, headers: Headers,
   return new Response(Readable.toWeb(res.body) as ReadableStream, { status: res.statusCode, headers: responseHeaders });
 }
 
-/** Close pooled connections (tests, graceful shutdown). */
-export async function closeApiPool(): Promise<void> {
-  const a = sharedAgent;
-  sharedAgent = undefined;
-  await a?.close();
-}
+/**
+ * The default outbound transport as a fetch-compatible function (the pooled undici dispatcher,
+ * redirects never followed). Discovery, JWKS, revocation and API calls all use it unless the
+ * `fetch` option replaces it.
+ */
+export const pooledFetch: FetchLike = (input, init = {}) =>
+  sendApiRequest(new URL(input), (init.method ?? 'GET').toUpperCase(), new Headers(init.headers), init.body, init as ApiRequestInit);

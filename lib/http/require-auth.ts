@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { OAUTH_CODES, OAuthError, SessionUnavailableError, isOAuthError } from '../errors.js';
-import { runtimeOf } from '../client/provider-client.js';
+import { ProviderClient } from '../client/provider-client.js';
+import { requireSession } from '../session/session-data.js';
 
 function wantsHtml(req: Request): boolean {
   return (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';
@@ -28,8 +29,10 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
       next(new OAuthError(OAUTH_CODES.MIDDLEWARE_MISSING, 'req.oauth is missing: mount oauthMiddleware() before requireAuth().', { status: 500 }));
       return;
     }
-    if (!req.session) {
-      next(new SessionUnavailableError());
+    try {
+      requireSession(req);
+    } catch (err) {
+      next(err);
       return;
     }
     const client = options.provider ? req.oauth.provider(options.provider) : req.oauth;
@@ -53,10 +56,10 @@ export function oauthErrorHandler(): ErrorRequestHandler {
       next(err);
       return;
     }
-    const runtime = req.oauth ? runtimeOf(req.oauth) : undefined;
+    const policy = req.oauth instanceof ProviderClient ? ProviderClient.refreshFailurePolicy(req.oauth) : 'relogin';
     const loginEnded = err.code === OAUTH_CODES.NOT_AUTHENTICATED || err.code === OAUTH_CODES.REAUTHENTICATION_REQUIRED;
     if (loginEnded) {
-      if (runtime?.config.onRefreshFailure === 'error') {
+      if (policy === 'error') {
         next(err);
         return;
       }

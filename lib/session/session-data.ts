@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
-import { SessionUnavailableError } from '../errors.js';
+import { OAUTH_CODES, OAuthError, SessionUnavailableError } from '../errors.js';
 
 /** One login in progress, keyed by its `state` (several tabs may log in at once). */
 export interface LoginTransaction {
@@ -32,18 +33,44 @@ export interface LoginMarker {
 export interface OAuthSessionData {
   tx?: Record<string, LoginTransaction>;
   p?: Record<string, LoginMarker>;
+  /**
+   * Logins that were pending when another one completed (a second tab), by a hash of their state:
+   * only where to send that tab back. They cannot be completed (no verifier), so a transaction
+   * planted before login can never log this session in.
+   */
+  x?: Record<string, AbandonedLogin>;
+}
+
+export interface AbandonedLogin {
+  p: string;
+  r: string;
+  t: number;
 }
 
 export const MAX_TRANSACTIONS = 10;
 export const TRANSACTION_TTL_MS = 10 * 60 * 1000;
 
-type LiveSession = Session & Partial<SessionData>;
+export type LiveSession = Session & Partial<SessionData>;
 
-/** req.session, or a 503 when express-session could not load it (store down). */
-export function requireSession(req: Request): LiveSession {
+let storeSeen = false;
+
+/** Called with each request: once express-session has been seen working, a missing session means its store is down. */
+export function noteSessionStore(req: Request): void {
+  if (!storeSeen && req.sessionStore) storeSeen = true;
+}
+
+/**
+ * req.session, or the reason it is missing: express-session not mounted (500, says how to fix
+ * it), or mounted but its store could not load the session (503). express-session leaves no trace on
+ * a request when its store is disconnected, so "mounted" means: a session store was seen before.
+ */
+export function requireSession(req: Request, sessionsSeen = storeSeen): LiveSession {
   const session = req.session as LiveSession | undefined;
-  if (!session) throw new SessionUnavailableError();
-  return session;
+  if (session) return session;
+  if (!req.sessionStore && !sessionsSeen) {
+    throw new OAuthError(OAUTH_CODES.MIDDLEWARE_MISSING, 'req.session is missing: mount express-session (app.use(session(...))) before oauthMiddleware().', { status: 500 });
+  }
+  throw new SessionUnavailableError();
 }
 
 /** The login marker, if the session holds a well-formed one (anything else reads as logged out). */
@@ -63,15 +90,43 @@ export function addTransaction(session: LiveSession, state: string, tx: LoginTra
   data.tx = Object.fromEntries([[state, tx], ...live]);
 }
 
-/** Remove and return the transaction for `state` (single use), if present and fresh. */
-export function consumeTransaction(session: LiveSession, state: string, now: number): LoginTransaction | undefined {
+/** The transaction for `state`, if present, well-formed and fresh (not removed). */
+export function peekTransaction(session: LiveSession, state: string, now: number): LoginTransaction | undefined {
   const all: unknown = session.oauth?.tx;
   if (typeof all !== 'object' || all === null || !Object.prototype.hasOwnProperty.call(all, state)) return undefined;
   const tx = (all as Record<string, LoginTransaction | undefined>)[state];
-  delete (all as Record<string, unknown>)[state];
   if (typeof tx !== 'object' || tx === null || typeof tx.t !== 'number' || typeof tx.p !== 'string' || typeof tx.r !== 'string') return undefined;
   if (now - tx.t >= TRANSACTION_TTL_MS) return undefined;
   return tx;
+}
+
+/** A short, non-reversible key for a state (abandoned logins are looked up by it). */
+export function stateKey(state: string): string {
+  return createHash('sha256').update(state).digest('base64url').slice(0, 22);
+}
+
+/** The pending transactions of a session turned into abandoned logins (at regeneration). */
+export function abandonPending(session: LiveSession, now: number): Record<string, AbandonedLogin> | undefined {
+  const pending = Object.entries(session.oauth?.tx ?? {}).filter(([, tx]) => typeof tx?.t === 'number' && now - tx.t < TRANSACTION_TTL_MS);
+  if (pending.length === 0) return undefined;
+  return Object.fromEntries(pending.map(([state, tx]) => [stateKey(state), { p: tx.p, r: tx.r, t: tx.t }]));
+}
+
+/** Take (single use) the abandoned login of `state`, if this session has a fresh one. */
+export function takeAbandonedLogin(session: LiveSession, state: string, now: number): AbandonedLogin | undefined {
+  const all = session.oauth?.x;
+  const key = stateKey(state);
+  const found = all?.[key];
+  if (!all || !found) return undefined;
+  delete all[key];
+  if (Object.keys(all).length === 0) delete session.oauth!.x;
+  return now - found.t < TRANSACTION_TTL_MS ? found : undefined;
+}
+
+/** Remove the transaction for `state` from this session (single use). */
+export function consumeTransaction(session: LiveSession, state: string): void {
+  const all = session.oauth?.tx;
+  if (all && Object.prototype.hasOwnProperty.call(all, state)) delete all[state];
 }
 
 export function setLoginMarker(session: LiveSession, provider: string, marker: LoginMarker): void {
@@ -85,22 +140,4 @@ export function clearLoginMarker(session: LiveSession, provider: string): void {
     const { [provider]: _removed, ...rest } = p;
     session.oauth = { ...session.oauth, p: rest };
   }
-}
-
-function promisify(run: (cb: (err?: unknown) => void) => void, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    run((err) => (err ? reject(new SessionUnavailableError(`Could not ${what} the session; the session store failed.`, err)) : resolve()));
-  });
-}
-
-export function saveSession(session: LiveSession): Promise<void> {
-  return promisify((cb) => session.save(cb), 'save');
-}
-
-export function regenerateSession(req: Request): Promise<void> {
-  return promisify((cb) => requireSession(req).regenerate(cb), 'regenerate');
-}
-
-export function destroySession(req: Request): Promise<void> {
-  return promisify((cb) => requireSession(req).destroy(cb), 'destroy');
 }

@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import { SessionUnavailableError } from '../errors.js';
-import { clearLoginMarker, loginMarker, setLoginMarker, type LoginMarker } from './session-data.js';
+import { clearLoginMarker, loginMarker, requireSession, setLoginMarker, type LoginMarker, type OAuthSessionData } from './session-data.js';
+import { storeCall } from './store-call.js';
 import type { CookieLike } from './token-record.js';
 
 /** What a client needs from "its" session, in a request or in a background job. */
@@ -19,9 +20,7 @@ export class RequestSessionView implements SessionView {
   constructor(private readonly req: Request) {}
 
   #session() {
-    const { session } = this.req;
-    if (!session || !this.req.sessionStore) throw new SessionUnavailableError();
-    return session;
+    return requireSession(this.req);
   }
 
   get sessionId(): string {
@@ -49,4 +48,21 @@ export class RequestSessionView implements SessionView {
     const { session } = this.req;
     if (session) clearLoginMarker(session, provider);
   }
+}
+
+/**
+ * A view of a stored session outside any request (`forSession`, background jobs). Marker changes
+ * (a login that ended) stay in this copy: the session itself is written only by requests.
+ */
+export async function loadJobSession(store: Store, sessionId: string, timeoutMs: number): Promise<SessionView | undefined> {
+  const data = await storeCall<{ cookie: CookieLike; oauth?: OAuthSessionData } | null>(timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
+  if (!data) return undefined;
+  return {
+    sessionId,
+    store,
+    cookie: data.cookie,
+    marker: (provider: string): LoginMarker | undefined => loginMarker(data as never, provider),
+    setMarker: (provider: string, marker: LoginMarker) => setLoginMarker(data as never, provider, marker),
+    clearMarker: (provider: string) => clearLoginMarker(data as never, provider),
+  };
 }

@@ -1,5 +1,5 @@
 import type { Store } from 'express-session';
-import { SessionUnavailableError } from '../errors.js';
+import { storeCall } from './store-call.js';
 import type { TokenSet } from '../protocol/token-set.js';
 
 /**
@@ -25,24 +25,8 @@ export function recordKey(sessionId: string, provider: string): string {
   return `${sessionId}:oauth:${provider}`;
 }
 
-function withTimeout<T>(timeoutMs: number, what: string, run: (cb: (err: unknown, value?: T) => void) => void): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new SessionUnavailableError(`The session store did not ${what} in time.`)), timeoutMs);
-    try {
-      run((err, value) => {
-        clearTimeout(timer);
-        if (err) reject(new SessionUnavailableError(`The session store failed to ${what}.`, err));
-        else resolve(value);
-      });
-    } catch (err) {
-      clearTimeout(timer);
-      reject(new SessionUnavailableError(`The session store failed to ${what}.`, err));
-    }
-  });
-}
-
 export async function readRecord(store: Store, key: string, timeoutMs: number): Promise<TokenRecord | undefined> {
-  const stored = await withTimeout<StoredRecord | null>(timeoutMs, 'read tokens', (cb) => store.get(key, cb as never));
+  const stored = await storeCall<StoredRecord | null>(timeoutMs, 'read tokens', (cb) => store.get(key, cb as never));
   const record = stored?.oauthTokens;
   if (!record || typeof record.v !== 'number' || typeof record.tokens?.accessToken !== 'string') return undefined;
   return record;
@@ -51,18 +35,18 @@ export async function readRecord(store: Store, key: string, timeoutMs: number): 
 /** Write the record with the session's cookie, so it expires with the session. */
 export async function writeRecord(store: Store, key: string, record: TokenRecord, cookie: CookieLike, timeoutMs: number): Promise<void> {
   const stored: StoredRecord = { cookie, oauthTokens: record };
-  await withTimeout<void>(timeoutMs, 'save tokens', (cb) => store.set(key, stored as never, cb));
+  await storeCall(timeoutMs, 'save tokens', (cb) => store.set(key, stored as never, cb));
 }
 
 export async function deleteRecord(store: Store, key: string, timeoutMs: number): Promise<void> {
-  await withTimeout<void>(timeoutMs, 'delete tokens', (cb) => store.destroy(key, cb));
+  await storeCall(timeoutMs, 'delete tokens', (cb) => store.destroy(key, cb));
 }
 
 /** Extend the record's lifetime to the session's (rolling sessions); uses touch() when the store has it. */
 export async function touchRecord(store: Store, key: string, record: TokenRecord, cookie: CookieLike, timeoutMs: number): Promise<void> {
   const stored: StoredRecord = { cookie, oauthTokens: record };
   if (typeof store.touch === 'function') {
-    await withTimeout<void>(timeoutMs, 'extend tokens', (cb) => store.touch!(key, stored as never, cb as never));
+    await storeCall(timeoutMs, 'extend tokens', (cb) => store.touch!(key, stored as never, cb as never));
   } else {
     await writeRecord(store, key, record, cookie, timeoutMs);
   }

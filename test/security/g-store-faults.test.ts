@@ -117,7 +117,7 @@ describe('#36 store failing after the code exchange', () => {
 });
 
 describe('setup mistakes', () => {
-  it('should warn once when express-session is not mounted before oauthMiddleware', async () => {
+  it('should answer 500 saying to mount express-session first, and warn once, when it is mounted after oauthMiddleware', async () => {
     const express = (await import('express')).default;
     const session = (await import('express-session')).default;
     const { oauthMiddleware } = await import('express-oauth2-session');
@@ -126,7 +126,9 @@ describe('setup mistakes', () => {
       const app = express();
       app.use(oauthMiddleware(providerOptions(as)));
       app.use(session({ secret: 's', resave: false, saveUninitialized: false }));
-      expect((await request(app).get('/login')).status).toBe(503);
+      const res = await request(app).get('/login').set('Accept', 'application/json');
+      expect(res.status).toBe(500);
+      expect(res.text).toContain('mount express-session');
       await request(app).get('/login');
       expect(emitWarning.mock.calls.map((c) => (c[1] as { code?: string }).code)).toEqual(['OAUTH_NO_SESSION']);
     } finally {

@@ -1,10 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { ResolvedProvider } from '../../config/options.js';
+import type { ProviderLink } from '../../client/provider-link.js';
 import { debugFor } from '../../debug.js';
 import { buildAuthorizationUrl } from '../../protocol/authorize-url.js';
 import { randomCodeVerifier, randomState } from '../../protocol/pkce.js';
-import type { Runtime } from '../runtime.js';
-import { addTransaction, requireSession, saveSession } from '../../session/session-data.js';
+import type { LoginStore } from '../../session/login-store.js';
 import { rawQuery, safeReturnTo, singleParam } from './safe-redirect.js';
 
 const log = debugFor('login');
@@ -12,13 +11,14 @@ const log = debugFor('login');
 /** Authorization parameters a login link may pass through (`/login?prompt=login`). */
 export const PASS_THROUGH_PARAMS = ['prompt', 'login_hint', 'ui_locales', 'max_age', 'acr_values'] as const;
 
-export function createLoginHandler(runtime: Runtime, provider: ResolvedProvider): RequestHandler {
+/** GET login: a new transaction (state, PKCE verifier, nonce) saved in the session, then 302 to the AS. */
+export function createLoginHandler(link: ProviderLink, logins: LoginStore, postLoginRedirect: string): RequestHandler {
+  const { provider } = link;
   async function run(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
-    const session = requireSession(req);
-    const endpoints = await runtime.endpoints(provider);
+    const endpoints = await link.endpoints();
     const query = rawQuery(req.url);
-    const returnTo = safeReturnTo(singleParam(query, 'returnTo'), runtime.config.postLoginRedirect);
+    const returnTo = safeReturnTo(singleParam(query, 'returnTo'), postLoginRedirect);
     const state = randomState();
     const codeVerifier = provider.pkce ? randomCodeVerifier() : undefined;
     const nonce = provider.scope.includes('openid') ? randomState() : undefined;
@@ -28,8 +28,7 @@ export function createLoginHandler(runtime: Runtime, provider: ResolvedProvider)
       if (value !== undefined && value.length <= 256) params[name] = value;
     }
     const now = Date.now();
-    addTransaction(session, state, { p: provider.name, v: codeVerifier, n: nonce, r: returnTo, t: now }, now);
-    await saveSession(session);
+    await logins.begin(req, state, { p: provider.name, v: codeVerifier, n: nonce, r: returnTo, t: now });
     log('login started for %s', provider.name);
     res.redirect(302, buildAuthorizationUrl({
       authorizationUrl: endpoints.authorizationUrl,

@@ -1,9 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { debugFor } from '../../debug.js';
 import { OAUTH_CODES, OAuthError } from '../../errors.js';
-import type { Runtime } from '../runtime.js';
+import { logoutProvider, type ClientShared } from '../../client/provider-client.js';
+import type { ProviderLink } from '../../client/provider-link.js';
 import { RequestSessionView } from '../../session/session-view.js';
-import { destroySession, requireSession } from '../../session/session-data.js';
+import { requireSession } from '../../session/session-data.js';
 import { rawQuery, safeReturnTo, singleParam } from './safe-redirect.js';
 
 const log = debugFor('logout');
@@ -23,53 +24,37 @@ function assertSameOrigin(req: Request, appOrigins: ReadonlySet<string>): void {
   }
 }
 
-/**
- * express-session does not tell which cookie carries the session id: find the request cookie whose
- * signed value (`s:<sid>.<signature>`) holds this session's id.
- */
-function sessionCookieName(req: Request): string | undefined {
-  const prefix = `s:${req.sessionID}.`;
-  for (const pair of (req.headers.cookie ?? '').split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0) continue;
-    let value = pair.slice(eq + 1).trim();
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      continue;
-    }
-    if (value.startsWith(prefix)) return pair.slice(0, eq).trim();
-  }
-  return undefined;
+export interface LogoutOptions {
+  appOrigins: ReadonlySet<string>;
+  postLogoutRedirect: string;
 }
 
-export function createLogoutHandler(runtime: Runtime): RequestHandler {
-  const { config } = runtime;
+/** POST logout: end every provider's login (revoking its tokens), then the session itself. */
+export function createLogoutHandler(links: Iterable<ProviderLink>, shared: ClientShared, options: LogoutOptions): RequestHandler {
+  const allLinks = [...links];
 
   async function run(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
-    assertSameOrigin(req, config.appOrigins);
+    assertSameOrigin(req, options.appOrigins);
     requireSession(req);
     const view = new RequestSessionView(req);
     let endSession: URL | undefined;
-    for (const provider of config.providers.values()) {
-      if (!view.marker(provider.name)) continue;
-      const idToken = await runtime.logoutProvider(view, provider);
-      const endpoints = await runtime.endpoints(provider).catch(() => undefined);
+    for (const link of allLinks) {
+      if (!view.marker(link.name)) continue;
+      const idToken = (await logoutProvider(shared, link, view))?.idToken;
+      const endpoints = await link.endpoints().catch(() => undefined);
       if (!endSession && endpoints?.endSessionUrl) {
         endSession = new URL(endpoints.endSessionUrl);
         if (idToken) endSession.searchParams.set('id_token_hint', idToken);
-        endSession.searchParams.set('client_id', provider.clientId);
+        endSession.searchParams.set('client_id', link.provider.clientId);
       }
     }
-    const cookieName = sessionCookieName(req);
-    const { path, domain, secure, sameSite, httpOnly } = req.session.cookie;
-    await destroySession(req);
+    const cookie = await shared.logins.endSession(req);
     // destroy() forgets the session in the store; the browser still holds its cookie.
-    if (cookieName) res.clearCookie(cookieName, { path, domain, secure: secure === true, httpOnly, sameSite: sameSite as never });
+    if (cookie) res.clearCookie(cookie.name, cookie.options);
     const returnTo = safeReturnTo(singleParam(rawQuery(req.url), 'returnTo'), '');
     log('logged out');
-    res.redirect(303, returnTo || endSession?.toString() || config.postLogoutRedirect);
+    res.redirect(303, returnTo || endSession?.toString() || options.postLogoutRedirect);
   }
 
   return function oauthLogout(req: Request, res: Response, next: NextFunction) {

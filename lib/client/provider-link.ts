@@ -1,0 +1,60 @@
+import type { FetchLike, ResolvedProvider } from '../config/options.js';
+import { debugFor } from '../debug.js';
+import type { OAuthEventEmitter } from '../events.js';
+import { resolveEndpoints, type ProviderEndpoints } from '../protocol/discovery.js';
+import { revokeToken } from '../protocol/revocation.js';
+import type { TokenClientConfig } from '../protocol/token-endpoint.js';
+import type { TokenSet } from '../protocol/token-set.js';
+
+const log = debugFor('revoke');
+
+/**
+ * Everything the package needs to talk to one provider: its endpoints (configured or discovered),
+ * its token-endpoint client settings and token revocation, all through the one outbound
+ * transport. Built once per provider by the middleware factory (and by the backend grant
+ * clients); held only in private fields, so nothing reachable from `req.oauth` exposes it.
+ */
+export class ProviderLink {
+  readonly tokenClient: TokenClientConfig;
+
+  constructor(
+    readonly provider: ResolvedProvider,
+    readonly fetch: FetchLike,
+    readonly timeoutMs: number,
+    readonly events: OAuthEventEmitter,
+  ) {
+    this.tokenClient = {
+      clientId: provider.clientId,
+      clientSecret: provider.clientSecret,
+      authMethod: provider.tokenEndpointAuthMethod,
+      headers: provider.tokenRequestHeaders,
+      timeoutMs,
+    };
+  }
+
+  get name(): string {
+    return this.provider.name;
+  }
+
+  endpoints(): Promise<ProviderEndpoints> {
+    return resolveEndpoints(this.provider, this.fetch, this.timeoutMs);
+  }
+
+  /**
+   * RFC 7009: revoke the refresh token, then the access token, when the provider has a revocation
+   * endpoint. Failures are logged and reported on the `error` event; this never throws.
+   */
+  async revoke(tokens: TokenSet | undefined): Promise<void> {
+    if (!tokens) return;
+    const url = (await this.endpoints().catch(() => undefined))?.revocationUrl;
+    if (!url) return;
+    const pairs: Array<[string | undefined, 'refresh_token' | 'access_token']> = [[tokens.refreshToken, 'refresh_token'], [tokens.accessToken, 'access_token']];
+    for (const [token, hint] of pairs) {
+      if (!token) continue;
+      await revokeToken(this.fetch, url, this.tokenClient, token, hint, this.timeoutMs).catch((err: unknown) => {
+        log('revoking the %s of %s failed (%s)', hint, this.name, (err as Error).message);
+        this.events.emit('error', { provider: this.name, code: (err as { code?: string }).code ?? 'revocation', status: 502 });
+      });
+    }
+  }
+}

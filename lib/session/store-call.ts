@@ -1,0 +1,56 @@
+import type { Store } from 'express-session';
+import { SessionUnavailableError } from '../errors.js';
+
+type Callback<T> = (err?: unknown, value?: T) => void;
+
+/**
+ * The one way this package calls a session store (or a `req.session` method that calls it): a
+ * callback API turned into a promise with a deadline. A store that fails, throws synchronously,
+ * returns a rejected promise or does not answer within `timeoutMs` becomes a
+ * `SessionUnavailableError` (503); a late answer after the deadline is ignored.
+ */
+export function storeCall<T = void>(timeoutMs: number, what: string, run: (cb: Callback<T>) => unknown): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish: Callback<T> = (err, value) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) reject(err instanceof SessionUnavailableError ? err : new SessionUnavailableError(`The session store failed to ${what}.`, err));
+      else resolve(value);
+    };
+    const timer = setTimeout(() => finish(new SessionUnavailableError(`The session store did not ${what} within ${timeoutMs} ms.`)), timeoutMs);
+    try {
+      const out = run(finish);
+      if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(undefined, (err: unknown) => finish(err ?? new Error('rejected')));
+    } catch (err) {
+      finish(err);
+    }
+  });
+}
+
+const GUARDED_METHODS = ['get', 'set', 'destroy', 'touch'] as const;
+const DEADLINES = Symbol.for('express-oauth2-session.storeDeadlines');
+
+/**
+ * Give the store's own get/set/destroy/touch the same deadline and 503 mapping, so the calls
+ * express-session makes at the start and end of each request cannot hang or crash a request
+ * either. Installed once per store instance (own properties that shadow the class methods); the
+ * store object keeps its identity, events and every other property.
+ */
+export function installStoreDeadlines(store: Store, timeoutMs: number): void {
+  const target = store as Store & { [DEADLINES]?: true } & Record<string, unknown>;
+  if (target[DEADLINES]) return;
+  Object.defineProperty(target, DEADLINES, { value: true });
+  for (const name of GUARDED_METHODS) {
+    const original = target[name];
+    if (typeof original !== 'function') continue;
+    target[name] = function withDeadline(this: unknown, ...args: unknown[]) {
+      const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as Callback<unknown>) : undefined;
+      storeCall<unknown>(timeoutMs, name === 'get' ? 'read the session' : `${name} the session`, (done) => (original as (...a: unknown[]) => unknown).call(store, ...args, done)).then(
+        (value) => cb?.(undefined, value),
+        (err: unknown) => cb?.(err),
+      );
+    };
+  }
+}
