@@ -4,7 +4,9 @@ import { configError } from '../errors.js';
 import type { ApiTarget } from '../client/bearer.js';
 import type { FetchLike, ProviderOptions, TokenEndpointAuthMethod } from './options.js';
 
+/** Default `refreshLeewaySeconds`. */
 export const DEFAULT_LEEWAY_SECONDS = 60;
+/** Default `httpTimeoutMs`. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -33,6 +35,7 @@ export function assertObject(value: unknown, at: OptionPath): asserts value is R
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw at.error('must be an object');
 }
 
+/** A non-empty string; `undefined` passes when not `required`. */
 export function assertString(value: unknown, at: OptionPath, required: boolean): asserts value is string | undefined {
   if (value === undefined && !required) return;
   if (typeof value !== 'string' || value.length === 0) throw at.error('must be a non-empty string');
@@ -68,6 +71,7 @@ export function assertRecord(value: unknown, at: OptionPath): Readonly<Record<st
   return Object.freeze({ ...(value as Record<string, string>) });
 }
 
+/** `true`, `false` or absent. */
 export function assertOptionalBoolean(value: unknown, at: OptionPath): asserts value is boolean | undefined {
   if (value !== undefined && typeof value !== 'boolean') throw at.error('must be a boolean');
 }
@@ -82,6 +86,7 @@ export function normalizeScope(value: unknown, at: OptionPath): readonly string[
   return Object.freeze([...new Set(list as string[])]);
 }
 
+/** The token type assumed when a token response omits `token_type`: only `'bearer'` (RFC 6750). */
 export function assertDefaultTokenType(value: unknown, at: OptionPath): 'bearer' | undefined {
   if (value !== undefined && value !== 'bearer') throw at.error('must be "bearer" or absent');
   return value;
@@ -101,6 +106,7 @@ export function assertTimeout(value: unknown, at: OptionPath): number {
   return timeout;
 }
 
+/** An injected fetch (tests, proxies, tracing), or absent. */
 export function assertFetch(value: unknown, at: OptionPath): FetchLike | undefined {
   if (value !== undefined && typeof value !== 'function') throw at.error('must be a fetch-compatible function');
   return value as FetchLike | undefined;

@@ -22,6 +22,7 @@ export const COMMON_KEYS = keyList<MultiProviderOptions>({
   httpTimeoutMs: true, fetch: true, providers: true,
 });
 
+/** Keys of `routes`. */
 export const ROUTE_KEYS = keyList<RouteOptions>({ login: true, callback: true, logout: true });
 
 /** Keys of `clientCredentials()`: the provider keys (a preset spreads them in; unused ones are ignored) and its own. */

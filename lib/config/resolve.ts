@@ -23,6 +23,7 @@ import type {
 } from './options.js';
 
 export { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_LEEWAY_SECONDS } from './assert.js';
+/** The name of the provider of a single-provider config (`req.oauth` itself). */
 export const DEFAULT_PROVIDER_NAME = 'default';
 const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 /** `req.oauth.<name>` must not shadow a member of req.oauth. */
