@@ -138,9 +138,9 @@ export function isOAuthError(value: unknown): value is OAuthError {
   return typeof v.code === 'string' && v.code.startsWith('OAUTH_') && typeof v.status === 'number';
 }
 
-/** A config mistake: `TypeError` with the option path and `code: 'ERR_OAUTH_CONFIG'`. */
-export function configError(path: string, problem: string): TypeError & { code: string; path: string } {
-  const err = new TypeError(`oauthMiddleware: \`${path}\` ${problem}`) as TypeError & { code: string; path: string };
+/** A config mistake: `TypeError` with the option path and `code: 'ERR_OAUTH_CONFIG'`, labelled with the factory that refused it. */
+export function configError(path: string, problem: string, factory = 'oauthMiddleware'): TypeError & { code: string; path: string } {
+  const err = new TypeError(`${factory}: \`${path}\` ${problem}`) as TypeError & { code: string; path: string };
   err.code = ERR_OAUTH_CONFIG;
   err.path = path;
   return err;

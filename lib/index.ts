@@ -29,10 +29,11 @@ export { redisLock, type RedisClientLike, type RedisLockOptions } from './sessio
 export { providers, type ProviderPreset, type BattleNetRegion } from './config/providers.js';
 export { clientCredentials } from './client/client-credentials.js';
 export { passwordGrant, type PasswordGrantOptions } from './client/password-grant.js';
-export type { GrantClient, BackendClientOptions } from './client/grant-client.js';
+export type { GrantClient } from './client/grant-client.js';
 export type {
   OAuthMiddlewareOptions,
   ProviderOptions,
+  BackendClientOptions,
   RouteOptions,
   TokensEvent,
   TokenEndpointAuthMethod,

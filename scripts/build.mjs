@@ -4,7 +4,6 @@
 // in-process refresh map, one connection pool).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +11,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // `--out DIR` builds elsewhere (the package test builds into a temp consumer project).
 const outFlag = process.argv.indexOf('--out');
 const dist = outFlag > 0 ? path.resolve(process.argv[outFlag + 1]) : path.join(root, 'dist');
-const require = createRequire(import.meta.url);
+
+/** Runtime export names of a built CommonJS file, loaded in a child process that resolves this repo's dependencies (the out dir may be anywhere). */
+function exportNames(file) {
+  const listed = spawnSync(process.execPath, ['-e', 'console.log(JSON.stringify(Object.keys(require(process.argv[1]))))', file], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') },
+  });
+  if (listed.status !== 0) throw new Error(`cannot load ${file}: ${listed.stderr}`);
+  return JSON.parse(listed.stdout).filter((n) => n !== 'default' && n !== '__esModule');
+}
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = spawnSync(
@@ -35,7 +43,7 @@ const entries = [['index', 'index']];
 if (existsSync(path.join(dist, 'cjs/testing/index.js'))) entries.push(['testing/index', 'testing/index']);
 for (const [cjsEntry, esmEntry] of entries) {
   const cjsFile = path.join(dist, 'cjs', `${cjsEntry}.js`);
-  const names = Object.keys(require(cjsFile)).filter((n) => n !== 'default' && n !== '__esModule');
+  const names = exportNames(cjsFile);
   const esmFile = path.join(dist, 'esm', `${esmEntry}.mjs`);
   mkdirSync(path.dirname(esmFile), { recursive: true });
   const rel = path.relative(path.dirname(esmFile), cjsFile).split(path.sep).join('/');

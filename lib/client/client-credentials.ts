@@ -5,7 +5,9 @@ import { clientCredentialsGrant } from '../protocol/token-endpoint.js';
  * OAuth 2.0 client credentials grant (RFC 6749 §4.4) for backend jobs that act as the app itself,
  * not as a user. The token is cached until `expires_at - refreshLeewaySeconds`; concurrent callers
  * share one token request; a 401 `invalid_token` gets a new token once and retries idempotent
- * requests. Options are validated at once (TypeError naming `clientCredentials.<option>`).
+ * requests. Options are validated at once by the same checks as `oauthMiddleware` (TypeError
+ * ``clientCredentials: `<option>` …``, `code: 'ERR_OAUTH_CONFIG'`); a preset may be spread in:
+ * `clientCredentials({ ...providers.battlenet({ region: 'eu' }), clientId, clientSecret })`.
  *
  * ```ts
  * const backend = clientCredentials({ clientId, clientSecret, tokenUrl, scope: 'reports:read', apiBaseUrl: 'https://api.example' });

@@ -1,30 +1,15 @@
 // The backend (non-user) client shared by clientCredentials() and passwordGrant(): one cached
 // token, renewed before expiry with one token request in flight, and the req.oauth fetch helpers.
-import type { FetchLike, ProviderOptions } from '../config/options.js';
-import { assertHttpUrl, assertLeeway, assertRecord, assertString, normalizeScope, resolveApiTarget, DEFAULT_HTTP_TIMEOUT_MS } from '../config/resolve.js';
+import type { FetchLike } from '../config/options.js';
 import { debugFor, tokenId } from '../debug.js';
-import { configError } from '../errors.js';
 import type { ApiRequestInit } from './transport.js';
 import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken, type ApiTarget } from './bearer.js';
-import type { TokenClientConfig } from '../protocol/token-endpoint.js';
 import { fromTokenResponse, isExpiring, type TokenSet } from '../protocol/token-set.js';
 
 const log = debugFor('grant');
 
-/** Options shared by the backend (non-user) clients; the common ones mean what they mean for a provider. */
-export interface BackendClientOptions
-  extends Pick<
-    ProviderOptions,
-    | 'clientId' | 'clientSecret' | 'scope' | 'tokenEndpointAuthMethod' | 'refreshLeewaySeconds' | 'retryOn401'
-    | 'apiBaseUrl' | 'allowedOrigins' | 'tokenPlacement' | 'extraQuery' | 'apiHeaders' | 'tokenRequestHeaders'
-  > {
-  tokenUrl: string;
-  /** Extra token-request parameters, e.g. `{ audience: 'https://api.example' }` or `{ resource }`. */
-  tokenParams?: Record<string, string>;
-  /** Default 10000. */
-  httpTimeoutMs?: number;
-  fetch?: FetchLike;
-}
+export type { BackendClientOptions } from '../config/options.js';
+export { resolveBackendOptions } from '../config/resolve-backend.js';
 
 /** A backend client: a cached token (renewed before expiry, one request in flight) + fetch helpers. */
 export class GrantClient extends BearerMethods {
@@ -33,16 +18,18 @@ export class GrantClient extends BearerMethods {
   readonly #leewayMs: number;
   readonly #retryOn401: boolean;
   readonly #fetch: FetchLike | undefined;
+  readonly #defaultTokenType: 'bearer' | undefined;
   #token: TokenSet | undefined;
   #inflight: Promise<TokenSet> | undefined;
 
-  constructor(target: ApiTarget, request: () => Promise<Record<string, unknown>>, options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined }) {
+  constructor(target: ApiTarget, request: () => Promise<Record<string, unknown>>, options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; defaultTokenType?: 'bearer' | undefined }) {
     super();
     this.#target = target;
     this.#request = request;
     this.#leewayMs = options.leewayMs;
     this.#retryOn401 = options.retryOn401;
     this.#fetch = options.fetch;
+    this.#defaultTokenType = options.defaultTokenType;
   }
 
   /** The cached token, or a new one when it expires within the leeway (or `force`). */
@@ -51,7 +38,7 @@ export class GrantClient extends BearerMethods {
     if (!force && current && !isExpiring(current, Date.now(), this.#leewayMs)) return current;
     this.#inflight ??= this.#request()
       .then((body) => {
-        const token = Object.freeze(fromTokenResponse(body, Date.now()));
+        const token = Object.freeze(fromTokenResponse(body, Date.now(), undefined, this.#defaultTokenType));
         log('new backend token %s', tokenId(token.accessToken));
         this.#token = token;
         return token;
@@ -81,36 +68,4 @@ export class GrantClient extends BearerMethods {
   toJSON(): Record<string, unknown> {
     return { hasToken: this.#token !== undefined, expiresAt: this.#token?.expiresAt };
   }
-}
-
-/** Validate backend-client options (TypeError naming `<factory>.<option>`) and build the pieces. */
-export function resolveBackendOptions(options: BackendClientOptions, factory: string) {
-  if (typeof options !== 'object' || options === null) throw configError(factory, 'must be given an options object');
-  const p = (key: string) => `${factory}.${key}`;
-  assertString(options.clientId, p('clientId'), true);
-  assertString(options.clientSecret, p('clientSecret'), false);
-  assertHttpUrl(options.tokenUrl, p('tokenUrl'), true);
-  const method = options.tokenEndpointAuthMethod ?? (options.clientSecret ? 'client_secret_basic' : 'none');
-  if (method !== 'none' && !options.clientSecret) throw configError(p('clientSecret'), `is required with tokenEndpointAuthMethod "${method}"`);
-  const timeoutMs = options.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw configError(p('httpTimeoutMs'), 'must be a positive number');
-  const scope = normalizeScope(options.scope, p('scope'));
-  const params: Record<string, string> = { ...assertRecord(options.tokenParams, p('tokenParams')) };
-  if (scope.length > 0) params.scope = scope.join(' ');
-  const tokenClient: TokenClientConfig = {
-    clientId: options.clientId,
-    clientSecret: options.clientSecret,
-    authMethod: method,
-    headers: assertRecord(options.tokenRequestHeaders, p('tokenRequestHeaders')),
-    timeoutMs,
-  };
-  return {
-    target: resolveApiTarget(options, factory),
-    tokenClient,
-    params,
-    leewayMs: assertLeeway(options.refreshLeewaySeconds, p('refreshLeewaySeconds')) * 1000,
-    retryOn401: options.retryOn401 ?? true,
-    fetch: options.fetch,
-    tokenUrl: options.tokenUrl,
-  };
 }

@@ -1,4 +1,4 @@
-import { assertString } from '../config/resolve.js';
+import { assertString, OptionPath } from '../config/assert.js';
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
 import { postTokenEndpoint } from '../protocol/token-endpoint.js';
 
@@ -15,9 +15,10 @@ export interface PasswordGrantOptions extends BackendClientOptions {
  * `oauthMiddleware` (authorization code + PKCE). Same caching and helpers as `clientCredentials`.
  */
 export function passwordGrant(options: PasswordGrantOptions): GrantClient {
-  const o = resolveBackendOptions(options, 'passwordGrant');
-  assertString(options.username, 'passwordGrant.username', true);
-  assertString(options.password, 'passwordGrant.password', true);
+  const o = resolveBackendOptions(options, 'passwordGrant', ['username', 'password']);
+  const at = new OptionPath('passwordGrant');
+  assertString(options.username, at.key('username'), true);
+  assertString(options.password, at.key('password'), true);
   const { username, password } = options;
   return new GrantClient(o.target, () => postTokenEndpoint(o.tokenClient, o.tokenUrl, { ...o.params, grant_type: 'password', username, password }), o);
 }

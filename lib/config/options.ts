@@ -71,7 +71,8 @@ export interface RouteOptions {
   logout?: string | false;
 }
 
-interface CommonOptions {
+/** Options that apply to every provider (top level, beside `providers` when there are several). */
+export interface CommonOptions {
   routes?: RouteOptions;
   /** Called after every token change; awaited before the response continues. */
   onTokens?: (event: TokensEvent) => void | Promise<void>;
@@ -86,6 +87,22 @@ interface CommonOptions {
   /** Default 10000: token, revocation, discovery and session-store calls. */
   httpTimeoutMs?: number;
   /** Default: pooled undici dispatcher for API calls, global fetch for discovery/JWKS. */
+  fetch?: FetchLike;
+}
+
+/**
+ * Options of the backend (non-user) clients `clientCredentials()` and `passwordGrant()`; the shared
+ * ones mean what they mean for a provider. A preset may be spread in
+ * (`{ ...providers.battlenet({ region: 'eu' }), clientId, clientSecret }`): the fields a backend
+ * client has no use for (`authorizationUrl`, `issuer`, `authorizationParams`, …) are accepted and ignored.
+ */
+export interface BackendClientOptions extends Omit<ProviderOptions, 'redirectUri'> {
+  /** Required (a backend client does no discovery); a preset gives it. */
+  tokenUrl?: string;
+  /** Extra token-request parameters, e.g. `{ audience: 'https://api.example' }` or `{ resource }`. */
+  tokenParams?: Record<string, string>;
+  /** Default 10000. */
+  httpTimeoutMs?: number;
   fetch?: FetchLike;
 }
 

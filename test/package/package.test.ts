@@ -1,58 +1,85 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { createConsumer, createWorkDir, packPackage, ROOT, runScript, typeCheck, type PackedPackage } from './consumer-project';
 
-// Builds the package into a throwaway consumer project (<tmp>/node_modules/express-oauth2-session,
-// with package.json and its "exports" map) and uses it the way a consumer does: CommonJS require,
-// ESM import, and a TypeScript compile that sees req.oauth typed by the import alone.
-const root = path.resolve(__dirname, '../..');
-let consumer: string;
-const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: consumer, encoding: 'utf8' });
+// The package as npm ships it (`npm pack` of a fresh build), installed from its tarball into three
+// consumer projects outside the repo, each type-checked with skipLibCheck off and run:
+//   express4: Express 4.21 + @types/express 4.17, ESM (NodeNext), `import`
+//   express5: Express 5 + @types/express 5, ESM types, `require` at run time
+//   commonjs: "module": "commonjs", "moduleResolution": "node10", the testing kit and its provider
+const SESSION_TYPES = ['express-session@^1.18', '@types/express-session@^1.18', '@types/node@^20'];
+const PROJECTS = {
+  express4: ['express@4.21.2', '@types/express@~4.17.21', ...SESSION_TYPES],
+  express5: ['express@^5', '@types/express@^5', ...SESSION_TYPES],
+  commonjs: ['express@^4.21', '@types/express@~4.17.21', 'oidc-provider@^9', ...SESSION_TYPES],
+};
+type ProjectName = keyof typeof PROJECTS;
 
-beforeAll(() => {
-  consumer = mkdtempSync(path.join(os.tmpdir(), 'eos-consumer-'));
-  const modules = path.join(consumer, 'node_modules');
-  const pkg = path.join(modules, 'express-oauth2-session');
-  mkdirSync(pkg, { recursive: true });
-  for (const name of readdirSync(path.join(root, 'node_modules'))) {
-    if (name.startsWith('.')) continue;
-    symlinkSync(path.join(root, 'node_modules', name), path.join(modules, name));
-  }
-  copyFileSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
-  execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs'), '--out', path.join(pkg, 'dist')], { stdio: 'pipe' });
-  cpSync(path.join(__dirname, 'consumer'), consumer, { recursive: true });
-}, 120_000);
+let workDir: string;
+let packed: PackedPackage;
+const projects = {} as Record<ProjectName, string>;
+
+beforeAll(async () => {
+  workDir = createWorkDir();
+  packed = await packPackage(workDir);
+  const names = Object.keys(PROJECTS) as ProjectName[];
+  const dirs = await Promise.all(names.map((name) => createConsumer(workDir, packed, { name, dependencies: PROJECTS[name] })));
+  names.forEach((name, i) => (projects[name] = dirs[i]!));
+}, 240_000);
 
 afterAll(() => {
-  rmSync(consumer, { recursive: true, force: true });
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-describe('published package', () => {
-  it('should load through require() with the public runtime exports', () => {
-    const names: string[] = JSON.parse(run(['-e', "console.log(JSON.stringify(Object.keys(require('express-oauth2-session')).sort()))"]));
-    expect(names).toEqual(expect.arrayContaining(['oauthMiddleware', 'requireAuth', 'oauthErrorHandler', 'OAuthError', 'isOAuthError', 'OAUTH_CODES']));
+describe('the packed package', () => {
+  it('should ship dist, README, SECURITY and package.json only, with no TypeScript sources', () => {
+    const outside = packed.files.filter((f) => !f.startsWith('dist/'));
+    expect(outside).toEqual(['README.md', 'SECURITY.md', 'package.json']);
+    expect(packed.files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(packed.files).toEqual(expect.arrayContaining(['dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/cjs/testing/index.d.ts', 'dist/esm/testing/index.mjs', 'dist/cjs/testing/provider.mjs']));
   });
 
-  it('should load through import with the same module instance as require()', () => {
-    const out = run([
-      '--input-type=module',
-      '-e',
-      "import { OAuthError } from 'express-oauth2-session'; import { createRequire } from 'node:module'; const cjs = createRequire(import.meta.url)('express-oauth2-session'); console.log(String(OAuthError === cjs.OAuthError))",
-    ]);
-    expect(out.trim()).toBe('true');
+  it('should carry the sources inside every source map (lib/ is not shipped)', () => {
+    const installed = path.join(projects.express5, 'node_modules/express-oauth2-session');
+    const maps = packed.files.filter((f) => f.endsWith('.js.map'));
+    const incomplete = maps.filter((f) => {
+      const map = JSON.parse(readFileSync(path.join(installed, f), 'utf8')) as { sources: string[]; sourcesContent?: unknown[] };
+      return map.sourcesContent?.length !== map.sources.length || map.sourcesContent.some((c) => typeof c !== 'string');
+    });
+    expect(maps.length).toBe(packed.files.filter((f) => f.endsWith('.js')).length);
+    expect(incomplete).toEqual([]);
   });
 
-  it('should ship the testing kit: its provider process starts from the built package', () => {
-    const out = run([
-      '-e',
-      "require('express-oauth2-session/testing').startTestProvider().then(async (p) => { const d = await (await fetch(p.issuer + '/.well-known/openid-configuration')).json(); console.log(d.issuer === p.issuer); await p.stop(); })",
-    ]);
-    expect(out.trim()).toBe('true');
+  it('should declare Node ≥ 20.18.1, optional Express peers and typesVersions for the testing subpath', () => {
+    const pkg = JSON.parse(readFileSync(path.join(projects.express5, 'node_modules/express-oauth2-session/package.json'), 'utf8'));
+    expect(pkg.engines).toEqual({ node: '>=20.18.1' });
+    expect(pkg.typesVersions).toEqual({ '*': { testing: ['./dist/cjs/testing/index.d.ts'] } });
+    expect(Object.keys(pkg.peerDependenciesMeta).filter((name) => pkg.peerDependenciesMeta[name].optional).sort()).toEqual(['@types/express', '@types/express-session', 'express', 'ioredis', 'oidc-provider', 'redis']);
+    expect(pkg.peerDependencies['express-session']).toBe('^1.17');
+    expect(readFileSync(path.join(ROOT, 'README.md'), 'utf8').match(/Node ≥ \d+(\.\d+)*/g)).toEqual(['Node ≥ 20.18.1']);
+  });
+});
+
+describe.each(Object.keys(PROJECTS) as ProjectName[])('the %s consumer project', (name) => {
+  it('should type-check with skipLibCheck off', async () => {
+    expect(await typeCheck(projects[name])).toBe('');
   }, 60_000);
+});
 
-  it('should type req.oauth for a consumer that only imports the package', () => {
-    const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
-    expect(() => run([tsc, '-p', 'tsconfig.json'])).not.toThrow();
+describe('the consumer projects at run time', () => {
+  it.each([
+    ['express4', 'smoke.mjs', '4'],
+    ['express5', 'smoke.cjs', '5'],
+  ] as const)('should mount on Express in %s (%s)', async (name, script, major) => {
+    expect(await runScript(projects[name], script)).toEqual({
+      express: major,
+      login: [302, 'https://as.example/authorize', 'code'],
+      me: [401, 'OAUTH_NOT_AUTHENTICATED'],
+      backend: { hasToken: false },
+    });
+  }, 30_000);
+
+  it('should start the testing kit provider and get a backend token from CommonJS', async () => {
+    expect(await runScript(projects.commonjs, 'smoke.cjs')).toEqual({ issuer: true, tokenType: 'bearer', sameInstance: true });
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { oauthMiddleware } from 'express-oauth2-session';
 import { resolveConfig } from '../../lib/config/resolve';
+import { closestKey, editDistance } from '../../lib/config/option-keys';
 
 const valid = {
   clientId: 'id',
@@ -40,6 +41,56 @@ describe('resolveConfig', () => {
     expect(error).toBeInstanceOf(TypeError);
     expect((error as TypeError).message).toBe(`oauthMiddleware: ${message}`);
     expect((error as { code: string }).code).toBe('ERR_OAUTH_CONFIG');
+  });
+
+  const FAQ = 'implicit and hybrid flows are not supported (OAuth 2.1 removes the implicit grant: tokens in the browser URL leak and cannot be kept server-side); see "Why no implicit flow?" in the README FAQ';
+  const github = { ...valid, redirectUri: 'https://app.example/cb/github' };
+  it.each([
+    ['a misspelt key', { ...valid, scopes: 'openid' }, 'scopes', 'is not an option; did you mean `scope`?'],
+    ['a snake_case key', { ...valid, client_id: 'id' }, 'client_id', 'is not an option; did you mean `clientId`?'],
+    ['a near-miss URL key', { ...valid, redirectUrl: 'https://app.example/cb' }, 'redirectUrl', 'is not an option; did you mean `redirectUri`?'],
+    ['a key contained in a valid one', { ...valid, timeout: 5000 }, 'timeout', 'is not an option; did you mean `httpTimeoutMs`?'],
+    ['a key like no other', { ...valid, flavour: 'vanilla' }, 'flavour', 'is not an option'],
+    ['a misspelt route', { ...valid, routes: { logn: '/signin' } }, 'routes.logn', 'is not an option; did you mean `login`?'],
+    ['a misspelt provider key', { providers: { github: { ...github, scop: 'repo' } } }, 'providers.github.scop', 'is not an option; did you mean `scope`?'],
+    ['a provider key beside providers', { providers: { github }, clientId: 'id' }, 'clientId', 'belongs inside each `providers.<name>` entry when `providers` is given'],
+    ['a top-level key inside a provider', { providers: { github: { ...github, httpTimeoutMs: 5 } } }, 'providers.github.httpTimeoutMs', 'is not a per-provider option: set it at the top level, beside `providers`'],
+    ['responseType token', { ...valid, responseType: 'token' }, 'responseType', `must be "code": ${FAQ}`],
+    ['response_type code id_token', { ...valid, response_type: 'code id_token' }, 'response_type', `must be "code": ${FAQ}`],
+    ['responseType code', { ...valid, responseType: 'code' }, 'responseType', 'is not an option: the authorization code flow (response_type=code) is always used; remove it'],
+    ['authorizationParams.response_type token', { ...valid, authorizationParams: { response_type: 'token' } }, 'authorizationParams.response_type', `must be "code": ${FAQ}`],
+    ['a hybrid response_type', { ...valid, authorizationParams: { response_type: 'code id_token' } }, 'authorizationParams.response_type', `must be "code": ${FAQ}`],
+    ['a provider\'s response_type', { providers: { github: { ...github, authorizationParams: { response_type: 'id_token token' } } } }, 'providers.github.authorizationParams.response_type', `must be "code": ${FAQ}`],
+  ])('should refuse %s at startup', (_name, options, path, problem) => {
+    let error: unknown;
+    try {
+      oauthMiddleware(options as never);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(TypeError);
+    expect({ message: (error as TypeError).message, code: (error as { code: string }).code, path: (error as { path: string }).path }).toEqual({
+      message: `oauthMiddleware: \`${path}\` ${problem}`,
+      code: 'ERR_OAUTH_CONFIG',
+      path,
+    });
+  });
+
+  it('should accept response_type code in authorizationParams (the only flow there is)', () => {
+    expect(resolveConfig({ ...valid, authorizationParams: { response_type: 'code', prompt: 'login' } }).single!.authorizationParams).toEqual({ response_type: 'code', prompt: 'login' });
+  });
+
+  it.each([
+    ['kitten', 'sitting', 3],
+    ['', 'abc', 3],
+    ['scope', 'scope', 0],
+    ['flaw', 'lawn', 2],
+  ])('should measure the edit distance from %j to %j as %i', (a, b, distance) => {
+    expect(editDistance(a, b)).toBe(distance);
+  });
+
+  it('should suggest the nearest key only when it is close', () => {
+    expect([closestKey('CLIENTSECRET', ['clientId', 'clientSecret']), closestKey('pkc', ['pkce', 'scope']), closestKey('xyz', ['pkce', 'scope'])]).toEqual(['clientSecret', 'pkce', undefined]);
   });
 
   it('should name the provider in multi-provider paths', () => {

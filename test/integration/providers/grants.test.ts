@@ -80,13 +80,13 @@ describe('clientCredentials', () => {
 
   it('should validate its options with a TypeError naming the option', () => {
     const cases: Array<[object, string]> = [
-      [{ tokenUrl: 'http://as.example/token' }, '`clientCredentials.tokenUrl` must use https (http is allowed only for loopback hosts)'],
-      [{ clientId: '' }, '`clientCredentials.clientId` must be a non-empty string'],
-      [{ clientSecret: undefined, tokenEndpointAuthMethod: 'client_secret_post' }, '`clientCredentials.clientSecret` is required with tokenEndpointAuthMethod "client_secret_post"'],
-      [{ refreshLeewaySeconds: -1 }, '`clientCredentials.refreshLeewaySeconds` must be a number ≥ 0'],
-      [{ allowedOrigins: ['https://api.example/path'] }, '`clientCredentials.allowedOrigins[0]` must be an origin (scheme://host[:port]) with no path'],
+      [{ tokenUrl: 'http://as.example/token' }, '`tokenUrl` must use https (http is allowed only for loopback hosts)'],
+      [{ clientId: '' }, '`clientId` must be a non-empty string'],
+      [{ clientSecret: undefined, tokenEndpointAuthMethod: 'client_secret_post' }, '`clientSecret` is required with tokenEndpointAuthMethod "client_secret_post"'],
+      [{ refreshLeewaySeconds: -1 }, '`refreshLeewaySeconds` must be a number ≥ 0'],
+      [{ allowedOrigins: ['https://api.example/path'] }, '`allowedOrigins[0]` must be an origin (scheme://host[:port]) with no path'],
     ];
-    for (const [override, message] of cases) expect(() => clientCredentials({ ...svc(), ...override })).toThrow(new TypeError(`oauthMiddleware: ${message}`));
+    for (const [override, message] of cases) expect(() => clientCredentials({ ...svc(), ...override })).toThrow(new TypeError(`clientCredentials: ${message}`));
   });
 
   it('should never show the token in JSON or refuse an origin outside the allow-list without a token request', async () => {
@@ -116,7 +116,7 @@ describe('passwordGrant (discouraged, legacy providers)', () => {
       const tokens = await Promise.all([legacy.getToken(), legacy.getToken(), legacy.getToken()]);
       expect(tokens.map((t) => t.accessToken)).toEqual(['legacy-at', 'legacy-at', 'legacy-at']);
       expect(calls.map((c) => [c.auth, Object.fromEntries(c.form)])).toEqual([[`Basic ${Buffer.from('app:s').toString('base64')}`, { scope: 'read', grant_type: 'password', username: 'ann', password: 'pw' }]]);
-      expect(() => passwordGrant({ ...options, password: '' })).toThrow(new TypeError('oauthMiddleware: `passwordGrant.password` must be a non-empty string'));
+      expect(() => passwordGrant({ ...options, password: '' })).toThrow(new TypeError('passwordGrant: `password` must be a non-empty string'));
     } finally {
       server.close();
     }

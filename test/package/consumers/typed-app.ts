@@ -1,8 +1,20 @@
-// Compiled against dist/ (package "exports" + generated .d.ts) by test/package/package.test.ts:
-// proves a consumer gets req.oauth typed just by importing the package.
+// Type-checked against the packed package (its "exports"/"typesVersions" and generated .d.ts) in
+// every consumer project of test/package/package.test.ts, with skipLibCheck off: Express 4 and 5
+// typings, ESM and CommonJS resolution. req.oauth is typed by the import alone.
 import express from 'express';
 import session from 'express-session';
-import { oauthMiddleware, requireAuth, isOAuthError, type TokenSet } from 'express-oauth2-session';
+import {
+  clientCredentials,
+  isOAuthError,
+  oauthErrorHandler,
+  oauthMiddleware,
+  passwordGrant,
+  providers,
+  requireAuth,
+  type GrantClient,
+  type OAuthUser,
+  type TokenSet,
+} from 'express-oauth2-session';
 
 const app = express();
 app.use(session({ secret: 's', resave: false, saveUninitialized: false }));
@@ -11,13 +23,20 @@ app.get('/repos', requireAuth(), async (req, res, next) => {
   try {
     const response: Response = await req.oauth.get('/user/repos');
     const token: Readonly<TokenSet> | undefined = await req.oauth.getToken();
+    const user: OAuthUser | undefined = req.oauth.user;
     const loggedIn: boolean = req.oauth.isAuthenticated();
     const markers = req.session.oauth?.p;
-    res.json({ status: response.status, hasToken: token !== undefined, loggedIn, providers: Object.keys(markers ?? {}) });
+    res.json({ status: response.status, hasToken: token !== undefined, sub: user?.sub, loggedIn, providers: Object.keys(markers ?? {}) });
   } catch (err) {
     next(isOAuthError(err) ? err : err);
   }
 });
+app.use(oauthErrorHandler());
+
+// Backend clients take a preset spread: the preset's tokenUrl is optional in its type.
+export const backend: GrantClient = clientCredentials({ ...providers.battlenet({ region: 'eu' }), clientId: 'id', clientSecret: 'secret' });
+export const legacy: GrantClient = passwordGrant({ ...providers.battlenet({ region: 'eu' }), clientId: 'id', clientSecret: 'secret', username: 'u', password: 'p' });
+
 declare module 'express-oauth2-session' {
   interface Register {
     providers: 'github';
@@ -35,5 +54,7 @@ export function misuse(req: express.Request): void {
   const wrong: TokenSet = req.oauth.getToken();
   // @ts-expect-error sessions never hold tokens
   void req.session.oauth?.p?.default?.accessToken;
+  // @ts-expect-error unknown options are refused (by tsc here, by a TypeError at startup in JS)
+  oauthMiddleware({ clientId: 'id', redirectUri: 'http://127.0.0.1:3000/callback', issuer: 'https://as.example', scopes: 'openid' });
   void wrong;
 }

@@ -1,0 +1,12 @@
+// CommonJS (moduleResolution node10): the testing subpath resolves through "typesVersions".
+import { startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import { clientCredentials } from 'express-oauth2-session';
+
+export async function backendToken(): Promise<string> {
+  const provider: TestProvider = await startTestProvider();
+  try {
+    return (await clientCredentials({ clientId: 'svc', clientSecret: 'svc-secret', tokenUrl: provider.endpoints.token }).getToken()).tokenType;
+  } finally {
+    await provider.stop();
+  }
+}
