@@ -128,8 +128,9 @@ function withResave(inner: import('express').Express, store: session.MemoryStore
 describe('no orphan tokens', () => {
   it('should revoke what a refresh received and write nothing when logout lands while the refresh is in flight', async () => {
     const gated = await gatedEndpoint(as.endpoints.token);
+    const revocation = await gatedEndpoint(as.endpoints.revocation);
     try {
-      const { agent, store, tokens } = appWithTokens({ tokenUrl: gated.url }, (a) => {
+      const { agent, store, tokens } = appWithTokens({ tokenUrl: gated.url, revocationUrl: revocation.url }, (a) => {
         a.post('/refresh', (req, res, next) => {
           req.oauth.refresh().then(() => res.json({ ok: true }), next);
         });
@@ -147,11 +148,13 @@ describe('no orphan tokens', () => {
       const refreshed = gated.answers[1] as { access_token: string; refresh_token: string };
       expect(refreshed.access_token).toEqual(expect.any(String));
       expect(refreshed.access_token).not.toBe(tokens[0]!.accessToken);
+      // Logout revoked the login's tokens; the refresh, finding its login ended, revoked its own.
+      expect(revocation.forms.map((f) => f.get('token'))).toEqual([tokens[0]!.refreshToken, tokens[0]!.accessToken, refreshed.refresh_token, refreshed.access_token]);
       expect(await as.introspect(refreshed.access_token)).toBe(false);
-      expect(await as.introspect(refreshed.refresh_token)).toBe(false);
       expect((await storedKeys(store)).filter((k) => !k.endsWith(':ended'))).toEqual([]);
     } finally {
       await gated.close();
+      await revocation.close();
     }
   });
 
