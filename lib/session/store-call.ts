@@ -29,7 +29,7 @@ export function storeCall<T = void>(timeoutMs: number, what: string, run: (cb: C
   });
 }
 
-const GUARDED_METHODS = ['get', 'set', 'destroy', 'touch'] as const;
+const GUARDED_METHODS = { get: 'read the session', set: 'save the session', destroy: 'delete the session', touch: 'extend the session' } as const;
 const DEADLINES = Symbol.for('express-oauth2-session.storeDeadlines');
 
 /**
@@ -42,12 +42,12 @@ export function installStoreDeadlines(store: Store, timeoutMs: number): void {
   const target = store as Store & { [DEADLINES]?: true } & Record<string, unknown>;
   if (target[DEADLINES]) return;
   Object.defineProperty(target, DEADLINES, { value: true });
-  for (const name of GUARDED_METHODS) {
+  for (const [name, what] of Object.entries(GUARDED_METHODS)) {
     const original = target[name];
     if (typeof original !== 'function') continue;
     target[name] = function withDeadline(this: unknown, ...args: unknown[]) {
       const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as Callback<unknown>) : undefined;
-      storeCall<unknown>(timeoutMs, name === 'get' ? 'read the session' : `${name} the session`, (done) => (original as (...a: unknown[]) => unknown).call(store, ...args, done)).then(
+      storeCall<unknown>(timeoutMs, what, (done) => (original as (...a: unknown[]) => unknown).call(store, ...args, done)).then(
         (value) => cb?.(undefined, value),
         (err: unknown) => cb?.(err),
       );

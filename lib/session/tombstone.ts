@@ -74,12 +74,17 @@ export function guardSessionSaves(session: Session, timeoutMs: number): void {
         log('not saving session that ended meanwhile');
         return reportDone();
       }
-      original.call(this, (err?: unknown) => {
+      const afterWrite = (err?: unknown) => {
         if (err) return reportDone(err);
         hasTombstone(store, key, timeoutMs)
           .then((endedNow) => (endedNow ? storeCall(timeoutMs, 'destroy the session', (done) => store.destroy(this.id, done)).then(() => undefined) : undefined))
           .then(() => reportDone(), reportDone);
-      });
+      };
+      try {
+        original.call(this, afterWrite);
+      } catch (err) {
+        reportDone(err);
+      }
     }, reportDone);
     return this;
   };

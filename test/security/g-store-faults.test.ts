@@ -82,7 +82,7 @@ describe('#36 session store failing or hanging (guardSessionStore)', () => {
 
   it('should answer 503 from req.oauth when only the token record read fails', async () => {
     const store = new FaultyStore();
-    const { app } = createTestApp({ store, oauth: { ...providerOptions(as), httpTimeoutMs: 300 } });
+    const { app } = createTestApp({ store, oauth: { ...providerOptions(as), httpTimeoutMs: 3000 } });
     const agent = request.agent(app);
     await login(agent);
     // Fail only reads of the token record: the session itself still loads.

@@ -1,10 +1,10 @@
 import session from 'express-session';
 
 type Method = 'get' | 'set' | 'destroy' | 'touch';
-type Mode = 'ok' | 'error' | 'hang';
+type Mode = 'ok' | 'error' | 'hang' | 'throw';
 
 /**
- * A MemoryStore whose methods can be told to fail or never answer: faults a real store produces
+ * A MemoryStore whose methods can be told to fail, throw synchronously or never answer: faults a real store produces
  * (Redis down, a network partition) but that cannot be switched per method on a real server.
  * `calls` counts every call per method.
  */
@@ -24,6 +24,7 @@ export class FaultyStore extends session.MemoryStore {
     this.calls[method] += 1;
     const mode = this.modes[method];
     if (mode === 'ok') return false;
+    if (mode === 'throw') throw new Error(`store ${method} threw (injected)`);
     if (mode === 'error') process.nextTick(() => cb?.(new Error(`store ${method} failed (injected)`)));
     return true;
   }
