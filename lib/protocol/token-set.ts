@@ -43,18 +43,19 @@ function readOptionalToken(body: Record<string, unknown>, name: 'refresh_token' 
 
 /**
  * `expires_in` in seconds, or undefined. RFC 6749 says `expires_in`; Stack Exchange says `expires`;
- * numeric strings occur too. Text is a 502. Values ≤ 0 are treated as absent: 0 would refresh on
- * every call and a rejection would end a login over a field the token's validity does not depend
- * on (a 401 `invalid_token` still renews it). Values above one year, including Infinity from
- * `1e309`, are clamped to one year so that `expiresAt` stays a finite, storable number.
+ * numeric strings occur too. Text is a 502. Fractions are cut to whole seconds (RFC 6749 says
+ * seconds) and what is then ≤ 0 is treated as absent: 0 would refresh on every call and a rejection
+ * would end a login over a field the token's validity does not depend on (a 401 `invalid_token`
+ * still renews it). Values above one year, including Infinity from `1e309`, are clamped to one
+ * year so that `expiresAt` stays a finite, storable number.
  */
 export function readExpiresIn(body: Record<string, unknown>): number | undefined {
   const raw = body.expires_in ?? body.expires;
   if (raw === undefined || raw === null || raw === '') return undefined;
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,400}$/.test(raw) ? Number(raw) : NaN;
   if (Number.isNaN(n)) throw invalid('The token endpoint returned a non-numeric expires_in.');
-  if (n <= 0) return undefined;
-  return Math.min(n, MAX_LIFETIME_SECONDS);
+  const seconds = Math.min(Math.floor(n), MAX_LIFETIME_SECONDS);
+  return seconds > 0 ? seconds : undefined;
 }
 
 function readTokenType(body: Record<string, unknown>, defaultTokenType: 'bearer' | undefined): 'bearer' {

@@ -26,7 +26,11 @@ describe('expires_in clamping', () => {
     expect(token({ expires_in: MAX_LIFETIME_SECONDS }).expiresAt).toBe(NOW + YEAR_MS);
   });
 
-  it.each([[0], [-1], ['0'], [-Infinity]])('should treat expires_in %j as absent (no expiresAt, never refreshed proactively)', (expiresIn) => {
+  it('should cut a fractional expires_in to whole seconds (found by fuzz-token-response: 5e-324 gave expiresAt = now)', () => {
+    expect(token({ expires_in: 59.9 }).expiresAt).toBe(NOW + 59_000);
+  });
+
+  it.each([[0], [-1], ['0'], [-Infinity], [0.999], [5e-324]])('should treat expires_in %j as absent (no expiresAt, never refreshed proactively)', (expiresIn) => {
     const tokens = token({ expires_in: expiresIn });
     expect([tokens.expiresAt, tokens.issuedAt]).toEqual([undefined, undefined]);
     expect(isExpiring(tokens, NOW + YEAR_MS, 60_000)).toBe(false);
