@@ -22,6 +22,7 @@ const unhandled: unknown[] = [];
 const onUnhandled = (err: unknown) => void unhandled.push(err);
 
 interface Answer {
+  pathLength: number;
   status: number;
   location: string | undefined;
   setCookie: string[] | undefined;
@@ -34,11 +35,23 @@ function get(path: string, cookie: string): Promise<Answer> {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, setCookie: res.headers['set-cookie'], body }));
+      res.on('end', () => resolve({ pathLength: path.length, status: res.statusCode ?? 0, location: res.headers.location, setCookie: res.headers['set-cookie'], body }));
     });
     req.on('error', reject);
     req.end();
   });
+}
+
+let overLimit = 0;
+/**
+ * Node answers 431 itself (empty body, the app never runs) when the request line exceeds its
+ * 16 KiB header limit. Allowed only for such long requests, and counted.
+ */
+function isOverHeaderLimit(res: Answer): boolean {
+  if (res.status !== 431) return false;
+  expect(res.pathLength).toBeGreaterThan(12 * 1024);
+  overLimit += 1;
+  return true;
 }
 
 async function startLogin(cookie = ''): Promise<{ cookie: string; state: string; authorizationUrl: string }> {
@@ -92,15 +105,18 @@ describe('fuzzed callbacks against the real authorization server', () => {
       fc.nat(),
     ).map(([s, r, n, seed]) => shuffleJoin([...s, ...r, ...n], seed));
     await as.clearRequests();
+    overLimit = 0;
     const t0 = Date.now();
     await fc.assert(
       fc.asyncProperty(fc.array(query, { minLength: BATCH, maxLength: BATCH }), async (queries) => {
         const answers = await Promise.all(queries.map((q) => get(`/callback?${q}`, started.cookie)));
-        for (const res of answers) expect([res.status, res.location, JSON.parse(res.body).code]).toEqual([400, undefined, 'OAUTH_INVALID_CALLBACK']);
+        for (const res of answers) {
+          if (!isOverHeaderLimit(res)) expect([res.status, res.location, JSON.parse(res.body).code]).toEqual([400, undefined, 'OAUTH_INVALID_CALLBACK']);
+        }
       }),
       { numRuns: WRONG_STATE_RUNS },
     );
-    process.stdout.write(`fuzz-callback wrong-state: ${WRONG_STATE_RUNS * BATCH} cases in ${Date.now() - t0} ms\n`);
+    process.stdout.write(`fuzz-callback wrong-state: ${WRONG_STATE_RUNS * BATCH} cases (${overLimit} over Node's header limit) in ${Date.now() - t0} ms\n`);
     expect(await as.tokenRequests()).toEqual([]);
     expect(unhandled).toEqual([]);
   });
@@ -121,6 +137,7 @@ describe('fuzzed callbacks against the real authorization server', () => {
     );
     const withIss = fc.boolean().map((b) => (b ? [`iss=${encodeURIComponent(iss)}`] : []));
     await as.clearRequests();
+    overLimit = 0;
     const t0 = Date.now();
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(defect, withIss, noise, fc.nat()), { minLength: BATCH, maxLength: BATCH }), async (cases) => {
@@ -133,13 +150,14 @@ describe('fuzzed callbacks against the real authorization server', () => {
           }),
         );
         for (const res of answers) {
+          if (isOverHeaderLimit(res)) continue;
           expect([res.status, res.location]).toEqual([400, undefined]);
           expect(['OAUTH_INVALID_CALLBACK', 'OAUTH_MIX_UP']).toContain(JSON.parse(res.body).code);
         }
       }),
       { numRuns: DEFECT_RUNS },
     );
-    process.stdout.write(`fuzz-callback live-state defects: ${DEFECT_RUNS * BATCH} cases in ${Date.now() - t0} ms\n`);
+    process.stdout.write(`fuzz-callback live-state defects: ${DEFECT_RUNS * BATCH} cases (${overLimit} over Node's header limit) in ${Date.now() - t0} ms\n`);
     expect(await as.tokenRequests()).toEqual([]);
     // The same session still completes a real login: exactly one code exchange, so the count above could fail.
     const last = await startLogin(cookies[0]);
