@@ -84,16 +84,20 @@ export class AuthorizationResponseError extends OAuthError {
 export class TokenEndpointError extends OAuthError {
   override name = 'TokenEndpointError';
   readonly error: string | undefined;
+  /** `error_description`, printable RFC 6749 characters only, ≤ 300 chars, never echoing a secret we sent. */
   readonly errorDescription: string | undefined;
+  /** `error_uri` when it is an absolute http(s) URI that echoes no secret we sent. */
+  readonly errorUri: string | undefined;
   /** From the endpoint's `Retry-After` (capped at 60 s), when it sent one. */
   readonly retryAfterMs: number | undefined;
   constructor(
     message: string,
-    details: { status: number; error?: string; errorDescription?: string; code?: OAuthErrorCode; cause?: unknown; retryAfterMs?: number },
+    details: { status: number; error?: string; errorDescription?: string; errorUri?: string; code?: OAuthErrorCode; cause?: unknown; retryAfterMs?: number },
   ) {
     super(details.code ?? OAUTH_CODES.TOKEN_ENDPOINT, message, { status: details.status, cause: details.cause });
     this.error = details.error;
     this.errorDescription = details.errorDescription;
+    this.errorUri = details.errorUri;
     this.retryAfterMs = details.retryAfterMs;
   }
 }

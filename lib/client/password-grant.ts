@@ -1,6 +1,6 @@
 import { assertString, OptionPath } from '../config/assert.js';
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
-import { postTokenEndpoint } from '../protocol/token-endpoint.js';
+import { passwordGrantRequest } from '../protocol/token-endpoint.js';
 
 /** `clientCredentials` options plus the resource owner's credentials. */
 export interface PasswordGrantOptions extends BackendClientOptions {
@@ -20,5 +20,5 @@ export function passwordGrant(options: PasswordGrantOptions): GrantClient {
   assertString(options.username, at.key('username'), true);
   assertString(options.password, at.key('password'), true);
   const { username, password } = options;
-  return new GrantClient(o.target, () => postTokenEndpoint(o.tokenClient, o.tokenUrl, { ...o.params, grant_type: 'password', username, password }), o);
+  return new GrantClient(o.target, () => passwordGrantRequest(o.tokenClient, o.tokenUrl, { username, password }, o.params), o);
 }

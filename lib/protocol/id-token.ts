@@ -1,6 +1,9 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 
+/** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. */
+export const ID_TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
+
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
 function jwksFor(uri: string, timeoutMs: number): ReturnType<typeof createRemoteJWKSet> {
@@ -12,32 +15,90 @@ function jwksFor(uri: string, timeoutMs: number): ReturnType<typeof createRemote
   return set;
 }
 
+/** What an ID token is checked against. */
+export interface IdTokenExpectations {
+  issuer: string;
+  clientId: string;
+  jwksUri: string;
+  timeoutMs: number;
+  /** The verification time; defaults to now. */
+  currentDate?: Date;
+}
+
+function rejected(message: string, cause?: unknown): OAuthError {
+  return new OAuthError(OAUTH_CODES.ID_TOKEN_INVALID, message, { status: 502, cause });
+}
+
 /**
- * OIDC Core §3.1.3.7: signature (JWKS), iss, aud, exp, and the nonce of this login transaction.
- * Returns the claims; throws OAuthError (502) otherwise.
+ * The checks shared by login and refresh (OIDC Core §3.1.3.7): signature against the JWKS, `alg`
+ * from it, `iss`, `aud` containing the client, `exp` and `iat` present, `exp` not passed, `iat`
+ * not in the future (both with 5 s of skew), `sub` a string, and `azp` equal to the client when
+ * present, required when there are several audiences.
  */
-export async function verifyIdToken(
-  idToken: string,
-  expected: { issuer: string; clientId: string; jwksUri: string; nonce: string | undefined; timeoutMs: number },
-): Promise<JWTPayload> {
+async function verifyCommon(idToken: string, expected: IdTokenExpectations): Promise<JWTPayload & { sub: string; iat: number }> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(idToken, jwksFor(expected.jwksUri, expected.timeoutMs), {
       issuer: expected.issuer,
       audience: expected.clientId,
-      clockTolerance: 5,
+      requiredClaims: ['exp', 'iat'],
+      clockTolerance: ID_TOKEN_CLOCK_TOLERANCE_SECONDS,
+      currentDate: expected.currentDate,
     }));
   } catch (err) {
-    throw new OAuthError(OAUTH_CODES.ID_TOKEN_INVALID, `The ID token failed verification (${(err as { code?: string }).code ?? 'invalid'}).`, {
-      status: 502,
-      cause: err,
-    });
+    const e = err as { code?: string; claim?: string };
+    const detail = e.claim ? `${e.code ?? 'invalid'}: ${e.claim}` : (e.code ?? 'invalid');
+    throw rejected(`The ID token failed verification (${detail}).`, err);
   }
-  if (expected.nonce !== undefined && payload.nonce !== expected.nonce) {
-    throw new OAuthError(OAUTH_CODES.ID_TOKEN_INVALID, 'The ID token nonce does not match this login.', { status: 502 });
+  const now = Math.floor((expected.currentDate?.getTime() ?? Date.now()) / 1000);
+  const iat = payload.iat as number; // required and type-checked by jwtVerify
+  if (iat > now + ID_TOKEN_CLOCK_TOLERANCE_SECONDS) throw rejected('The ID token was issued in the future (iat); check the server clocks.');
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw rejected('The ID token has no sub claim.');
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (payload.azp !== undefined && payload.azp !== expected.clientId) throw rejected('The ID token azp claim names another client.');
+  if (audiences.length > 1 && payload.azp === undefined) throw rejected('The ID token has several audiences but no azp claim.');
+  return payload as JWTPayload & { sub: string; iat: number };
+}
+
+/**
+ * Verify the ID token of a login (OIDC Core §3.1.3.7): the shared checks above plus the `nonce`
+ * of this login transaction. Returns the claims; throws `OAuthError` (`OAUTH_ID_TOKEN_INVALID`, 502).
+ */
+export async function verifyIdToken(idToken: string, expected: IdTokenExpectations & { nonce: string | undefined }): Promise<JWTPayload> {
+  const payload = await verifyCommon(idToken, expected);
+  if (expected.nonce !== undefined && payload.nonce !== expected.nonce) throw rejected('The ID token nonce does not match this login.');
+  return payload;
+}
+
+/** The claims of the login's ID token that a refreshed one must repeat (OIDC Core §12.2). */
+export interface OriginalIdTokenClaims {
+  iss: string;
+  sub: string;
+  /** When the login's token had `auth_time`, a refreshed one carrying it must carry the same value. */
+  auth_time?: number;
+  /** When the login's token had a `nonce`, a refreshed one carrying a nonce must repeat it (oidc-provider does). */
+  nonce?: string;
+}
+
+/**
+ * Verify an ID token returned by a refresh (OIDC Core §12.2): the same checks as at login except
+ * that no fresh nonce is expected, and `iss`, `sub` (and `auth_time`, `nonce` when both carry
+ * them) equal to the login's ID token. A different `sub` means the refresh token now speaks for another user.
+ * Throws `OAuthError` (`OAUTH_ID_TOKEN_INVALID`, 502).
+ */
+export async function verifyRefreshedIdToken(
+  idToken: string,
+  expected: IdTokenExpectations & { original: OriginalIdTokenClaims },
+): Promise<JWTPayload> {
+  const payload = await verifyCommon(idToken, expected);
+  const { original } = expected;
+  if (payload.iss !== original.iss) throw rejected('The refreshed ID token has another issuer than the login.');
+  if (payload.sub !== original.sub) throw rejected('The refreshed ID token names another user (sub) than the login.');
+  if (original.auth_time !== undefined && payload.auth_time !== undefined && payload.auth_time !== original.auth_time) {
+    throw rejected('The refreshed ID token has another auth_time than the login.');
   }
-  if (typeof payload.sub !== 'string') {
-    throw new OAuthError(OAUTH_CODES.ID_TOKEN_INVALID, 'The ID token has no sub claim.', { status: 502 });
+  if (original.nonce !== undefined && payload.nonce !== undefined && payload.nonce !== original.nonce) {
+    throw rejected('The refreshed ID token has another nonce than the login.');
   }
   return payload;
 }

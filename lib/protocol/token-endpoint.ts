@@ -1,18 +1,16 @@
-import { NetworkError, OAUTH_CODES, TimeoutError, TokenEndpointError } from '../errors.js';
+import { AuthorizationCode, ClientCredentials, ResourceOwnerPassword, type AccessToken, type ModuleOptions } from 'simple-oauth2';
 import type { TokenEndpointAuthMethod } from '../config/options.js';
+import { errorFromBody, invalidTokenResponse, isBoom, MAX_BODY_BYTES, NOT_A_BODY, translateTransportError, type TokenEndpointBody } from './token-endpoint-errors.js';
 
-// simple-oauth2 makes every token-endpoint call (client authentication, form encoding, transport).
-// We use its Client directly rather than the grant classes: the grant classes parse the body
-// strictly as JSON and drop non-JSON answers (GitHub without Accept, Stack Exchange) and the HTTP
-// status, both of which we need to classify errors. The version is pinned exactly; the unit test
-// token-endpoint.test.ts fails if this internal path changes.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Client } = require('simple-oauth2/lib/client') as {
-  Client: new (config: unknown) => { request(path: string, params: Record<string, string>, httpOptions: unknown): Promise<unknown> };
-};
+export { parseRetryAfter, parseTokenBody, type TokenEndpointBody } from './token-endpoint-errors.js';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+// Every token-endpoint call goes through simple-oauth2's documented API: the grant classes'
+// getToken, createToken(...).refresh() and .revoke(), configured with `client`, `auth`, `options`
+// (authorizationMethod, bodyFormat) and `http` (Wreck options: headers, timeout, maxBytes,
+// redirects, json). `json: 'force'` parses JSON whatever the content type; a body that is not JSON
+// reaches us as a Boom error carrying the raw payload, which is how form-encoded answers still work.
 
+/** How this package authenticates to one provider's token endpoint. */
 export interface TokenClientConfig {
   clientId: string;
   clientSecret: string | undefined;
@@ -22,184 +20,140 @@ export interface TokenClientConfig {
   timeoutMs: number;
 }
 
-export type TokenEndpointBody = Record<string, unknown>;
+type GrantKind = 'code' | 'client' | 'password';
+type GrantClass = AuthorizationCode | ClientCredentials | ResourceOwnerPassword;
 
-const clients = new WeakMap<TokenClientConfig, Map<string, InstanceType<typeof Client>>>();
+const grants = new WeakMap<TokenClientConfig, Map<string, GrantClass>>();
 
-function clientFor(config: TokenClientConfig, origin: string): InstanceType<typeof Client> {
-  let byOrigin = clients.get(config);
-  if (!byOrigin) clients.set(config, (byOrigin = new Map()));
-  let client = byOrigin.get(origin);
-  if (!client) {
-    const none = config.authMethod === 'none';
-    client = new Client({
-      // A public client sends only client_id: naming both parameters client_id makes simple-oauth2
-      // write the id twice instead of adding an empty client_secret.
-      client: {
-        id: config.clientId,
-        secret: none ? config.clientId : (config.clientSecret ?? ''),
-        idParamName: 'client_id',
-        secretParamName: none ? 'client_id' : 'client_secret',
-      },
-      auth: { tokenHost: origin },
-      options: {
-        authorizationMethod: config.authMethod === 'client_secret_basic' ? 'header' : 'body',
-        bodyFormat: 'form',
-        credentialsEncodingMode: 'strict',
-        scopeSeparator: ' ',
-      },
-      http: {},
-    });
-    byOrigin.set(origin, client);
+function moduleOptions(config: TokenClientConfig, url: URL): ModuleOptions {
+  const none = config.authMethod === 'none';
+  const path = url.pathname + url.search;
+  return {
+    // A public client sends only client_id: naming both parameters client_id makes simple-oauth2
+    // write the id twice (same value) instead of adding an empty client_secret.
+    client: {
+      id: config.clientId,
+      secret: none ? config.clientId : (config.clientSecret ?? ''),
+      idParamName: 'client_id',
+      secretParamName: none ? 'client_id' : 'client_secret',
+    },
+    auth: { tokenHost: url.origin, tokenPath: path, refreshPath: path, revokePath: path },
+    http: { json: 'force', timeout: config.timeoutMs, maxBytes: MAX_BODY_BYTES, redirects: false, headers: { ...config.headers } },
+    options: {
+      authorizationMethod: config.authMethod === 'client_secret_basic' ? 'header' : 'body',
+      bodyFormat: 'form',
+      credentialsEncodingMode: 'strict',
+      scopeSeparator: ' ',
+    },
+  };
+}
+
+function grantFor(config: TokenClientConfig, kind: 'code', url: string): AuthorizationCode;
+function grantFor(config: TokenClientConfig, kind: 'client', url: string): ClientCredentials;
+function grantFor(config: TokenClientConfig, kind: 'password', url: string): ResourceOwnerPassword;
+function grantFor(config: TokenClientConfig, kind: GrantKind, url: string): GrantClass {
+  let byUrl = grants.get(config);
+  if (!byUrl) grants.set(config, (byUrl = new Map()));
+  const key = `${kind} ${url}`;
+  let grant = byUrl.get(key);
+  if (!grant) {
+    const options = moduleOptions(config, new URL(url));
+    grant = kind === 'code' ? new AuthorizationCode(options) : kind === 'client' ? new ClientCredentials(options) : new ResourceOwnerPassword(options);
+    byUrl.set(key, grant);
   }
-  return client;
-}
-
-/** Parse a token-endpoint body: JSON, or form-encoded from providers that ignore Accept. */
-export function parseTokenBody(raw: unknown): TokenEndpointBody | undefined {
-  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : undefined;
-  if (text === undefined) return typeof raw === 'object' && raw !== null ? (raw as TokenEndpointBody) : undefined;
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      const parsed: unknown = JSON.parse(trimmed);
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as TokenEndpointBody) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  if (/^[\w.~%+-]+=[^&]*(&[\w.~%+-]+=[^&]*)*$/.test(trimmed)) return Object.fromEntries(new URLSearchParams(trimmed));
-  return undefined;
-}
-
-const SAFE_ERROR = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
-
-function statusForError(error: string): number {
-  if (error === 'invalid_grant' || error === 'bad_verification_code') return 400;
-  if (error === 'invalid_client' || error === 'unauthorized_client' || error === 'incorrect_client_credentials') return 500;
-  if (error === 'temporarily_unavailable') return 503;
-  return 502;
-}
-
-const MAX_RETRY_AFTER_MS = 60_000;
-
-/** RFC 9110 §10.2.3 Retry-After: seconds or an HTTP date; capped, garbage ignored. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now;
-  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined;
-}
-
-function errorFromBody(body: TokenEndpointBody | undefined, httpStatus: number, cause?: unknown, retryAfterMs?: number): TokenEndpointError {
-  const error = typeof body?.error === 'string' && SAFE_ERROR.test(body.error) ? body.error : undefined;
-  if (!error) {
-    return new TokenEndpointError(`The token endpoint answered HTTP ${httpStatus} without a valid OAuth error body.`, {
-      status: 502,
-      code: OAUTH_CODES.INVALID_TOKEN_RESPONSE,
-      cause,
-      retryAfterMs,
-    });
-  }
-  const description = typeof body?.error_description === 'string' ? body.error_description.slice(0, 300) : undefined;
-  return new TokenEndpointError(`The token endpoint rejected the request with "${error}" (HTTP ${httpStatus}).`, {
-    status: statusForError(error),
-    error,
-    errorDescription: description,
-    cause,
-    retryAfterMs,
-  });
-}
-
-interface BoomLike {
-  isBoom?: boolean;
-  output?: { statusCode?: number };
-  data?: { isResponseError?: boolean; res?: { statusCode?: number; headers?: Record<string, string | undefined> }; payload?: unknown };
-  code?: string;
-}
-
-function translateTransportError(err: unknown, url: string): Error {
-  const e = err as BoomLike;
-  const where = new URL(url).origin;
-  if (e?.data?.isResponseError) {
-    const status = e.data.res?.statusCode ?? 502;
-    // Drop the Boom error as cause: its data holds the raw request including client credentials.
-    return errorFromBody(parseTokenBody(e.data.payload), status, undefined, parseRetryAfter(e.data.res?.headers?.['retry-after']));
-  }
-  const status = e?.output?.statusCode;
-  if (status === 504) return new TimeoutError(`The token endpoint at ${where} did not answer in time.`);
-  // Over maxBytes Wreck destroys the response; that surfaces as 413 or as "closed prematurely".
-  const declared = Number(e?.data?.res?.headers?.['content-length'] ?? 0);
-  if (status === 413 || declared > MAX_BODY_BYTES) {
-    return new TokenEndpointError(`The token endpoint at ${where} sent an oversized body.`, { status: 502, code: OAUTH_CODES.INVALID_TOKEN_RESPONSE });
-  }
-  return new NetworkError(`The connection to the token endpoint at ${where} failed or its answer broke off.`);
+  return grant;
 }
 
 /**
- * POST to a token or revocation endpoint (RFC 6749 §3.2, RFC 7009) with client authentication, and
- * return the parsed body. HTTP errors, `error` in a 200 body, timeouts and garbage become
- * `TokenEndpointError` / `TimeoutError` / `NetworkError` with no secret in the message.
+ * The raw token response from simple-oauth2's `AccessToken.token`, minus the `expires_at` Date it
+ * adds (we compute expiry ourselves from `expires_in`, against our own clock and caps).
  */
-export async function postTokenEndpoint(
-  config: TokenClientConfig,
-  url: string,
-  params: Record<string, string>,
-  options: { expectBody?: boolean } = {},
-): Promise<TokenEndpointBody> {
-  const target = new URL(url);
-  const client = clientFor(config, target.origin);
-  let raw: unknown;
-  try {
-    raw = await client.request(target.pathname + target.search, params, {
-      json: false,
-      timeout: config.timeoutMs,
-      maxBytes: MAX_BODY_BYTES,
-      redirects: false,
-      headers: { ...config.headers },
-    });
-  } catch (err) {
-    throw translateTransportError(err, url);
-  }
-  if (options.expectBody === false) return {};
-  const body = parseTokenBody(raw);
-  if (!body) {
-    throw new TokenEndpointError('The token endpoint answered with a body that is neither JSON nor form-encoded.', {
-      status: 502,
-      code: OAUTH_CODES.INVALID_TOKEN_RESPONSE,
-    });
-  }
-  if (body.error !== undefined) throw errorFromBody(body, 200);
+function rawResponse(token: AccessToken['token'] | null | undefined): TokenEndpointBody {
+  const { expires_at: _added, ...body } = token ?? {};
   return body;
 }
 
+/**
+ * Run one simple-oauth2 call and return the parsed body. HTTP errors, `error` in a 200 body,
+ * timeouts and garbage become `TokenEndpointError` / `TimeoutError` / `NetworkError`; `secrets` (the
+ * values this request carried) never survive into any of them.
+ */
+async function callTokenEndpoint(url: string, secrets: ReadonlyArray<string | undefined>, call: () => Promise<AccessToken>): Promise<TokenEndpointBody> {
+  let body: TokenEndpointBody;
+  try {
+    body = rawResponse((await call()).token);
+  } catch (err) {
+    // simple-oauth2 chokes (TypeError, assertion) on a JSON body that is null, a string or a number.
+    if (!isBoom(err)) throw invalidTokenResponse(NOT_A_BODY);
+    const outcome = translateTransportError(err, url, secrets);
+    if (outcome instanceof Error) throw outcome;
+    body = outcome.body;
+  }
+  if (Object.keys(body).length === 0) throw invalidTokenResponse(NOT_A_BODY);
+  if (body.error !== undefined) throw errorFromBody(body, 200, secrets);
+  return body;
+}
+
+function withoutGrantType(extra: Record<string, string>): Record<string, string> {
+  const { grant_type: _ignored, ...rest } = extra;
+  return rest;
+}
+
+/**
+ * Authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5) through `AuthorizationCode#getToken`.
+ * Returns the raw token response.
+ */
 export function exchangeCode(
   config: TokenClientConfig,
   tokenUrl: string,
   grant: { code: string; redirectUri: string; codeVerifier?: string },
 ): Promise<TokenEndpointBody> {
-  const params: Record<string, string> = { grant_type: 'authorization_code', code: grant.code, redirect_uri: grant.redirectUri };
-  if (grant.codeVerifier) params.code_verifier = grant.codeVerifier;
-  return postTokenEndpoint(config, tokenUrl, params);
+  const params = { code: grant.code, redirect_uri: grant.redirectUri, ...(grant.codeVerifier ? { code_verifier: grant.codeVerifier } : {}) };
+  const client = grantFor(config, 'code', tokenUrl);
+  return callTokenEndpoint(tokenUrl, [config.clientSecret, grant.code, grant.codeVerifier], () => client.getToken(params));
 }
 
-export function refreshGrant(config: TokenClientConfig, tokenUrl: string, refreshToken: string): Promise<TokenEndpointBody> {
-  return postTokenEndpoint(config, tokenUrl, { grant_type: 'refresh_token', refresh_token: refreshToken });
+/**
+ * Refresh grant (RFC 6749 §6) through `createToken(...).refresh()`. When the response has no
+ * `refresh_token` the one sent is kept (RFC 6749 §6; simple-oauth2 5.1.0 would leave `undefined`).
+ */
+export async function refreshGrant(config: TokenClientConfig, tokenUrl: string, refreshToken: string): Promise<TokenEndpointBody> {
+  const client = grantFor(config, 'code', tokenUrl);
+  const body = await callTokenEndpoint(tokenUrl, [config.clientSecret, refreshToken], () =>
+    client.createToken({ refresh_token: refreshToken }).refresh(),
+  );
+  if (typeof body.refresh_token !== 'string' || body.refresh_token === '') body.refresh_token = refreshToken;
+  return body;
 }
 
-export function clientCredentialsGrant(
+/** Client credentials grant (RFC 6749 §4.4) through `ClientCredentials#getToken`; `extra` adds e.g. scope, audience. */
+export function clientCredentialsGrant(config: TokenClientConfig, tokenUrl: string, extra: Record<string, string> = {}): Promise<TokenEndpointBody> {
+  const client = grantFor(config, 'client', tokenUrl);
+  return callTokenEndpoint(tokenUrl, [config.clientSecret], () => client.getToken(withoutGrantType(extra)));
+}
+
+/** Resource owner password grant (RFC 6749 §4.3) through `ResourceOwnerPassword#getToken`. */
+export function passwordGrantRequest(
   config: TokenClientConfig,
   tokenUrl: string,
+  credentials: { username: string; password: string },
   extra: Record<string, string> = {},
 ): Promise<TokenEndpointBody> {
-  return postTokenEndpoint(config, tokenUrl, { ...extra, grant_type: 'client_credentials' });
+  const client = grantFor(config, 'password', tokenUrl);
+  const params = { ...withoutGrantType(extra), username: credentials.username, password: credentials.password };
+  return callTokenEndpoint(tokenUrl, [config.clientSecret, credentials.password], () => client.getToken(params));
 }
 
-/** RFC 7009 revocation; success has an empty body. */
-export async function revokeToken(
-  config: TokenClientConfig,
-  revocationUrl: string,
-  token: string,
-  hint: 'access_token' | 'refresh_token',
-): Promise<void> {
-  await postTokenEndpoint(config, revocationUrl, { token, token_type_hint: hint }, { expectBody: false });
+/**
+ * RFC 7009 revocation through `createToken(...).revoke(hint)`; success is any 2xx, whatever the body
+ * (read raw with `json: false`). Error bodies map like token-endpoint errors.
+ */
+export async function revokeToken(config: TokenClientConfig, revocationUrl: string, token: string, hint: 'access_token' | 'refresh_token'): Promise<void> {
+  const client = grantFor(config, 'code', revocationUrl);
+  try {
+    await client.createToken({ [hint]: token }).revoke(hint, { json: false });
+  } catch (err) {
+    const outcome = translateTransportError(err, revocationUrl, [config.clientSecret, token]);
+    if (outcome instanceof Error) throw outcome;
+  }
 }

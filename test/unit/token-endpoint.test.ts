@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { inspect } from 'node:util';
-import { exchangeCode, parseRetryAfter, parseTokenBody, refreshGrant, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
+import { clientCredentialsGrant, exchangeCode, parseRetryAfter, parseTokenBody, passwordGrantRequest, refreshGrant, revokeToken, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
 
 // A local token endpoint answering crafted responses: faults a real AS will not produce on demand.
 type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
@@ -44,7 +44,7 @@ function caught(promise: Promise<unknown>): Promise<Error & Record<string, unkno
   );
 }
 
-describe('postTokenEndpoint (through simple-oauth2)', () => {
+describe('token endpoint calls (through simple-oauth2\'s documented API)', () => {
   it('should send client_secret_basic and the grant as a form, and parse JSON', async () => {
     handler = reply(200, JSON.stringify({ access_token: 'at', token_type: 'Bearer' }));
     expect(await exchangeCode(basic, url, { code: 'c1', redirectUri: 'https://app/cb', codeVerifier: 'v1' })).toEqual({ access_token: 'at', token_type: 'Bearer' });
@@ -68,7 +68,50 @@ describe('postTokenEndpoint (through simple-oauth2)', () => {
 
   it('should parse a form-encoded success body (GitHub without Accept: application/json)', async () => {
     handler = reply(200, 'access_token=gho_x&scope=repo&token_type=bearer', 'application/x-www-form-urlencoded');
-    expect(await refreshGrant(basic, url, 'rt')).toEqual({ access_token: 'gho_x', scope: 'repo', token_type: 'bearer' });
+    expect(await refreshGrant(basic, url, 'rt')).toEqual({ access_token: 'gho_x', scope: 'repo', token_type: 'bearer', refresh_token: 'rt' });
+  });
+
+  it('should keep the refresh token VALUE that was sent when the refresh response has none (simple-oauth2 5.1.0 bug)', async () => {
+    handler = reply(200, JSON.stringify({ access_token: 'at2', token_type: 'Bearer', expires_in: 60 }));
+    expect(await refreshGrant(basic, url, 'rt-kept-1')).toEqual({ access_token: 'at2', token_type: 'Bearer', expires_in: 60, refresh_token: 'rt-kept-1' });
+  });
+
+  it('should adopt a rotated refresh token and return the raw response without simple-oauth2\'s expires_at', async () => {
+    handler = reply(200, JSON.stringify({ access_token: 'at2', token_type: 'Bearer', expires_in: 60, refresh_token: 'rt-new' }));
+    const body = await refreshGrant(basic, url, 'rt-old');
+    expect(body).toEqual({ access_token: 'at2', token_type: 'Bearer', expires_in: 60, refresh_token: 'rt-new' });
+    expect('expires_at' in body).toBe(false);
+  });
+
+  it('should send the client credentials grant with extra parameters, never letting them override grant_type', async () => {
+    handler = reply(200, JSON.stringify({ access_token: 'cc', token_type: 'Bearer' }));
+    expect(await clientCredentialsGrant(basic, url, { scope: 'a b', audience: 'api', grant_type: 'password' })).toEqual({ access_token: 'cc', token_type: 'Bearer' });
+    expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({ grant_type: 'client_credentials', scope: 'a b', audience: 'api' });
+  });
+
+  it('should send the password grant in the body with client_secret_post', async () => {
+    handler = reply(200, JSON.stringify({ access_token: 'pw', token_type: 'Bearer' }));
+    await passwordGrantRequest({ ...basic, authMethod: 'client_secret_post' }, url, { username: 'u1', password: 'p w' }, { scope: 's' });
+    expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({ grant_type: 'password', scope: 's', username: 'u1', password: 'p w', client_id: 'client-1', client_secret: SECRET });
+  });
+
+  it('should revoke with token and token_type_hint and accept a non-JSON 200 body', async () => {
+    handler = reply(200, 'OK', 'text/plain');
+    await expect(revokeToken(basic, `${url}?v=1`, 'rt-revoke-me', 'refresh_token')).resolves.toBeUndefined();
+    expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({ token: 'rt-revoke-me', token_type_hint: 'refresh_token' });
+    expect(seen[0]?.authorization).toBe(`Basic ${Buffer.from(`client-1:${SECRET}`).toString('base64')}`);
+  });
+
+  it('should map a revocation error body like a token-endpoint error', async () => {
+    handler = reply(400, '{"error":"unsupported_token_type"}');
+    const err = await caught(revokeToken(basic, url, 'at-x', 'access_token'));
+    expect([err.status, err.message]).toEqual([502, 'The token endpoint rejected the request with "unsupported_token_type" (HTTP 400).']);
+  });
+
+  it.each([['null'], ['"a string"'], ['42'], ['[]'], ['{}']])('should answer a 200 JSON body %s with a 502', async (raw) => {
+    handler = reply(200, raw);
+    const err = await caught(exchangeCode(basic, url, { code: 'c', redirectUri: 'https://app/cb' }));
+    expect([err.status, err.code, err.message]).toEqual([502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'The token endpoint answered with a body that is neither JSON nor form-encoded.']);
   });
 
   it.each([
@@ -134,9 +177,4 @@ describe('parseTokenBody', () => {
   ])('should parse %j', (raw, expected) => {
     expect(parseTokenBody(Buffer.from(raw))).toEqual(expected);
   });
-});
-
-test('simple-oauth2 still has the internal Client this module relies on', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  expect(typeof require('simple-oauth2/lib/client').Client).toBe('function');
 });
