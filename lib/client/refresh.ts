@@ -3,6 +3,7 @@ import type { ResolvedProvider, TokensEvent } from '../config/options.js';
 import { debugFor, tokenId } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError, TimeoutError, TokenEndpointError } from '../errors.js';
 import type { OAuthEventEmitter } from '../events.js';
+import { acceptRefreshedIdToken } from '../protocol/id-token.js';
 import { refreshGrant } from '../protocol/token-endpoint.js';
 import type { RefreshLock } from '../session/lock.js';
 import { deleteRecord, readRecord, writeRecord, type CookieLike, type TokenRecord } from '../session/token-record.js';
@@ -141,14 +142,21 @@ export class Refresher {
     if (!refreshToken) {
       throw new ReauthenticationRequiredError('The access token expired and the provider gave no refresh token; log in again.');
     }
+    const endpoints = await link.endpoints();
     let body;
     try {
-      body = await refreshGrant(link.tokenClient, (await link.endpoints()).tokenUrl, refreshToken);
+      body = await refreshGrant(link.tokenClient, endpoints.tokenUrl, refreshToken);
     } catch (err) {
       if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(handle, current, err);
       throw err;
     }
-    const next: TokenRecord = { v: current.v + 1, tokens: fromTokenResponse(body, this.now(), current.tokens, link.provider.defaultTokenType) };
+    const tokens = fromTokenResponse(body, this.now(), current.tokens, link.provider.defaultTokenType);
+    const { issuer, jwksUri } = endpoints;
+    const idTokenRules = issuer && jwksUri ? { issuer, jwksUri, clientId: link.provider.clientId, fetch: link.fetch, timeoutMs: this.#deps.timeoutMs } : undefined;
+    const idToken = await acceptRefreshedIdToken(typeof body.id_token === 'string' ? body.id_token : undefined, current.tokens.idToken, idTokenRules);
+    if (idToken === undefined) delete tokens.idToken;
+    else tokens.idToken = idToken;
+    const next: TokenRecord = { v: current.v + 1, tokens };
     await writeRecord(handle.store, handle.key, next, handle.cookie, this.#deps.timeoutMs);
     await this.#dropIfEnded(handle, next);
     log('refreshed %s: token %s → %s', link.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));

@@ -1,25 +1,18 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import type { FetchLike } from '../config/options.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
+import { remoteKeySet } from './jwks.js';
 
 /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. */
 export const ID_TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
-
-const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-
-function jwksFor(uri: string, timeoutMs: number): ReturnType<typeof createRemoteJWKSet> {
-  let set = jwksCache.get(uri);
-  if (!set) {
-    set = createRemoteJWKSet(new URL(uri), { timeoutDuration: timeoutMs, cooldownDuration: 30_000 });
-    jwksCache.set(uri, set);
-  }
-  return set;
-}
 
 /** What an ID token is checked against. */
 export interface IdTokenExpectations {
   issuer: string;
   clientId: string;
   jwksUri: string;
+  /** The outbound transport the keys are fetched with. */
+  fetch: FetchLike;
   timeoutMs: number;
   /** The verification time; defaults to now. */
   currentDate?: Date;
@@ -38,7 +31,7 @@ function rejected(message: string, cause?: unknown): OAuthError {
 async function verifyCommon(idToken: string, expected: IdTokenExpectations): Promise<JWTPayload & { sub: string; iat: number }> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(idToken, jwksFor(expected.jwksUri, expected.timeoutMs), {
+    ({ payload } = await jwtVerify(idToken, remoteKeySet(expected.jwksUri, expected.fetch, expected.timeoutMs), {
       issuer: expected.issuer,
       audience: expected.clientId,
       requiredClaims: ['exp', 'iat'],
@@ -101,4 +94,21 @@ export async function verifyRefreshedIdToken(
     throw rejected('The refreshed ID token has another nonce than the login.');
   }
   return payload;
+}
+
+/**
+ * The ID token of a refresh response, accepted only once verified by the refresh rules against
+ * the login's own ID token; otherwise the login's ID token stays (an unverified one is never
+ * stored, nor later sent as `id_token_hint`). Returns the ID token to keep.
+ */
+export async function acceptRefreshedIdToken(received: string | undefined, previous: string | undefined, expected: IdTokenExpectations | undefined): Promise<string | undefined> {
+  if (!received || received === previous) return previous;
+  if (!expected || !previous) return previous;
+  try {
+    const original = decodeJwt(previous) as OriginalIdTokenClaims;
+    await verifyRefreshedIdToken(received, { ...expected, original });
+    return received;
+  } catch {
+    return previous;
+  }
 }

@@ -143,17 +143,3 @@ export function passwordGrantRequest(
   const params = { ...withoutGrantType(extra), username: credentials.username, password: credentials.password };
   return callTokenEndpoint(tokenUrl, [config.clientSecret, credentials.password], () => client.getToken(params));
 }
-
-/**
- * RFC 7009 revocation through `createToken(...).revoke(hint)`; success is any 2xx, whatever the body
- * (read raw with `json: false`). Error bodies map like token-endpoint errors.
- */
-export async function revokeToken(config: TokenClientConfig, revocationUrl: string, token: string, hint: 'access_token' | 'refresh_token'): Promise<void> {
-  const client = grantFor(config, 'code', revocationUrl);
-  try {
-    await client.createToken({ [hint]: token }).revoke(hint, { json: false });
-  } catch (err) {
-    const outcome = translateTransportError(err, revocationUrl, [config.clientSecret, token]);
-    if (outcome instanceof Error) throw outcome;
-  }
-}

@@ -32,7 +32,7 @@ function sign(claims: JWTPayload): Promise<string> {
 }
 
 const base = { iss: ISSUER, aud: CLIENT, sub: 'user-7', iat: NOW - 10, exp: NOW + 600, nonce: 'n-1' };
-const expected = () => ({ issuer: ISSUER, clientId: CLIENT, jwksUri, timeoutMs: 2000, currentDate: new Date(NOW * 1000) });
+const expected = () => ({ issuer: ISSUER, clientId: CLIENT, jwksUri, fetch: (input: string | URL, init?: RequestInit) => fetch(input, init), timeoutMs: 2000, currentDate: new Date(NOW * 1000) });
 
 async function rejection(promise: Promise<unknown>): Promise<{ message: string; code: string; status: number }> {
   return promise.then(
@@ -119,7 +119,7 @@ describe('verifyRefreshedIdToken against the real authorization server', () => {
     const client = as.clients[0]!;
     const config = { clientId: client.id, clientSecret: client.secret, authMethod: 'client_secret_basic' as const, timeoutMs: 5000 };
     const body = await refreshGrant(config, as.endpoints.token, record?.tokens.refreshToken as string);
-    const real = { issuer: as.issuer, clientId: client.id, jwksUri: as.endpoints.jwks, timeoutMs: 5000 };
+    const real = { issuer: as.issuer, clientId: client.id, jwksUri: as.endpoints.jwks, fetch: (input: string | URL, init?: RequestInit) => fetch(input, init), timeoutMs: 5000 };
     const original = { iss: loginClaims.iss as string, sub: loginClaims.sub as string, nonce: loginClaims.nonce as string };
     const claims = await verifyRefreshedIdToken(body.id_token as string, { ...real, original });
     expect([claims.iss, claims.sub, claims.nonce]).toEqual([as.issuer, 'alice', loginClaims.nonce]); // oidc-provider repeats the login's nonce

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { inspect } from 'node:util';
-import { clientCredentialsGrant, exchangeCode, parseRetryAfter, parseTokenBody, passwordGrantRequest, refreshGrant, revokeToken, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
+import { clientCredentialsGrant, exchangeCode, parseRetryAfter, parseTokenBody, passwordGrantRequest, refreshGrant, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
 
 // A local token endpoint answering crafted responses: faults a real AS will not produce on demand.
 type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
@@ -93,19 +93,6 @@ describe('token endpoint calls (through simple-oauth2\'s documented API)', () =>
     handler = reply(200, JSON.stringify({ access_token: 'pw', token_type: 'Bearer' }));
     await passwordGrantRequest({ ...basic, authMethod: 'client_secret_post' }, url, { username: 'u1', password: 'p w' }, { scope: 's' });
     expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({ grant_type: 'password', scope: 's', username: 'u1', password: 'p w', client_id: 'client-1', client_secret: SECRET });
-  });
-
-  it('should revoke with token and token_type_hint and accept a non-JSON 200 body', async () => {
-    handler = reply(200, 'OK', 'text/plain');
-    await expect(revokeToken(basic, `${url}?v=1`, 'rt-revoke-me', 'refresh_token')).resolves.toBeUndefined();
-    expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({ token: 'rt-revoke-me', token_type_hint: 'refresh_token' });
-    expect(seen[0]?.authorization).toBe(`Basic ${Buffer.from(`client-1:${SECRET}`).toString('base64')}`);
-  });
-
-  it('should map a revocation error body like a token-endpoint error', async () => {
-    handler = reply(400, '{"error":"unsupported_token_type"}');
-    const err = await caught(revokeToken(basic, url, 'at-x', 'access_token'));
-    expect([err.status, err.message]).toEqual([502, 'The token endpoint rejected the request with "unsupported_token_type" (HTTP 400).']);
   });
 
   it.each([['null'], ['"a string"'], ['42'], ['[]'], ['{}']])('should answer a 200 JSON body %s with a 502', async (raw) => {

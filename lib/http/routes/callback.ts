@@ -46,7 +46,7 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     const tokens = fromTokenResponse(body, Date.now(), undefined, provider.defaultTokenType);
     let claims: Record<string, unknown> | undefined;
     if (tokens.idToken && endpoints.issuer && endpoints.jwksUri) {
-      claims = await verifyIdToken(tokens.idToken, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, nonce: tx.n, timeoutMs: link.timeoutMs });
+      claims = await verifyIdToken(tokens.idToken, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, fetch: link.fetch, nonce: tx.n, timeoutMs: link.timeoutMs });
     }
     const marker = loginMarker(claims, Date.now());
     let done;

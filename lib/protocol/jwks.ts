@@ -1,0 +1,57 @@
+import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { FetchLike } from '../config/options.js';
+import { OAUTH_CODES, OAuthError } from '../errors.js';
+
+/** A key set is fetched again at most this often (a token signed with an unknown `kid`). */
+const REFETCH_COOLDOWN_MS = 30_000;
+
+interface CachedKeySet {
+  keys: JWTVerifyGetKey | undefined;
+  fetchedAt: number;
+  pending: Promise<JWTVerifyGetKey> | undefined;
+}
+
+const cache = new Map<string, CachedKeySet>();
+
+async function fetchKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): Promise<JWTVerifyGetKey> {
+  let doc: JSONWebKeySet;
+  try {
+    const res = await fetchFn(uri, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    doc = (await res.json()) as JSONWebKeySet;
+    return createLocalJWKSet(doc);
+  } catch (err) {
+    throw new OAuthError(OAUTH_CODES.ID_TOKEN_INVALID, 'The provider\'s signing keys (JWKS) could not be fetched.', { status: 502, cause: err });
+  }
+}
+
+/**
+ * The provider's signing keys, fetched through the one outbound transport and cached per URI.
+ * A token whose key is not in the cached set makes one refetch (key rotation), at most once per
+ * 30 s; concurrent verifications share one fetch.
+ */
+export function remoteKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): JWTVerifyGetKey {
+  return async (header, token) => {
+    let entry = cache.get(uri);
+    if (!entry) cache.set(uri, (entry = { keys: undefined, fetchedAt: 0, pending: undefined }));
+    const load = (): Promise<JWTVerifyGetKey> => {
+      const current = entry!;
+      current.pending ??= fetchKeySet(uri, fetchFn, timeoutMs)
+        .then((keys) => {
+          current.keys = keys;
+          current.fetchedAt = Date.now();
+          return keys;
+        })
+        .finally(() => (current.pending = undefined));
+      return current.pending;
+    };
+    const keys = entry.keys ?? (await load());
+    try {
+      return await keys(header, token);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== 'ERR_JWKS_NO_MATCHING_KEY' || Date.now() - entry.fetchedAt < REFETCH_COOLDOWN_MS) throw err;
+      return (await load())(header, token);
+    }
+  };
+}
