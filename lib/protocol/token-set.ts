@@ -110,17 +110,3 @@ export function isExpiring(tokens: TokenSet, now: number, leewayMs: number): boo
   const window = lifetime === undefined ? leewayMs : Math.min(leewayMs, lifetime / 2);
   return expiresAt - now < window;
 }
-
-/** A copy safe to log or serialise: token values replaced by their presence. */
-export function redactTokens(tokens: TokenSet | undefined): Record<string, unknown> | undefined {
-  if (!tokens) return undefined;
-  return {
-    accessToken: '[redacted]',
-    tokenType: tokens.tokenType,
-    refreshToken: tokens.refreshToken ? '[redacted]' : undefined,
-    idToken: tokens.idToken ? '[redacted]' : undefined,
-    expiresAt: tokens.expiresAt,
-    issuedAt: tokens.issuedAt,
-    scope: tokens.scope,
-  };
-}
