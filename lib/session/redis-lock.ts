@@ -27,9 +27,11 @@ export interface RedisLockOptions {
 export interface RedisLockStats {
   /** Woken by the holder's release message. */
   wokenByMessage: number;
-  /** The lock was free when checked: on the first check, or on a fallback check. */
+  /** A fallback check found the lock free: it expired (holder died), or its message was missed. */
+  wokenByFallback: number;
+  /** The lock was already free when first checked (no sleeping). */
   foundFree: number;
-  /** Fallback checks made after sleeping (poll interval, or until the lock's expiry). */
+  /** Fallback checks made after sleeping (poll interval, or until the lock's expiry), whatever they found. */
   fallbackChecks: number;
   /** Gave up at `maxWaitMs`. */
   timedOut: number;
@@ -86,7 +88,7 @@ export function redisLock(client: RedisClientLike, options: RedisLockOptions = {
   const prefix = options.prefix ?? 'oauth-lock:';
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const signals = new ReleaseSignals((onError) => redis.openSubscriber(onError));
-  const stats: RedisLockStats = { wokenByMessage: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 };
+  const stats: RedisLockStats = { wokenByMessage: 0, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 };
 
   const run = async <T>(command: () => Promise<T>): Promise<T> => {
     try {
@@ -95,15 +97,6 @@ export function redisLock(client: RedisClientLike, options: RedisLockOptions = {
       throw new SessionUnavailableError(`The Redis refresh lock failed: ${describeRedisError(err)}; try again shortly.`, err);
     }
   };
-
-  /** Listen for the release of `name`, waiting for the subscription at most `boundMs`. */
-  async function listen(name: string, wake: () => void, boundMs: number): Promise<() => void> {
-    const listening = signals.listen(name, wake).catch(() => undefined);
-    const bound = timer(boundMs);
-    await Promise.race([listening, bound.done]);
-    bound.cancel();
-    return () => void listening.then((s) => s?.()); // a subscription confirmed late is undone too
-  }
 
   return {
     stats,
@@ -120,21 +113,29 @@ export function redisLock(client: RedisClientLike, options: RedisLockOptions = {
       const deadline = Date.now() + maxWaitMs;
       let wake: () => void = () => {};
       const released = new Promise<'message'>((resolve) => (wake = () => resolve('message')));
-      const stop = await listen(name, wake, Math.min(pollIntervalMs, maxWaitMs));
+      const listening = signals.listen(name, wake).catch(() => undefined); // undefined: no messages, poll
+      // Check the lock only once subscribed (a release before that told nobody), but wait at most one
+      // poll interval for it; a subscription confirmed later triggers one more check.
+      let subscribing: Promise<'subscribed'> | undefined = listening.then((stop) => (stop ? 'subscribed' : new Promise<never>(() => {})));
+      const first = timer(Math.min(pollIntervalMs, maxWaitMs));
+      if ((await Promise.race([subscribing, first.done])) === 'subscribed') subscribing = undefined;
+      first.cancel();
       try {
-        for (;;) {
+        for (let fallback = false; ; ) {
           const ttl = await run(() => redis.pttl(name));
-          if (ttl === -2) return void (stats.foundFree += 1);
+          if (ttl === -2) return void (fallback ? (stats.wokenByFallback += 1) : (stats.foundFree += 1));
           const left = deadline - Date.now();
           if (left <= 0) return void (stats.timedOut += 1);
           const nap = timer(Math.min(pollIntervalMs, left, ttl >= 0 ? ttl + 1 : Infinity));
-          const how = await Promise.race([released, nap.done]);
+          const how = await Promise.race(subscribing ? [released, nap.done, subscribing] : [released, nap.done]);
           nap.cancel();
           if (how === 'message') return void (stats.wokenByMessage += 1);
-          stats.fallbackChecks += 1;
+          fallback = how === 'timer';
+          if (fallback) stats.fallbackChecks += 1;
+          else subscribing = undefined;
         }
       } finally {
-        stop();
+        void listening.then((stop) => stop?.()); // also undoes a subscription confirmed after we left
       }
     },
     close: () => signals.close(),

@@ -78,7 +78,7 @@ describeRedis.each(REDIS_CLIENT_KINDS)('redisLock with %s against a real redis-s
     expect(woke).toBe(false);
     await release!();
     await waiting;
-    expect(waiter.stats).toEqual({ wokenByMessage: 1, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+    expect(waiter.stats).toEqual({ wokenByMessage: 1, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
     await until(async () => (await subscribers('oauth-lock:k4')) === 0); // the last waiter unsubscribed
     expect(await subscribers('oauth-lock:k4')).toBe(0);
   });
@@ -93,7 +93,7 @@ describeRedis.each(REDIS_CLIENT_KINDS)('redisLock with %s against a real redis-s
     expect(await subscribers('oauth-lock:k5')).toBe(1);
     await release!();
     await waiting;
-    expect(waiter.stats).toEqual({ wokenByMessage: 10, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+    expect(waiter.stats).toEqual({ wokenByMessage: 10, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
   });
 
   it('should let exactly one waiter take over when the holder dies without releasing', async () => {
@@ -109,7 +109,7 @@ describeRedis.each(REDIS_CLIENT_KINDS)('redisLock with %s against a real redis-s
     );
     expect(taken.filter(Boolean)).toHaveLength(1);
     // With a 60 s poll interval, each waiter slept exactly until the lock's expiry.
-    expect(waiters.map((l) => l.stats)).toEqual(Array(5).fill({ wokenByMessage: 0, foundFree: 1, fallbackChecks: 1, timedOut: 0 }));
+    expect(waiters.map((l) => l.stats)).toEqual(Array(5).fill({ wokenByMessage: 0, wokenByFallback: 1, foundFree: 0, fallbackChecks: 1, timedOut: 0 }));
     await taken.find(Boolean)!();
   });
 
@@ -143,7 +143,7 @@ describeRedis.each(REDIS_CLIENT_KINDS)('redisLock with %s against a real redis-s
     await sleep(60);
     await again!();
     await polled;
-    expect(lock.stats).toEqual({ wokenByMessage: 1, foundFree: 1, fallbackChecks: expect.any(Number), timedOut: 0 });
+    expect(lock.stats).toEqual({ wokenByMessage: 1, wokenByFallback: 1, foundFree: 0, fallbackChecks: expect.any(Number), timedOut: 0 });
     expect(lock.stats.fallbackChecks).toBeGreaterThanOrEqual(2);
     expect(await clientsNow()).toBe(before);
   });
@@ -169,8 +169,8 @@ describe('redisLock client detection', () => {
     expect([typeof io.sendCommand, typeof node.sendCommand]).toEqual(['function', 'function']);
     expect([isIoredis(io), isNodeRedis(io)]).toEqual([true, false]);
     expect([isIoredis(node), isNodeRedis(node)]).toEqual([false, true]);
-    expect(redisLock(io).stats).toEqual({ wokenByMessage: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
-    expect(redisLock(node).stats).toEqual({ wokenByMessage: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+    expect(redisLock(io).stats).toEqual({ wokenByMessage: 0, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+    expect(redisLock(node).stats).toEqual({ wokenByMessage: 0, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
   });
 
   it('should describe a Redis error without the credentials of a URL in it', () => {
