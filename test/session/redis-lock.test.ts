@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { redisLock, SessionUnavailableError, type RedisRefreshLock } from 'express-oauth2-session';
@@ -147,6 +150,13 @@ describeRedis.each(REDIS_CLIENT_KINDS)('redisLock with %s against a real redis-s
     expect(lock.stats.fallbackChecks).toBeGreaterThanOrEqual(2);
     expect(await clientsNow()).toBe(before);
   });
+
+  it('should not keep a process alive with its subscriber connection, even without close()', async () => {
+    const probe = path.join(__dirname, '../support/lock-exit-probe.ts');
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', probe, kind, redis.url], { cwd: path.join(__dirname, '../..'), env, timeout: 15_000 });
+    expect(JSON.parse(stdout)).toEqual({ wokenByMessage: 1, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+  }, 20_000);
 
   it('should reject with a 503 naming the Redis error when the client is closed', async () => {
     const closed = await connectClient(kind, redis.url);
