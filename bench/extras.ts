@@ -10,12 +10,15 @@ import session from 'express-session';
 import { oauthMiddleware, type OAuthMiddlewareOptions } from 'express-oauth2-session';
 import { authorizeWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
 import { recordKey, writeRecord } from '../lib/session/token-record';
+import type { RedisClientKind } from '../test/support/redis-clients';
 import { redisServerPath, startRedisServer } from '../test/support/redis-server';
 
 const only = (process.argv[2] ?? '4,5').split(',');
 const CONCURRENCY = 200;
 const TOKEN_DELAY_MS = 50;
 const SESSIONS = 10_000;
+/** BENCH_LOCK_CLIENTS=ioredis runs the Redis storm with one library only. */
+const LOCK_CLIENTS = (process.env.BENCH_LOCK_CLIENTS ?? 'node-redis,ioredis').split(',') as RedisClientKind[];
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -98,17 +101,24 @@ async function stormSuite(provider: TestProvider, ports: number[]) {
   const api = await forkReady('api-server.mjs', {}, false);
   const proxy = await forkReady('token-proxy.mjs', { upstream: provider.endpoints.token, delayMs: TOKEN_DELAY_MS }, false);
   const oauth = (port: number): OAuthMiddlewareOptions => provider.providerOptions({ redirectUri: `http://127.0.0.1:${port}/callback`, tokenUrl: `${proxy.url}/token`, apiBaseUrl: api.url });
-  const results = [];
+  const results: object[] = [];
   try {
     const single = await forkReady('storm-worker.ts', { oauth: oauth(ports[0] as number), port: ports[0] }, true);
     results.push(await storms('1 process, MemoryStore', [single.url], provider, proxy.url).finally(single.stop));
     if (!redisServerPath()) return results;
     const redis = await startRedisServer();
-    const workers = await Promise.all([0, 1, 2, 3].map((i) => forkReady('storm-worker.ts', { oauth: oauth(ports[1] as number), redisUrl: redis.url, ...(i === 0 ? { port: ports[1] } : {}) }, true)));
     try {
-      results.push(await storms('4 processes + Redis (connect-redis 9, redisLock)', workers.map((w) => w.url), provider, proxy.url));
+      for (const lockClient of LOCK_CLIENTS) {
+        const workers = await Promise.all([0, 1, 2, 3].map((i) => forkReady('storm-worker.ts', { oauth: oauth(ports[1] as number), redisUrl: redis.url, lockClient, ...(i === 0 ? { port: ports[1] } : {}) }, true)));
+        try {
+          const result = await storms(`4 processes + Redis (connect-redis 9, redisLock on ${lockClient})`, workers.map((w) => w.url), provider, proxy.url);
+          const stats = await Promise.all(workers.map(async (w) => (await fetch(`${w.url}/__lock-stats`)).json() as Promise<Record<string, number>>));
+          results.push({ ...result, lockStats: Object.fromEntries(Object.keys(stats[0] ?? {}).map((k) => [k, stats.reduce((n, s) => n + (s[k] ?? 0), 0)])) });
+        } finally {
+          await Promise.all(workers.map((w) => w.stop()));
+        }
+      }
     } finally {
-      await Promise.all(workers.map((w) => w.stop()));
       await redis.stop();
     }
     return results;
