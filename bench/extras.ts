@@ -1,15 +1,13 @@
 // Memory per logged-in session, and refresh storms (1 process; 4 processes + Redis).
 // Run by bench/run.mjs: `node --expose-gc --import tsx bench/extras.ts [4,5]`; prints one JSON line.
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import { oauthMiddleware, type OAuthMiddlewareOptions } from 'express-oauth2-session';
-import { authorizeWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import { startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
 import { recordKey, writeRecord } from '../lib/session/token-record';
+import { forkReady, freePort, median, realLogin } from './bench-kit';
 import type { RedisClientKind } from '../test/support/redis-clients';
 import { redisServerPath, startRedisServer } from '../test/support/redis-server';
 
@@ -19,46 +17,6 @@ const TOKEN_DELAY_MS = 50;
 const SESSIONS = 10_000;
 /** BENCH_LOCK_CLIENTS=ioredis runs the Redis storm with one library only. */
 const LOCK_CLIENTS = (process.env.BENCH_LOCK_CLIENTS ?? 'node-redis,ioredis').split(',') as RedisClientKind[];
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Fork a bench process that reports { ready: { url } } over IPC. */
-function forkReady(file: string, args: object, tsx: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = fork(path.join(__dirname, file), [JSON.stringify(args)], { execArgv: tsx ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const stop = () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill())));
-  return new Promise((resolve, reject) => {
-    child.on('message', (m: { ready?: { url: string } }) => m.ready && resolve({ url: m.ready.url, stop }));
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
-
-async function get(url: string, cookie?: string) {
-  const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-  await res.arrayBuffer();
-  return { status: res.status, location: res.headers.get('location') ?? '', cookie: res.headers.getSetCookie().find((c) => c.startsWith('connect.sid='))?.split(';')[0] };
-}
-
-/** A real login at the provider (login and consent pages without a browser); the session cookie. */
-async function realLogin(url: string): Promise<string> {
-  const start = await get(`${url}/login`);
-  const { callbackUrl } = await authorizeWithoutBrowser(start.location);
-  const done = await get(callbackUrl, start.cookie);
-  if (done.status !== 303 || !done.cookie) throw new Error(`login failed: ${done.status}`);
-  return done.cookie;
-}
 
 /** CONCURRENCY requests fired at once (spread over the URLs): failures and p99 latency in ms. */
 async function burst(urls: string[], cookie: string) {

@@ -27,7 +27,7 @@ export interface RedisLockOptions {
 export interface RedisLockStats {
   /** Woken by the holder's release message. */
   wokenByMessage: number;
-  /** A fallback check found the lock free: it expired (holder died), or its message was missed. */
+  /** A fallback check found the lock free and no release message came: it expired (holder died), or the message was lost. */
   wokenByFallback: number;
   /** The lock was already free when first checked (no sleeping). */
   foundFree: number;
@@ -111,8 +111,9 @@ export function redisLock(client: RedisClientLike, options: RedisLockOptions = {
     async waitForRelease(key, maxWaitMs) {
       const name = prefix + key;
       const deadline = Date.now() + maxWaitMs;
+      let messaged = false; // a release message came (maybe while a fallback check was on its way)
       let wake: () => void = () => {};
-      const released = new Promise<'message'>((resolve) => (wake = () => resolve('message')));
+      const released = new Promise<'message'>((resolve) => (wake = () => resolve('message'))).then((m) => ((messaged = true), m));
       const listening = signals.listen(name, wake).catch(() => undefined); // undefined: no messages, poll
       // Check the lock only once subscribed (a release before that told nobody), but wait at most one
       // poll interval for it; a subscription confirmed later triggers one more check.
@@ -123,7 +124,7 @@ export function redisLock(client: RedisClientLike, options: RedisLockOptions = {
       try {
         for (let fallback = false; ; ) {
           const ttl = await run(() => redis.pttl(name));
-          if (ttl === -2) return void (fallback ? (stats.wokenByFallback += 1) : (stats.foundFree += 1));
+          if (ttl === -2) return void (stats[messaged ? 'wokenByMessage' : fallback ? 'wokenByFallback' : 'foundFree'] += 1);
           const left = deadline - Date.now();
           if (left <= 0) return void (stats.timedOut += 1);
           const nap = timer(Math.min(pollIntervalMs, left, ttl >= 0 ? ttl + 1 : Infinity));
