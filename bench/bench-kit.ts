@@ -45,3 +45,9 @@ export async function realLogin(url: string): Promise<string> {
   return done.cookie;
 }
 
+
+/** The Redis lock's counters (`GET /__lock-stats` of storm-worker.ts), summed over the workers. */
+export async function sumLockStats(urls: string[]): Promise<Record<string, number>> {
+  const all = await Promise.all(urls.map(async (url) => (await fetch(`${url}/__lock-stats`)).json() as Promise<Record<string, number>>));
+  return Object.fromEntries(Object.keys(all[0] ?? {}).map((k) => [k, all.reduce((n, s) => n + (s[k] ?? 0), 0)]));
+}

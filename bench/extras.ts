@@ -1,5 +1,6 @@
 // Memory per logged-in session, and refresh storms (1 process; 4 processes + Redis).
 // Run by bench/run.mjs: `node --expose-gc --import tsx bench/extras.ts [4,5]`; prints one JSON line.
+// BENCH_STORM_ROUNDS (3) storms per setup; BENCH_LOCK_CLIENTS (node-redis,ioredis) for the Redis setup.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import express from 'express';
@@ -7,7 +8,7 @@ import session from 'express-session';
 import { oauthMiddleware, type OAuthMiddlewareOptions } from 'express-oauth2-session';
 import { startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
 import { recordKey, writeRecord } from '../lib/session/token-record';
-import { forkReady, freePort, median, realLogin } from './bench-kit';
+import { forkReady, freePort, median, realLogin, sumLockStats } from './bench-kit';
 import type { RedisClientKind } from '../test/support/redis-clients';
 import { redisServerPath, startRedisServer } from '../test/support/redis-server';
 
@@ -15,6 +16,8 @@ const only = (process.argv[2] ?? '4,5').split(',');
 const CONCURRENCY = 200;
 const TOKEN_DELAY_MS = 50;
 const SESSIONS = 10_000;
+/** Valid-burst + storm pairs per setup (BENCH_STORM_ROUNDS). */
+const STORM_ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 3);
 /** BENCH_LOCK_CLIENTS=ioredis runs the Redis storm with one library only. */
 const LOCK_CLIENTS = (process.env.BENCH_LOCK_CLIENTS ?? 'node-redis,ioredis').split(',') as RedisClientKind[];
 
@@ -32,15 +35,19 @@ async function burst(urls: string[], cookie: string) {
   return { failed: results.filter((r) => !r.ok).length, p99: sorted[Math.floor(sorted.length * 0.99)] as number };
 }
 
-/** Valid-token bursts, then storms (expire, burst, count token requests at the provider). */
+/**
+ * Pairs of a valid-token burst and a storm (expire, burst, count token requests at the provider),
+ * after warm-up bursts. The added p99 is the median of the pairs' differences, so a change of the
+ * machine's load between pairs cancels out.
+ */
 async function storms(setup: string, workers: string[], provider: TestProvider, proxyUrl: string) {
   const cookie = await realLogin(workers[0] as string);
   const urls = workers.map((w) => `${w}/api`);
   for (let i = 0; i < 2; i += 1) await burst(urls, cookie); // warm-up
   const valid: number[] = [];
-  for (let i = 0; i < 3; i += 1) valid.push((await burst(urls, cookie)).p99);
   const runs = [];
-  for (let i = 0; i < 3; i += 1) {
+  for (let i = 0; i < STORM_ROUNDS; i += 1) {
+    valid.push((await burst(urls, cookie)).p99);
     const expired = await fetch(`${workers[0]}/__expire`, { method: 'POST', headers: { cookie } });
     if (!expired.ok) throw new Error(`expire failed: ${expired.status}`);
     await provider.clearRequests();
@@ -50,9 +57,8 @@ async function storms(setup: string, workers: string[], provider: TestProvider, 
     const tokenMs = ((await (await fetch(`${proxyUrl}/__stats`)).json()) as { ms: number[] }).ms;
     runs.push({ refreshesAtAs, tokenCalls: tokenMs.length, tokenMs, failed: b.failed, p99: b.p99 });
   }
-  const validP99 = median(valid);
-  const stormP99 = median(runs.map((r) => r.p99));
-  return { setup, concurrency: CONCURRENCY, storms: runs, validP99, stormP99, addedP99: stormP99 - validP99, tokenLatencyMs: median(runs.flatMap((r) => r.tokenMs)) };
+  const addedP99 = median(runs.map((r, i) => r.p99 - (valid[i] as number)));
+  return { setup, concurrency: CONCURRENCY, storms: runs, validP99: median(valid), stormP99: median(runs.map((r) => r.p99)), addedP99, tokenLatencyMs: median(runs.flatMap((r) => r.tokenMs)) };
 }
 
 async function stormSuite(provider: TestProvider, ports: number[]) {
@@ -70,8 +76,7 @@ async function stormSuite(provider: TestProvider, ports: number[]) {
         const workers = await Promise.all([0, 1, 2, 3].map((i) => forkReady('storm-worker.ts', { oauth: oauth(ports[1] as number), redisUrl: redis.url, lockClient, ...(i === 0 ? { port: ports[1] } : {}) }, true)));
         try {
           const result = await storms(`4 processes + Redis (connect-redis 9, redisLock on ${lockClient})`, workers.map((w) => w.url), provider, proxy.url);
-          const stats = await Promise.all(workers.map(async (w) => (await fetch(`${w.url}/__lock-stats`)).json() as Promise<Record<string, number>>));
-          results.push({ ...result, lockStats: Object.fromEntries(Object.keys(stats[0] ?? {}).map((k) => [k, stats.reduce((n, s) => n + (s[k] ?? 0), 0)])) });
+          results.push({ ...result, lockStats: await sumLockStats(workers.map((w) => w.url)) });
         } finally {
           await Promise.all(workers.map((w) => w.stop()));
         }

@@ -11,7 +11,7 @@ import type { OAuthMiddlewareOptions } from 'express-oauth2-session';
 import { startTestProvider } from 'express-oauth2-session/testing';
 import { connectNodeRedis, type RedisClientKind } from '../test/support/redis-clients';
 import { startRedisServer } from '../test/support/redis-server';
-import { forkReady, freePort, realLogin } from './bench-kit';
+import { forkReady, freePort, realLogin, sumLockStats } from './bench-kit';
 import { runLoad } from './scale-load';
 import { readLoginShape, sampleKeyBytes, seedSessions, sessionCookie, usedMemory } from './scale-seed';
 
@@ -73,8 +73,7 @@ async function main(): Promise<void> {
     maxSeconds: 300,
   });
   const tokenEndpoint = (await (await fetch(`${tokensUrl}/__stats`)).json()) as { refreshCalls: number; reused: number };
-  const lockStats = await Promise.all(workers.map(async (w) => (await fetch(`${w.url}/__lock-stats`)).json() as Promise<Record<string, number>>));
-  const lock = Object.fromEntries(Object.keys(lockStats[0] ?? {}).map((k) => [k, lockStats.reduce((n, s) => n + (s[k] ?? 0), 0)]));
+  const lock = await sumLockStats(workers.map((w) => w.url));
 
   const result = { sessions: SESSIONS, expiring: EXPIRING, processes: PROCESSES, connections: CONNECTIONS, lockClient: LOCK_CLIENT, seedSeconds, tokenCalls: tokenEndpoint.refreshCalls, reusedRefreshTokens: tokenEndpoint.reused, ...load, redisBytesPerSession: bytesPerSession, ...keyBytes, lock };
   process.stdout.write(`${JSON.stringify(result)}\n`);
