@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SessionUnavailableError } from '../errors.js';
+import { configError, SessionUnavailableError } from '../errors.js';
 import type { RefreshLock } from './lock.js';
 import { lockCommands } from './redis-commands.js';
 import { ReleaseSignals } from './release-signals.js';
@@ -48,8 +48,9 @@ export interface RedisRefreshLock extends RefreshLock {
 }
 
 // Delete the key only if it still holds our token (a holder whose lock expired must not release the
-// next holder's lock), and tell the waiters in the same step.
-const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]); redis.call('publish', KEYS[1], 'released'); return 1 else return 0 end";
+// next holder's lock), and tell the waiters in the same step. The channel is an argument, not
+// KEYS[1]: ioredis's `keyPrefix` rewrites keys but not the channels the waiters subscribe to.
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]); redis.call('publish', ARGV[2], 'released'); return 1 else return 0 end";
 
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi;
 
@@ -87,6 +88,8 @@ export function redisLock(client: RedisClientLike, options: RedisLockOptions = {
   const redis = lockCommands(client);
   const prefix = options.prefix ?? 'oauth-lock:';
   const pollIntervalMs = options.pollIntervalMs ?? 250;
+  if (typeof prefix !== 'string') throw configError('lock', 'redisLock option `prefix` must be a string');
+  if (!(Number.isFinite(pollIntervalMs) && pollIntervalMs >= 1)) throw configError('lock', 'redisLock option `pollIntervalMs` must be a number of milliseconds ≥ 1');
   const signals = new ReleaseSignals((onError) => redis.openSubscriber(onError));
   const stats: RedisLockStats = { wokenByMessage: 0, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 };
 
@@ -105,7 +108,7 @@ export function redisLock(client: RedisClientLike, options: RedisLockOptions = {
       const token = randomBytes(16).toString('hex');
       if (!(await run(() => redis.setIfAbsent(name, token, Math.ceil(ttlMs))))) return undefined;
       return async () => {
-        await run(() => redis.evaluate(RELEASE, [name], [token]));
+        await run(() => redis.evaluate(RELEASE, [name], [token, name]));
       };
     },
     async waitForRelease(key, maxWaitMs) {

@@ -183,6 +183,30 @@ describeRedis.each(REDIS_CLIENT_KINDS)('redisLock with %s against a real redis-s
   });
 });
 
+describeRedis('redisLock with an ioredis keyPrefix', () => {
+  it('should prefix the lock key and still wake waiters by the release message', async () => {
+    const redis = await startRedisServer();
+    const prefixed = new Redis(redis.url, { keyPrefix: 'app1:' });
+    const plain = new Redis(redis.url);
+    const holder = redisLock(prefixed);
+    const waiter = redisLock(prefixed, { pollIntervalMs: 60_000 });
+    try {
+      const release = await holder.acquire('k', 30_000);
+      expect(await plain.exists('app1:oauth-lock:k')).toBe(1);
+      const waiting = waiter.waitForRelease('k', 30_000);
+      for (let i = 0; i < 200 && Number((await plain.pubsub('NUMSUB', 'oauth-lock:k'))[1]) !== 1; i += 1) await sleep(10);
+      await release!();
+      await waiting;
+      expect(waiter.stats).toEqual({ wokenByMessage: 1, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+      expect(await plain.exists('app1:oauth-lock:k')).toBe(0);
+    } finally {
+      await Promise.all([holder.close(), waiter.close()]);
+      await Promise.all([prefixed.quit(), plain.quit()]);
+      await redis.stop();
+    }
+  });
+});
+
 describe('redisLock client detection', () => {
   it('should recognise each library by its own marks, although both have sendCommand', () => {
     const io = new Redis({ lazyConnect: true });
@@ -206,5 +230,6 @@ describe('redisLock client detection', () => {
     expect(() => redisLock({} as never)).toThrow(/`lock`/);
     const sendCommandOnly = { sendCommand: async () => 'OK', duplicate: () => ({}) };
     expect(() => redisLock(sendCommandOnly)).toThrow(/node-redis \(v4\+, createClient\) or ioredis/);
+    expect(() => redisLock(createClient(), { pollIntervalMs: 0 })).toThrow(/`pollIntervalMs` must be a number of milliseconds ≥ 1/);
   });
 });
