@@ -18,8 +18,9 @@ const TOKEN_DELAY_MS = 50;
 const SESSIONS = 10_000;
 /** Valid-burst + storm pairs per setup (BENCH_STORM_ROUNDS). */
 const STORM_ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 3);
-/** BENCH_LOCK_CLIENTS=ioredis runs the Redis storm with one library only. */
-const LOCK_CLIENTS = (process.env.BENCH_LOCK_CLIENTS ?? 'node-redis,ioredis').split(',') as RedisClientKind[];
+/** BENCH_LOCK_CLIENTS=ioredis runs the Redis storm with one library only; `polling` adds the lock before pub/sub. */
+const LOCK_CLIENTS = (process.env.BENCH_LOCK_CLIENTS ?? 'node-redis,ioredis').split(',') as (RedisClientKind | 'polling')[];
+const LOCK_LABELS = { 'node-redis': 'redisLock on node-redis', ioredis: 'redisLock on ioredis', polling: 'the lock before pub/sub: 25 ms polling' };
 
 /** CONCURRENCY requests fired at once (spread over the URLs): failures and p99 latency in ms. */
 async function burst(urls: string[], cookie: string) {
@@ -75,7 +76,7 @@ async function stormSuite(provider: TestProvider, ports: number[]) {
       for (const lockClient of LOCK_CLIENTS) {
         const workers = await Promise.all([0, 1, 2, 3].map((i) => forkReady('storm-worker.ts', { oauth: oauth(ports[1] as number), redisUrl: redis.url, lockClient, ...(i === 0 ? { port: ports[1] } : {}) }, true)));
         try {
-          const result = await storms(`4 processes + Redis (connect-redis 9, redisLock on ${lockClient})`, workers.map((w) => w.url), provider, proxy.url);
+          const result = await storms(`4 processes + Redis (connect-redis 9, ${LOCK_LABELS[lockClient]})`, workers.map((w) => w.url), provider, proxy.url);
           results.push({ ...result, lockStats: await sumLockStats(workers.map((w) => w.url)) });
         } finally {
           await Promise.all(workers.map((w) => w.stop()));

@@ -10,24 +10,27 @@ import express from 'express';
 import session from 'express-session';
 import { oauthMiddleware, redisLock, requireAuth, type OAuthMiddlewareOptions } from 'express-oauth2-session';
 import { expireAccessToken } from 'express-oauth2-session/testing';
+import { pollingLock } from './polling-lock';
 import { connectClient, connectNodeRedis, type RedisClientKind } from '../test/support/redis-clients';
 
 interface WorkerOptions {
   oauth: OAuthMiddlewareOptions;
   redisUrl?: string;
-  lockClient?: RedisClientKind;
+  /** `polling`: the lock before pub/sub wakeups (bench/polling-lock.ts), on node-redis. */
+  lockClient?: RedisClientKind | 'polling';
   port?: number;
 }
 
 async function main(): Promise<void> {
   const { oauth, redisUrl, lockClient = 'node-redis', port = 0 } = JSON.parse(process.argv[2] ?? '{}') as WorkerOptions;
   const client = redisUrl ? await connectNodeRedis(redisUrl) : undefined;
-  const lock = redisUrl ? redisLock(lockClient === 'node-redis' ? client! : (await connectClient(lockClient, redisUrl)).client) : undefined;
+  const lockClientOf = async (kind: RedisClientKind) => (kind === 'node-redis' ? client! : (await connectClient(kind, redisUrl!)).client);
+  const lock = !redisUrl ? undefined : lockClient === 'polling' ? pollingLock(client) : redisLock(await lockClientOf(lockClient));
   const store = client ? new RedisStore({ client, prefix: 'sess:' }) : new session.MemoryStore();
   const app = express();
   app.use(session({ store, secret: 'bench-session-secret', resave: false, saveUninitialized: false }));
   app.use(oauthMiddleware({ ...oauth, ...(lock ? { lock } : {}) }));
-  app.get('/__lock-stats', (_req, res) => void res.json(lock?.stats ?? {}));
+  app.get('/__lock-stats', (_req, res) => void res.json((lock && 'stats' in lock && lock.stats) || {}));
   app.get('/api', requireAuth(), async function callApi(req, res, next) {
     try {
       const r = await req.oauth.get('/data');
