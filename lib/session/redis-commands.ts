@@ -39,7 +39,8 @@ function ioredisCommands(client: Loose): LockCommands {
     evaluate: (script, keys, args) => call(client, 'eval', script, keys.length, ...keys, ...args) as Promise<unknown>,
     pttl: async (key) => Number(await call(client, 'pttl', key)),
     async openSubscriber(onError) {
-      const sub = call(client, 'duplicate', { enableOfflineQueue: true }) as Loose;
+      // Cluster#duplicate(startupNodes, options) differs from Redis#duplicate(options).
+      const sub = (client.isCluster === true ? call(client, 'duplicate', [], { enableOfflineQueue: true }) : call(client, 'duplicate', { enableOfflineQueue: true })) as Loose;
       const listeners = new Map<string, () => void>();
       const unref = () => (sub.stream as { unref?: () => void } | undefined)?.unref?.();
       call(sub, 'on', 'error', onError);
