@@ -1,61 +1,26 @@
 // Memory per logged-in session, and refresh storms (1 process; 4 processes + Redis).
 // Run by bench/run.mjs: `node --expose-gc --import tsx bench/extras.ts [4,5]`; prints one JSON line.
-import { fork } from 'node:child_process';
+// BENCH_STORM_ROUNDS (3) storms per setup; BENCH_LOCK_CLIENTS (node-redis,ioredis) for the Redis setup.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import { oauthMiddleware, type OAuthMiddlewareOptions } from 'express-oauth2-session';
-import { authorizeWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import { startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
 import { recordKey, writeRecord } from '../lib/session/token-record';
+import { forkReady, freePort, median, realLogin, sumLockStats } from './bench-kit';
+import type { RedisClientKind } from '../test/support/redis-clients';
 import { redisServerPath, startRedisServer } from '../test/support/redis-server';
 
 const only = (process.argv[2] ?? '4,5').split(',');
 const CONCURRENCY = 200;
 const TOKEN_DELAY_MS = 50;
 const SESSIONS = 10_000;
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Fork a bench process that reports { ready: { url } } over IPC. */
-function forkReady(file: string, args: object, tsx: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = fork(path.join(__dirname, file), [JSON.stringify(args)], { execArgv: tsx ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const stop = () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill())));
-  return new Promise((resolve, reject) => {
-    child.on('message', (m: { ready?: { url: string } }) => m.ready && resolve({ url: m.ready.url, stop }));
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
-
-async function get(url: string, cookie?: string) {
-  const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-  await res.arrayBuffer();
-  return { status: res.status, location: res.headers.get('location') ?? '', cookie: res.headers.getSetCookie().find((c) => c.startsWith('connect.sid='))?.split(';')[0] };
-}
-
-/** A real login at the provider (login and consent pages without a browser); the session cookie. */
-async function realLogin(url: string): Promise<string> {
-  const start = await get(`${url}/login`);
-  const { callbackUrl } = await authorizeWithoutBrowser(start.location);
-  const done = await get(callbackUrl, start.cookie);
-  if (done.status !== 303 || !done.cookie) throw new Error(`login failed: ${done.status}`);
-  return done.cookie;
-}
+/** Valid-burst + storm pairs per setup (BENCH_STORM_ROUNDS). */
+const STORM_ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 3);
+/** BENCH_LOCK_CLIENTS=ioredis runs the Redis storm with one library only; `polling` adds the lock before pub/sub. */
+const LOCK_CLIENTS = (process.env.BENCH_LOCK_CLIENTS ?? 'node-redis,ioredis').split(',') as (RedisClientKind | 'polling')[];
+const LOCK_LABELS = { 'node-redis': 'redisLock on node-redis', ioredis: 'redisLock on ioredis', polling: 'the lock before pub/sub: 25 ms polling' };
 
 /** CONCURRENCY requests fired at once (spread over the URLs): failures and p99 latency in ms. */
 async function burst(urls: string[], cookie: string) {
@@ -71,15 +36,20 @@ async function burst(urls: string[], cookie: string) {
   return { failed: results.filter((r) => !r.ok).length, p99: sorted[Math.floor(sorted.length * 0.99)] as number };
 }
 
-/** Valid-token bursts, then storms (expire, burst, count token requests at the provider). */
+/**
+ * Pairs of a valid-token burst and a storm (expire, burst, count token requests at the provider),
+ * after warm-up bursts. The added p99 is the median of the pairs' differences, so a change of the
+ * machine's load between pairs cancels out.
+ */
 async function storms(setup: string, workers: string[], provider: TestProvider, proxyUrl: string) {
   const cookie = await realLogin(workers[0] as string);
   const urls = workers.map((w) => `${w}/api`);
   for (let i = 0; i < 2; i += 1) await burst(urls, cookie); // warm-up
   const valid: number[] = [];
-  for (let i = 0; i < 3; i += 1) valid.push((await burst(urls, cookie)).p99);
   const runs = [];
-  for (let i = 0; i < 3; i += 1) {
+  for (let i = 0; i < STORM_ROUNDS; i += 1) {
+    const validP99 = (await burst(urls, cookie)).p99;
+    valid.push(validP99);
     const expired = await fetch(`${workers[0]}/__expire`, { method: 'POST', headers: { cookie } });
     if (!expired.ok) throw new Error(`expire failed: ${expired.status}`);
     await provider.clearRequests();
@@ -87,28 +57,33 @@ async function storms(setup: string, workers: string[], provider: TestProvider, 
     const b = await burst(urls, cookie);
     const refreshesAtAs = (await provider.tokenRequests('refresh_token')).length;
     const tokenMs = ((await (await fetch(`${proxyUrl}/__stats`)).json()) as { ms: number[] }).ms;
-    runs.push({ refreshesAtAs, tokenCalls: tokenMs.length, tokenMs, failed: b.failed, p99: b.p99 });
+    runs.push({ refreshesAtAs, tokenCalls: tokenMs.length, tokenMs, failed: b.failed, p99: b.p99, validP99 });
   }
-  const validP99 = median(valid);
-  const stormP99 = median(runs.map((r) => r.p99));
-  return { setup, concurrency: CONCURRENCY, storms: runs, validP99, stormP99, addedP99: stormP99 - validP99, tokenLatencyMs: median(runs.flatMap((r) => r.tokenMs)) };
+  const addedP99 = median(runs.map((r) => r.p99 - r.validP99));
+  return { setup, concurrency: CONCURRENCY, storms: runs, validP99: median(valid), stormP99: median(runs.map((r) => r.p99)), addedP99, tokenLatencyMs: median(runs.flatMap((r) => r.tokenMs)) };
 }
 
 async function stormSuite(provider: TestProvider, ports: number[]) {
   const api = await forkReady('api-server.mjs', {}, false);
   const proxy = await forkReady('token-proxy.mjs', { upstream: provider.endpoints.token, delayMs: TOKEN_DELAY_MS }, false);
   const oauth = (port: number): OAuthMiddlewareOptions => provider.providerOptions({ redirectUri: `http://127.0.0.1:${port}/callback`, tokenUrl: `${proxy.url}/token`, apiBaseUrl: api.url });
-  const results = [];
+  const results: object[] = [];
   try {
     const single = await forkReady('storm-worker.ts', { oauth: oauth(ports[0] as number), port: ports[0] }, true);
     results.push(await storms('1 process, MemoryStore', [single.url], provider, proxy.url).finally(single.stop));
     if (!redisServerPath()) return results;
     const redis = await startRedisServer();
-    const workers = await Promise.all([0, 1, 2, 3].map((i) => forkReady('storm-worker.ts', { oauth: oauth(ports[1] as number), redisUrl: redis.url, ...(i === 0 ? { port: ports[1] } : {}) }, true)));
     try {
-      results.push(await storms('4 processes + Redis (connect-redis 9, redisLock)', workers.map((w) => w.url), provider, proxy.url));
+      for (const lockClient of LOCK_CLIENTS) {
+        const workers = await Promise.all([0, 1, 2, 3].map((i) => forkReady('storm-worker.ts', { oauth: oauth(ports[1] as number), redisUrl: redis.url, lockClient, ...(i === 0 ? { port: ports[1] } : {}) }, true)));
+        try {
+          const result = await storms(`4 processes + Redis (connect-redis 9, ${LOCK_LABELS[lockClient]})`, workers.map((w) => w.url), provider, proxy.url);
+          results.push({ ...result, lockStats: await sumLockStats(workers.map((w) => w.url)) });
+        } finally {
+          await Promise.all(workers.map((w) => w.stop()));
+        }
+      }
     } finally {
-      await Promise.all(workers.map((w) => w.stop()));
       await redis.stop();
     }
     return results;

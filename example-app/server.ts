@@ -51,8 +51,12 @@ async function main(): Promise<void> {
     client.on('error', (err: Error) => console.error(`redis: ${err.message}`));
     await client.connect();
     store = guardSessionStore(new RedisStore({ client, prefix: 'example:' }), { timeoutMs: 2000 });
-    lock = redisLock(client);
-    stops.push(async () => void (await client.quit()));
+    const redisRefreshLock = redisLock(client);
+    lock = redisRefreshLock;
+    stops.push(async () => {
+      await redisRefreshLock.close(); // its subscriber connection, then the client
+      await client.quit();
+    });
     console.log('Sessions and the refresh lock are in Redis');
   }
 

@@ -25,7 +25,7 @@ export {
 } from './errors.js';
 export type { RefreshLock } from './session/lock.js';
 export { guardSessionStore } from './session/store-guard.js';
-export { redisLock, type RedisClientLike, type RedisLockOptions } from './session/redis-lock.js';
+export { redisLock, type RedisClientLike, type RedisLockOptions, type RedisLockStats, type RedisRefreshLock } from './session/redis-lock.js';
 export { providers, type ProviderPreset, type BattleNetRegion } from './config/providers.js';
 export { clientCredentials } from './client/client-credentials.js';
 export { passwordGrant, type PasswordGrantOptions } from './client/password-grant.js';

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
+import type { RedisLockStats } from 'express-oauth2-session';
 import { expireAccessToken } from 'express-oauth2-session/testing';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { login, sessionCookie } from '../support/login-flow';
 import { connectRedis, createRedisApp, type RedisClient } from '../support/redis-app';
+import { REDIS_CLIENT_KINDS, type RedisClientKind } from '../support/redis-clients';
 import { requireRedisOrSkip, startRedisServer, type RedisServer } from '../support/redis-server';
 import { providerOptions, REDIRECT_URI } from '../support/test-app';
 
@@ -17,9 +19,9 @@ interface Worker {
   child: ChildProcess;
 }
 
-function startWorker(redisUrl: string, oauth: object): Promise<Worker> {
+function startWorker(redisUrl: string, oauth: object, lockClient: RedisClientKind): Promise<Worker> {
   const script = path.join(__dirname, '../support/redis-app-worker.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ redisUrl, oauth })], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ redisUrl, oauth, lockClient })], {
     cwd: path.join(__dirname, '../..'),
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
@@ -45,11 +47,18 @@ describeRedis('refresh with Redis (store + lock)', () => {
   let as: TestAuthorizationServer;
   let redis: RedisServer;
   let client: RedisClient;
+  const apps: ReturnType<typeof createRedisApp>[] = [];
+  const redisApp = (...args: Parameters<typeof createRedisApp>) => {
+    const made = createRedisApp(...args);
+    apps.push(made);
+    return made;
+  };
   beforeAll(async () => {
     [as, redis] = await Promise.all([startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 }), startRedisServer()]);
     client = await connectRedis(redis.url);
   });
   afterAll(async () => {
+    await Promise.all(apps.map((a) => a.lock.close()));
     await client?.quit().catch(() => {});
     await redis?.stop();
     await as?.stop();
@@ -57,12 +66,12 @@ describeRedis('refresh with Redis (store + lock)', () => {
   beforeEach(() => as.clearRequests());
 
   async function loggedIn() {
-    const { app, store } = createRedisApp(client, providerOptions(as));
+    const { app, store, lock } = redisApp(client, providerOptions(as));
     const agent = request.agent(app);
     const cookie = sessionCookie(await login(agent)); // the signed session cookie, for other processes
     const { sid } = (await agent.get('/sid').expect(200)).body as { sid: string };
     await as.clearRequests();
-    return { app, store, agent, sid, cookie };
+    return { app, store, lock, agent, sid, cookie };
   }
 
   it('should make exactly 1 refresh for 200 concurrent calls of one expired session (one process)', async () => {
@@ -74,9 +83,9 @@ describeRedis('refresh with Redis (store + lock)', () => {
     expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
   });
 
-  it('should make exactly 1 refresh across 4 app processes sharing Redis, with 0 failed requests and 0 logouts', async () => {
+  it.each(REDIS_CLIENT_KINDS)('should make exactly 1 refresh across 4 app processes sharing Redis (lock on %s), with 0 failed requests and 0 logouts', async (lockClient) => {
     const { store, sid, cookie } = await loggedIn();
-    const workers = await Promise.all(Array.from({ length: 4 }, () => startWorker(redis.url, providerOptions(as))));
+    const workers = await Promise.all(Array.from({ length: 4 }, () => startWorker(redis.url, providerOptions(as), lockClient)));
     try {
       // Warm every process (module loading, JIT, connections) so they really race on the refresh.
       for (const w of workers) expect((await request(w.url).get('/me').set('Cookie', cookie)).status).toBe(200);
@@ -89,6 +98,10 @@ describeRedis('refresh with Redis (store + lock)', () => {
       expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
       const after = await Promise.all(workers.map((w) => request(w.url).get('/sid').set('Cookie', cookie)));
       expect(after.map((r) => r.body.authenticated)).toEqual([true, true, true, true]);
+      const stats = await Promise.all(workers.map(async (w) => (await request(w.url).get('/__lock-stats')).body as RedisLockStats));
+      const total = (field: keyof RedisLockStats) => stats.reduce((n, s) => n + s[field], 0);
+      // Waiters in the other processes were woken by the release message: none by a fallback check.
+      expect({ wokenByFallback: total('wokenByFallback'), timedOut: total('timedOut') }).toEqual({ wokenByFallback: 0, timedOut: 0 });
     } finally {
       for (const w of workers) w.child.kill();
     }
@@ -97,12 +110,14 @@ describeRedis('refresh with Redis (store + lock)', () => {
   it('should not let a request that loaded the session before a refresh write the old refresh token back', async () => {
     let releaseSlow: () => void = () => {};
     const gate = new Promise<void>((r) => (releaseSlow = r));
-    const { app, store } = createRedisApp(client, providerOptions(as), (a) => {
-      a.get('/slow', async (req, res) => {
-        await gate; // the session was loaded before the refresh below
-        req.session.cart = ['book'];
-        res.json({ ok: true });
-      });
+    const { app, store } = redisApp(client, providerOptions(as), {
+      extraRoutes: (a) => {
+        a.get('/slow', async (req, res) => {
+          await gate; // the session was loaded before the refresh below
+          req.session.cart = ['book'];
+          res.json({ ok: true });
+        });
+      },
     });
     const agent = request.agent(app);
     await login(agent);
@@ -126,11 +141,16 @@ describeRedis('refresh with Redis (store + lock)', () => {
   });
 
   it('should wait out a lock whose holder died, then refresh once', async () => {
-    const { agent, store, sid } = await loggedIn();
+    const { agent, store, sid, lock } = await loggedIn();
     await expireAccessToken(store, sid);
     await client.set(`oauth-lock:${sid}:oauth:default`, 'holder-that-crashed', { PX: 600 });
     const res = await agent.get('/me').expect(200);
     expect(res.body.sub).toBe('alice');
+    // No release message comes: the waiter checks every 250 ms, the last nap ending at the lock's expiry.
+    const { fallbackChecks, ...ends } = lock.stats;
+    expect(ends).toEqual({ wokenByMessage: 0, wokenByFallback: 1, foundFree: 0, timedOut: 0 });
+    expect(fallbackChecks).toBeGreaterThanOrEqual(2);
+    expect(fallbackChecks).toBeLessThanOrEqual(3);
     expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
   });
 

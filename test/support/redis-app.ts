@@ -1,28 +1,29 @@
 import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
-import { createClient } from 'redis';
-import { guardSessionStore, oauthErrorHandler, oauthMiddleware, redisLock, type OAuthMiddlewareOptions } from 'express-oauth2-session';
+import { guardSessionStore, oauthErrorHandler, oauthMiddleware, redisLock, type OAuthMiddlewareOptions, type RedisRefreshLock } from 'express-oauth2-session';
+import { connectNodeRedis, type NodeRedisClient } from './redis-clients';
 
-export type RedisClient = ReturnType<typeof createClient>;
+export type RedisClient = NodeRedisClient;
+export const connectRedis = connectNodeRedis;
 
-/** A node-redis client that fails fast while Redis is down instead of queueing forever. */
-export async function connectRedis(url: string): Promise<RedisClient> {
-  const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: () => 50, connectTimeout: 1000 } });
-  client.on('error', () => {});
-  await client.connect();
-  return client;
+export interface RedisAppOptions {
+  /** The refresh lock; default `redisLock(client)` (node-redis). */
+  lock?: RedisRefreshLock;
+  extraRoutes?: (app: express.Express) => void;
 }
 
 /**
  * The app a user runs with Redis: connect-redis store (guarded, so a dead Redis answers 503) and the
- * Redis refresh lock. `/me` calls the AS's userinfo through req.oauth.
+ * Redis refresh lock. `/me` calls the AS's userinfo through req.oauth. connect-redis 9 speaks
+ * node-redis 5 only, so the store always uses `client`; the lock may use another library.
  */
-export function createRedisApp(client: RedisClient, oauth: OAuthMiddlewareOptions, extraRoutes?: (app: express.Express) => void) {
+export function createRedisApp(client: RedisClient, oauth: OAuthMiddlewareOptions, options: RedisAppOptions = {}) {
   const store = guardSessionStore(new RedisStore({ client, prefix: 'sess:' }), { timeoutMs: 1000 });
+  const lock = options.lock ?? redisLock(client);
   const app = express();
   app.use(session({ store, secret: 'test-session-secret', resave: false, saveUninitialized: false }));
-  const mw = oauthMiddleware({ ...oauth, lock: redisLock(client), httpTimeoutMs: 2000 });
+  const mw = oauthMiddleware({ ...oauth, lock, httpTimeoutMs: 2000 });
   app.use(mw);
   app.get('/me', async (req, res, next) => {
     try {
@@ -35,7 +36,7 @@ export function createRedisApp(client: RedisClient, oauth: OAuthMiddlewareOption
   app.get('/sid', (req, res) => {
     res.json({ sid: req.sessionID, authenticated: req.oauth.isAuthenticated() });
   });
-  extraRoutes?.(app);
+  options.extraRoutes?.(app);
   app.use(oauthErrorHandler());
-  return { app, store, mw };
+  return { app, store, mw, lock };
 }

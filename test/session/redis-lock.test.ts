@@ -1,0 +1,235 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { redisLock, SessionUnavailableError, type RedisRefreshLock } from 'express-oauth2-session';
+import { isIoredis, isNodeRedis } from '../../lib/session/redis-commands';
+import { describeRedisError } from '../../lib/session/redis-lock';
+import { connectClient, connectNodeRedis, REDIS_CLIENT_KINDS, type ConnectedClient, type NodeRedisClient } from '../support/redis-clients';
+import { requireRedisOrSkip, startRedisServer, type RedisServer } from '../support/redis-server';
+
+const describeRedis = requireRedisOrSkip() ? describe : describe.skip;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describeRedis.each(REDIS_CLIENT_KINDS)('redisLock with %s against a real redis-server', (kind) => {
+  let redis: RedisServer;
+  let connected: ConnectedClient;
+  let admin: NodeRedisClient; // inspects keys and subscriptions, whichever library the lock uses
+  const locks: RedisRefreshLock[] = [];
+  const newLock = (options?: Parameters<typeof redisLock>[1]) => {
+    const lock = redisLock(connected.client, options);
+    locks.push(lock);
+    return lock;
+  };
+  const subscribers = async (name: string) => Number((await admin.pubSubNumSub(name))[name] ?? 0);
+  async function until(condition: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 200 && !(await condition()); i += 1) await sleep(10);
+  }
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    [connected, admin] = await Promise.all([connectClient(kind, redis.url), connectNodeRedis(redis.url)]);
+  });
+  afterAll(async () => {
+    await Promise.all(locks.map((l) => l.close()));
+    await connected?.quit();
+    await admin?.quit();
+    await redis?.stop();
+  });
+
+  it('should give the lock to exactly one of 50 concurrent callers, and release it', async () => {
+    const lock = newLock();
+    const results = await Promise.all(Array.from({ length: 50 }, () => lock.acquire('storm', 5000)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await admin.pTTL('oauth-lock:storm')).toBeGreaterThan(4000);
+    await results.find(Boolean)!();
+    expect(await admin.exists('oauth-lock:storm')).toBe(0);
+  });
+
+  it('should be acquirable again after release, and not before', async () => {
+    const lock = newLock();
+    const release = await lock.acquire('k1', 5000);
+    expect(release).toBeInstanceOf(Function);
+    expect(await lock.acquire('k1', 5000)).toBeUndefined();
+    await release!();
+    const again = await lock.acquire('k1', 5000);
+    expect(again).toBeInstanceOf(Function);
+    await again!();
+  });
+
+  it('should not let a holder whose lock expired release the next holder', async () => {
+    const lock = newLock();
+    const stale = await lock.acquire('k2', 50);
+    await sleep(120);
+    const current = await lock.acquire('k2', 5000);
+    expect(current).toBeInstanceOf(Function);
+    const holder = await admin.get('oauth-lock:k2');
+    await stale!();
+    expect(await admin.get('oauth-lock:k2')).toBe(holder);
+    await current!();
+    expect(await admin.get('oauth-lock:k2')).toBeNull();
+  });
+
+  it('should wake a waiter in another lock instance by the release message, not by a fallback check', async () => {
+    const holder = newLock();
+    const waiter = newLock({ pollIntervalMs: 60_000 }); // another process: its own subscriber connection
+    const release = await holder.acquire('k4', 30_000);
+    let woke = false;
+    const waiting = waiter.waitForRelease('k4', 30_000).then(() => (woke = true));
+    await until(async () => (await subscribers('oauth-lock:k4')) === 1);
+    expect(woke).toBe(false);
+    await release!();
+    await waiting;
+    expect(waiter.stats).toEqual({ wokenByMessage: 1, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+    await until(async () => (await subscribers('oauth-lock:k4')) === 0); // the last waiter unsubscribed
+    expect(await subscribers('oauth-lock:k4')).toBe(0);
+  });
+
+  it('should share one subscription among the waiters of one key and wake them all', async () => {
+    const holder = newLock();
+    const waiter = newLock({ pollIntervalMs: 60_000 });
+    const release = await holder.acquire('k5', 30_000);
+    const waiting = Promise.all(Array.from({ length: 10 }, () => waiter.waitForRelease('k5', 30_000)));
+    await until(async () => (await subscribers('oauth-lock:k5')) === 1);
+    await sleep(50);
+    expect(await subscribers('oauth-lock:k5')).toBe(1);
+    await release!();
+    await waiting;
+    expect(waiter.stats).toEqual({ wokenByMessage: 10, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+  });
+
+  it('should let exactly one waiter take over when the holder dies without releasing', async () => {
+    const crashed = newLock();
+    expect(await crashed.acquire('k3', 300)).toBeInstanceOf(Function); // never released
+    const waiters = Array.from({ length: 5 }, () => newLock({ pollIntervalMs: 60_000 }));
+    let refreshed = false;
+    const tookOver: RedisRefreshLock[] = [];
+    // Each waiter does what the refresher does: wait, re-read (here: `refreshed`), else try to take over.
+    await Promise.all(
+      waiters.map(async (lock) => {
+        expect(await lock.acquire('k3', 5000)).toBeUndefined();
+        for (;;) {
+          await lock.waitForRelease('k3', 5000);
+          if (refreshed) return;
+          const release = await lock.acquire('k3', 5000);
+          if (!release) continue;
+          tookOver.push(lock);
+          await sleep(20);
+          refreshed = true;
+          return release();
+        }
+      }),
+    );
+    expect(tookOver).toHaveLength(1);
+    // With a 60 s poll interval, the one that took over slept exactly until the crashed lock's expiry.
+    expect(tookOver[0]!.stats).toEqual({ wokenByMessage: 0, wokenByFallback: 1, foundFree: 0, fallbackChecks: 1, timedOut: 0 });
+    expect(waiters.map((l) => l.stats.timedOut)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('should give up at maxWait when the lock is never released', async () => {
+    const lock = newLock({ pollIntervalMs: 40 });
+    await lock.acquire('k6', 10_000);
+    const started = Date.now();
+    await lock.waitForRelease('k6', 150);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(lock.stats.timedOut).toBe(1);
+    expect(lock.stats.fallbackChecks).toBeGreaterThanOrEqual(3);
+    expect(await admin.exists('oauth-lock:k6')).toBe(1);
+  });
+
+  it('should close its subscriber connection on close(), and still wait by polling after it', async () => {
+    const clientsNow = async () => (await admin.clientList()).length;
+    const before = await clientsNow();
+    const lock = newLock({ pollIntervalMs: 20 });
+    const release = await lock.acquire('k7', 10_000);
+    const waiting = lock.waitForRelease('k7', 10_000);
+    await until(async () => (await subscribers('oauth-lock:k7')) === 1);
+    expect(await clientsNow()).toBe(before + 1);
+    await release!();
+    await waiting;
+    await lock.close();
+    await until(async () => (await clientsNow()) === before);
+    expect(await clientsNow()).toBe(before);
+
+    const again = await lock.acquire('k7', 10_000);
+    const polled = lock.waitForRelease('k7', 10_000);
+    await sleep(60);
+    await again!();
+    await polled;
+    expect(lock.stats).toEqual({ wokenByMessage: 1, wokenByFallback: 1, foundFree: 0, fallbackChecks: expect.any(Number), timedOut: 0 });
+    expect(lock.stats.fallbackChecks).toBeGreaterThanOrEqual(2);
+    expect(await clientsNow()).toBe(before);
+  });
+
+  it('should not keep a process alive with its subscriber connection, even without close()', async () => {
+    const probe = path.join(__dirname, '../support/lock-exit-probe.ts');
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', probe, kind, redis.url], { cwd: path.join(__dirname, '../..'), env, timeout: 15_000 });
+    expect(JSON.parse(stdout)).toEqual({ wokenByMessage: 1, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+  }, 20_000);
+
+  it('should reject with a 503 naming the Redis error when the client is closed', async () => {
+    const closed = await connectClient(kind, redis.url);
+    const lock = newLock();
+    const closedLock = redisLock(closed.client);
+    await closed.quit();
+    const err = (await closedLock.acquire('k8', 1000).catch((e: unknown) => e)) as SessionUnavailableError;
+    expect(err).toBeInstanceOf(SessionUnavailableError);
+    expect(err.status).toBe(503);
+    expect(err.message).toBe(`The Redis refresh lock failed: ${(err.cause as Error).message}; try again shortly.`);
+    expect((err.cause as Error).message).toMatch(/closed/i);
+    expect(await lock.acquire('k8', 1000)).toBeInstanceOf(Function); // the open client is unaffected
+  });
+});
+
+describeRedis('redisLock with an ioredis keyPrefix', () => {
+  it('should prefix the lock key and still wake waiters by the release message', async () => {
+    const redis = await startRedisServer();
+    const prefixed = new Redis(redis.url, { keyPrefix: 'app1:' });
+    const plain = new Redis(redis.url);
+    const holder = redisLock(prefixed);
+    const waiter = redisLock(prefixed, { pollIntervalMs: 60_000 });
+    try {
+      const release = await holder.acquire('k', 30_000);
+      expect(await plain.exists('app1:oauth-lock:k')).toBe(1);
+      const waiting = waiter.waitForRelease('k', 30_000);
+      for (let i = 0; i < 200 && Number((await plain.pubsub('NUMSUB', 'oauth-lock:k'))[1]) !== 1; i += 1) await sleep(10);
+      await release!();
+      await waiting;
+      expect(waiter.stats).toEqual({ wokenByMessage: 1, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+      expect(await plain.exists('app1:oauth-lock:k')).toBe(0);
+    } finally {
+      await Promise.all([holder.close(), waiter.close()]);
+      await Promise.all([prefixed.quit(), plain.quit()]);
+      await redis.stop();
+    }
+  });
+});
+
+describe('redisLock client detection', () => {
+  it('should recognise each library by its own marks, although both have sendCommand', () => {
+    const io = new Redis({ lazyConnect: true });
+    const node = createClient();
+    expect([typeof io.sendCommand, typeof node.sendCommand]).toEqual(['function', 'function']);
+    expect([isIoredis(io), isNodeRedis(io)]).toEqual([true, false]);
+    expect([isIoredis(node), isNodeRedis(node)]).toEqual([false, true]);
+    expect(redisLock(io).stats).toEqual({ wokenByMessage: 0, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+    expect(redisLock(node).stats).toEqual({ wokenByMessage: 0, wokenByFallback: 0, foundFree: 0, fallbackChecks: 0, timedOut: 0 });
+  });
+
+  it('should describe a Redis error without the credentials of a URL in it', () => {
+    const err = new Error('connect ECONNREFUSED for redis://app:s3cret@cache.internal:6379/0 and rediss://:pw@x');
+    expect(describeRedisError(err)).toBe('connect ECONNREFUSED for redis://***@cache.internal:6379/0 and rediss://***@x');
+    expect(describeRedisError(new Error('x'.repeat(300)))).toBe(`${'x'.repeat(200)}…`);
+    expect(describeRedisError('WRONGPASS\n invalid username-password pair')).toBe('WRONGPASS invalid username-password pair');
+  });
+
+  it('should reject a value that is not a Redis client with a TypeError naming `lock`', () => {
+    expect(() => redisLock({} as never)).toThrow(TypeError);
+    expect(() => redisLock({} as never)).toThrow(/`lock`/);
+    const sendCommandOnly = { sendCommand: async () => 'OK', duplicate: () => ({}) };
+    expect(() => redisLock(sendCommandOnly)).toThrow(/node-redis \(v4\+, createClient\) or ioredis/);
+    expect(() => redisLock(createClient(), { pollIntervalMs: 0 })).toThrow(/`pollIntervalMs` must be a number of milliseconds ≥ 1/);
+  });
+});
