@@ -8,7 +8,8 @@ import './augment.js';
 export interface Register {}
 
 export { oauthMiddleware, type OAuthMiddleware } from './http/middleware.js';
-export { requireAuth, oauthErrorHandler, type RequireAuthOptions } from './http/require-auth.js';
+export { requireAuth, type RequireAuthOptions } from './http/require-auth.js';
+export { oauthErrorHandler } from './http/error-handler.js';
 export {
   OAuthError,
   InvalidCallbackError,

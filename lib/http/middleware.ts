@@ -15,15 +15,10 @@ import { SessionTracker } from '../session/session-tracker.js';
 import { createCallbackHandler } from './routes/callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
+import { installLazyClient } from './lazy-client.js';
+import { noStore, pathOf } from './respond.js';
 
 type Route = { GET?: RequestHandler; POST?: RequestHandler };
-
-/**
- * A URL that parseurl (Express's `req.path`) splits without its full parser: then `req.path` is
- * group 1. Lets most requests skip the `req.path` getter, which costs microseconds per request
- * because Express gives every `req` its own hidden class.
- */
-const PLAIN_PATH = /^(\/[^?#\s]*)(?:\?[^#\s]*)?$/;
 
 export interface OAuthMiddleware extends RequestHandler {
   /** Typed lifecycle events (`login`, `refresh`, `refresh-race-lost`, `logout`, `error`); payloads hold no tokens. */
@@ -68,18 +63,26 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   addRoute(config.logoutPath, 'POST', createLogoutHandler(links.values(), shared, config));
   addRoute(config.logoutPath, 'GET', logoutConfirmForm);
 
+  const makeClient = (req: Request): OAuthRequestContext => new Context(shared, links, first, new RequestSessionView(req));
+  let lazyProto: object | undefined;
+
   function oauth(req: Request, res: Response, next: NextFunction): void {
-    req.oauth = new Context(shared, links, first, new RequestSessionView(req));
+    const proto = Object.getPrototypeOf(req) as object;
+    if (proto !== lazyProto) {
+      if (installLazyClient(proto, makeClient)) lazyProto = proto;
+      else req.oauth = makeClient(req);
+    }
     sessions.observe(req);
     if (routes.size === 0) return next();
-    const plain = PLAIN_PATH.exec(req.url);
-    if (plain && !routes.has(plain[1] as string)) return next();
-    const route = routes.get(req.path);
+    const route = routes.get(pathOf(req.url));
     if (!route) return next();
     const handler = route[req.method as keyof Route];
     if (!handler) {
       // HEAD included: these routes have side effects (a transaction made or consumed).
-      res.set('Allow', Object.keys(route).join(', ')).set('Cache-Control', 'no-store').status(405).end();
+      res.setHeader('Allow', Object.keys(route).join(', '));
+      noStore(res);
+      res.statusCode = 405;
+      res.end();
       return;
     }
     try {

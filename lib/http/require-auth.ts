@@ -1,20 +1,16 @@
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { OAUTH_CODES, OAuthError, SessionUnavailableError, isOAuthError } from '../errors.js';
-import { ProviderClient } from '../client/provider-client.js';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { requireSession } from '../session/session-data.js';
-
-function wantsHtml(req: Request): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';
-}
+import { noStore, originalUrl, redirect, sendJson, wantsHtml } from './respond.js';
 
 /** HTML GET → 302 to the login route with returnTo; anything else → 401 JSON. */
 export function respondLoginRequired(req: Request, res: Response, loginPath: string | false, code: string = OAUTH_CODES.NOT_AUTHENTICATED): void {
-  res.set('Cache-Control', 'no-store');
+  noStore(res);
   if (loginPath && wantsHtml(req)) {
-    res.redirect(302, `${loginPath}?returnTo=${encodeURIComponent(req.originalUrl)}`);
+    redirect(res, 302, `${loginPath}?returnTo=${encodeURIComponent(originalUrl(req))}`);
     return;
   }
-  res.status(401).json({ error: 'unauthorized', code });
+  sendJson(res, 401, { error: 'unauthorized', code });
 }
 
 export interface RequireAuthOptions {
@@ -41,32 +37,5 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
       return;
     }
     respondLoginRequired(req, res, client.loginPath);
-  };
-}
-
-/**
- * Optional error handler for the package's errors: with `onRefreshFailure: 'relogin'` (default), a
- * login that ended (refresh rejected, tokens gone) becomes a redirect to login (HTML GET) or a
- * 401 JSON; other OAuth errors become `{ error, code, message }` JSON with their status. Errors
- * that are not ours, and everything when `onRefreshFailure: 'error'`, pass to `next(err)`.
- */
-export function oauthErrorHandler(): ErrorRequestHandler {
-  return function oauthErrors(err: unknown, req: Request, res: Response, next: NextFunction) {
-    if (!isOAuthError(err) || res.headersSent) {
-      next(err);
-      return;
-    }
-    const policy = req.oauth instanceof ProviderClient ? ProviderClient.refreshFailurePolicy(req.oauth) : 'relogin';
-    const loginEnded = err.code === OAUTH_CODES.NOT_AUTHENTICATED || err.code === OAUTH_CODES.REAUTHENTICATION_REQUIRED;
-    if (loginEnded) {
-      if (policy === 'error') {
-        next(err);
-        return;
-      }
-      respondLoginRequired(req, res, req.oauth?.loginPath ?? false, err.code);
-      return;
-    }
-    res.set('Cache-Control', 'no-store');
-    res.status(err.status).json({ error: err.name, code: err.code, message: err.expose ? err.message : 'The sign-in service failed; try again.' });
   };
 }

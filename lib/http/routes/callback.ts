@@ -10,6 +10,7 @@ import { fromTokenResponse } from '../../protocol/token-set.js';
 import type { LoginMarker, LoginTransaction } from '../../session/session-data.js';
 import type { LoginOutcome } from '../../session/transactions.js';
 import { RequestSessionView } from '../../session/session-view.js';
+import { noStore, redirect } from '../respond.js';
 import { rawQuery } from './safe-redirect.js';
 
 const log = debugFor('callback');
@@ -66,8 +67,8 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
   }
 
   async function run(req: Request, res: Response): Promise<void> {
-    res.set('Cache-Control', 'no-store');
-    res.set('Referrer-Policy', 'no-referrer');
+    noStore(res);
+    res.setHeader('Referrer-Policy', 'no-referrer');
     const params = rawQuery(req.url);
     const { state, code } = readCallbackState(params);
     const claim = await logins.claim(req, state, link.name, code ?? '');
@@ -76,14 +77,14 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
       // just back to where it was going (or to log in again when this provider is not logged in).
       const abandoned = logins.abandonedLogin(req, state);
       if (abandoned?.p !== link.name) throw replayed();
-      if (new RequestSessionView(req).marker(link.name)) return res.redirect(303, abandoned.r);
+      if (new RequestSessionView(req).marker(link.name)) return redirect(res, 303, abandoned.r);
       if (provider.loginPath === false) throw replayed();
-      return res.redirect(302, `${provider.loginPath}?returnTo=${encodeURIComponent(abandoned.r)}`);
+      return redirect(res, 302, `${provider.loginPath}?returnTo=${encodeURIComponent(abandoned.r)}`);
     }
     if (claim.kind === 'duplicate') {
       const { sessionId } = await claim.outcome;
       if (sessionId === undefined || !(await logins.adoptSession(req, sessionId))) throw replayed();
-      res.redirect(303, claim.tx.r);
+      redirect(res, 303, claim.tx.r);
       return;
     }
     const outcome: LoginOutcome = { sessionId: undefined };
@@ -92,7 +93,7 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     } finally {
       claim.settle(outcome);
     }
-    res.redirect(303, claim.tx.r);
+    redirect(res, 303, claim.tx.r);
   }
 
   return function oauthCallback(req: Request, res: Response, next: NextFunction) {

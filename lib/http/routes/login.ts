@@ -4,6 +4,7 @@ import { debugFor } from '../../debug.js';
 import { buildAuthorizationUrl } from '../../protocol/authorize-url.js';
 import { randomCodeVerifier, randomState } from '../../protocol/pkce.js';
 import type { LoginStore } from '../../session/login-store.js';
+import { noStore, redirect } from '../respond.js';
 import { rawQuery, safeReturnTo, singleParam } from './safe-redirect.js';
 
 const log = debugFor('login');
@@ -15,7 +16,7 @@ export const PASS_THROUGH_PARAMS = ['prompt', 'login_hint', 'ui_locales', 'max_a
 export function createLoginHandler(link: ProviderLink, logins: LoginStore, postLoginRedirect: string): RequestHandler {
   const { provider } = link;
   async function run(req: Request, res: Response): Promise<void> {
-    res.set('Cache-Control', 'no-store');
+    noStore(res);
     const endpoints = await link.endpoints();
     const query = rawQuery(req.url);
     const returnTo = safeReturnTo(singleParam(query, 'returnTo'), postLoginRedirect);
@@ -30,7 +31,7 @@ export function createLoginHandler(link: ProviderLink, logins: LoginStore, postL
     const now = Date.now();
     await logins.begin(req, state, { p: provider.name, v: codeVerifier, n: nonce, r: returnTo, t: now });
     log('login started for %s', provider.name);
-    res.redirect(302, buildAuthorizationUrl({
+    redirect(res, 302, buildAuthorizationUrl({
       authorizationUrl: endpoints.authorizationUrl,
       clientId: provider.clientId,
       redirectUri: provider.redirectUri,

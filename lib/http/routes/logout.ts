@@ -5,6 +5,7 @@ import { logoutProvider, type ClientShared } from '../../client/provider-client.
 import type { ProviderLink } from '../../client/provider-link.js';
 import { RequestSessionView } from '../../session/session-view.js';
 import { requireSession } from '../../session/session-data.js';
+import { clearCookie, escapeHtml, header, noStore, originalUrl, pathOf, redirect, sendHtml } from '../respond.js';
 import { rawQuery, safeReturnTo, singleParam } from './safe-redirect.js';
 
 const log = debugFor('logout');
@@ -15,8 +16,8 @@ const log = debugFor('logout');
  * comes from the configured redirect URIs, never from Host headers.
  */
 function assertSameOrigin(req: Request, appOrigins: ReadonlySet<string>): void {
-  const origin = req.get('origin');
-  const site = req.get('sec-fetch-site');
+  const origin = header(req, 'origin');
+  const site = header(req, 'sec-fetch-site');
   const crossOrigin = (origin !== undefined && origin !== 'null' && !appOrigins.has(origin)) || origin === 'null';
   const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
   if (crossOrigin || crossSite) {
@@ -34,7 +35,7 @@ export function createLogoutHandler(links: Iterable<ProviderLink>, shared: Clien
   const allLinks = [...links];
 
   async function run(req: Request, res: Response): Promise<void> {
-    res.set('Cache-Control', 'no-store');
+    noStore(res);
     assertSameOrigin(req, options.appOrigins);
     requireSession(req);
     const view = new RequestSessionView(req);
@@ -51,10 +52,10 @@ export function createLogoutHandler(links: Iterable<ProviderLink>, shared: Clien
     }
     const cookie = await shared.logins.endSession(req);
     // destroy() forgets the session in the store; the browser still holds its cookie.
-    if (cookie) res.clearCookie(cookie.name, cookie.options);
+    if (cookie) clearCookie(res, cookie.name, cookie.options);
     const returnTo = safeReturnTo(singleParam(rawQuery(req.url), 'returnTo'), '');
     log('logged out');
-    res.redirect(303, returnTo || endSession?.toString() || options.postLogoutRedirect);
+    redirect(res, 303, returnTo || endSession?.toString() || options.postLogoutRedirect);
   }
 
   return function oauthLogout(req: Request, res: Response, next: NextFunction) {
@@ -64,9 +65,7 @@ export function createLogoutHandler(links: Iterable<ProviderLink>, shared: Clien
 
 /** GET /logout answers a confirmation form: a link or image cannot log the user out. */
 export function logoutConfirmForm(req: Request, res: Response): void {
-  res.set('Cache-Control', 'no-store');
-  res.type('html').send(
-    '<!doctype html><meta charset="utf-8"><title>Log out</title>' +
-      `<form method="post" action="${req.baseUrl}${req.path}"><p>Log out of this site?</p><button type="submit">Log out</button></form>`,
-  );
+  noStore(res);
+  const action = escapeHtml(pathOf(originalUrl(req)));
+  sendHtml(res, 200, '<!doctype html><meta charset="utf-8"><title>Log out</title>' + `<form method="post" action="${action}"><p>Log out of this site?</p><button type="submit">Log out</button></form>`);
 }

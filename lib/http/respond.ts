@@ -1,0 +1,92 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * Request/response helpers on Node's own API, so the middleware, routes, `requireAuth` and the
+ * error handler work the same under Express 4, Express 5 and plain Connect.
+ */
+
+/** The path of a request URL (relative to the mount point), without query or fragment. */
+export function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const end = raw.search(/[?#]/);
+  return end < 0 ? raw : raw.slice(0, end);
+}
+
+/** The URL the client asked for, before any mount point was stripped (Express and Connect set it). */
+export function originalUrl(req: IncomingMessage): string {
+  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+}
+
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function noStore(res: ServerResponse): void {
+  res.setHeader('Cache-Control', 'no-store');
+}
+
+export function redirect(res: ServerResponse, status: 302 | 303, location: string): void {
+  res.statusCode = status;
+  res.setHeader('Location', location);
+  res.setHeader('Content-Length', '0');
+  res.end();
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(html));
+  res.end(html);
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Expire a cookie in the browser (same name, path and domain as when it was set). */
+export function clearCookie(res: ServerResponse, name: string, options: { path?: string; domain?: string; secure?: boolean; httpOnly?: boolean; sameSite?: boolean | string }): void {
+  const parts = [`${name}=`, `Path=${options.path ?? '/'}`, 'Expires=Thu, 01 Jan 1970 00:00:00 GMT'];
+  if (options.domain) parts.push(`Domain=${options.domain}`);
+  if (options.httpOnly) parts.push('HttpOnly');
+  if (options.secure) parts.push('Secure');
+  if (options.sameSite) parts.push(`SameSite=${options.sameSite === true ? 'Strict' : options.sameSite[0]!.toUpperCase() + options.sameSite.slice(1)}`);
+  const existing = res.getHeader('Set-Cookie');
+  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  res.setHeader('Set-Cookie', [...list, parts.join('; ')]);
+}
+
+/** q-value and specificity (0 `*\/*`, 1 `type/*`, 2 exact) with which an Accept header takes `type`. */
+function acceptance(accept: string, type: string): [number, number] {
+  const [main] = type.split('/');
+  let best: [number, number] = [0, -1];
+  for (const part of accept.split(',')) {
+    const [range = '', ...params] = part.trim().toLowerCase().split(';');
+    const specificity = range === type ? 2 : range === `${main}/*` ? 1 : range === '*/*' ? 0 : -1;
+    if (specificity < 0 || specificity < best[1]) continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    best = [q ? Number(q.slice(2)) || 0 : 1, specificity];
+  }
+  return best;
+}
+
+/**
+ * A browser page load: GET/HEAD whose Accept prefers HTML over JSON (as Express's
+ * `req.accepts(['json', 'html']) === 'html'`: ties, `*\/*` and no Accept go to JSON).
+ */
+export function wantsHtml(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const accept = header(req, 'accept');
+  if (!accept) return false;
+  const [qHtml, sHtml] = acceptance(accept, 'text/html');
+  const [qJson, sJson] = acceptance(accept, 'application/json');
+  return qHtml > 0 && (qHtml > qJson || (qHtml === qJson && sHtml > sJson));
+}
