@@ -22,7 +22,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'express4',
-      testMatch: ['<rootDir>/test/integration/express4/**/*.test.ts', '<rootDir>/test/integration/{login,client,refresh-races}.test.ts', '<rootDir>/test/security/a-*.test.ts'],
+      testMatch: ['<rootDir>/test/http/{login-flow,logout-revocation}.test.ts', '<rootDir>/test/client/{provider-client,refresh-races}.test.ts', '<rootDir>/test/security/callback-validation.test.ts', '<rootDir>/test/session/login-races.test.ts'],
       moduleNameMapper: { '^express$': 'express4', ...shared.moduleNameMapper },
     },
   ],

@@ -12,8 +12,8 @@ function readmeBlock(heading: string): string {
   return match[1];
 }
 
-test('the "Testing your app" example is the one test/testing-kit.test.ts runs', () => {
-  const source = readFileSync(path.join(root, 'test/testing-kit.test.ts'), 'utf8');
+test('the "Testing your app" example is the one test/testing/kit.test.ts runs', () => {
+  const source = readFileSync(path.join(root, 'test/testing/kit.test.ts'), 'utf8');
   const ran = source.split('// README:testing-your-app:start\n')[1]?.split('// README:testing-your-app:end')[0];
   expect(ran).toBe(readmeBlock('Testing your app'));
 });

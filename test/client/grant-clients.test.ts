@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { clientCredentials, passwordGrant, type GrantClient } from 'express-oauth2-session';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../../support/authorization-server';
-import { startResourceServer, type ResourceServer } from '../../support/resource-server';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
+import { startResourceServer, type ResourceServer } from '../support/resource-server';
 
 // Backend grants: client credentials against the real AS (its `svc` client), and the discouraged
 // password grant against a local token endpoint (oidc-provider has no password grant).

@@ -2,10 +2,10 @@ import { format, inspect } from 'node:util';
 import createDebug from 'debug';
 import request from 'supertest';
 import { providers, type TokenSet } from 'express-oauth2-session';
-import { pointAt, startFakeProvider, type FakeHandlers, type FakeProvider } from '../../support/fake-providers/fake-provider';
-import { SE_LIFETIME_S, SE_TOKEN, stackExchangeWire } from '../../support/fake-providers/stackexchange';
-import { login } from '../../support/login-flow';
-import { createTestApp, REDIRECT_URI } from '../../support/test-app';
+import { pointAt, startFakeProvider, type FakeHandlers, type FakeProvider } from '../support/fake-providers/fake-provider';
+import { SE_LIFETIME_S, SE_TOKEN, stackExchangeWire } from '../support/fake-providers/stackexchange';
+import { login } from '../support/login-flow';
+import { createTestApp, REDIRECT_URI } from '../support/test-app';
 
 // providers.stackexchange({ key }) against a local server that speaks Stack Exchange's wire format:
 // `expires` instead of expires_in, no token_type, no_expiry tokens, token + key in the query.

@@ -7,7 +7,7 @@ import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-ap
 
 // Checklist G (#36), SPEC §7: when the session store is down, the package's routes and req.oauth
 // answer 503 SESSION_UNAVAILABLE, nothing hangs past the timeout, and tokens are intact once it is back.
-// Real Redis killed, paused and restarted: test/integration/redis-refresh.test.ts.
+// Real Redis killed, paused and restarted: test/client/redis-refresh.test.ts.
 let as: TestAuthorizationServer;
 beforeAll(async () => {
   as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 });

@@ -2,9 +2,9 @@ import http from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { providers } from 'express-oauth2-session';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../../support/authorization-server';
-import { authorize, login, pathOf } from '../../support/login-flow';
-import { createTestApp, REDIRECT_URI } from '../../support/test-app';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
+import { authorize, login, pathOf } from '../support/login-flow';
+import { createTestApp, REDIRECT_URI } from '../support/test-app';
 
 // providers.oidc({ issuer }): everything else from discovery, against the real oidc-provider;
 // plus a hand-made OpenID provider for the faults a real one does not produce.

@@ -110,7 +110,7 @@ describe('#18 cookie attributes', () => {
       emitWarning.mockRestore();
     }
   });
-  // HttpOnly + SameSite=Lax of the example app's cookie: test/example-app.test.ts and test/e2e.
+  // HttpOnly + SameSite=Lax of the example app's cookie: test/e2e/example-app-smoke.test.ts and test/e2e/example-app.test.ts.
 });
 
 describe('#19 caching of auth responses', () => {

@@ -2,9 +2,9 @@
 // one login without a browser (the browser run is test/e2e/example-app.test.ts).
 import request from 'supertest';
 import { loginWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
-import { startExampleApi, type ExampleApi } from '../example-app/api';
-import { createApp } from '../example-app/app';
-import { realProviderFromEnv } from '../example-app/config-from-env';
+import { startExampleApi, type ExampleApi } from '../../example-app/api';
+import { createApp } from '../../example-app/app';
+import { realProviderFromEnv } from '../../example-app/config-from-env';
 
 let provider: TestProvider;
 let api: ExampleApi;

@@ -1,13 +1,13 @@
 import http from 'node:http';
 import request from 'supertest';
 import { providers, type OAuthMiddlewareOptions, type TokenSet } from 'express-oauth2-session';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../../support/authorization-server';
-import { login } from '../../support/login-flow';
-import { createTestApp, providerOptions, REDIRECT_URI } from '../../support/test-app';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
+import { login } from '../support/login-flow';
+import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-app';
 
 // POST /logout against the real AS: RFC 7009 revocation (refresh token first), the revoked token
 // refused by the AS, RP-initiated logout from discovery, revocation failures. CSRF and the GET
-// confirmation form: test/security/h-logout.test.ts.
+// confirmation form: test/security/logout.test.ts.
 let as: TestAuthorizationServer;
 beforeAll(async () => {
   as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 });

@@ -2,9 +2,9 @@ import session from 'express-session';
 import request from 'supertest';
 import type { TokenSet } from 'express-oauth2-session';
 import { expireAccessToken } from 'express-oauth2-session/testing';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
-import { login } from '../support/login-flow';
-import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-app';
+import { startAuthorizationServer, type TestAuthorizationServer } from './support/authorization-server';
+import { login } from './support/login-flow';
+import { createTestApp, providerOptions, REDIRECT_URI } from './support/test-app';
 
 // Typed lifecycle events for metrics: what happened, for which provider; never a token value.
 let as: TestAuthorizationServer;

@@ -1,8 +1,8 @@
 import type session from 'express-session';
 import request from 'supertest';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../../support/authorization-server';
-import { authorize, pathOf } from '../../support/login-flow';
-import { createTestApp, providerOptions } from '../../support/test-app';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
+import { authorize, pathOf } from '../support/login-flow';
+import { createTestApp, providerOptions } from '../support/test-app';
 
 // Two authorization servers at once, one provider each (types: test/types/providers.types.ts).
 const ALPHA_CB = 'http://127.0.0.1:3000/callback/alpha';

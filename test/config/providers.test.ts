@@ -1,11 +1,11 @@
 import request from 'supertest';
 import { providers, type TokenSet } from 'express-oauth2-session';
 import { expireAccessToken } from 'express-oauth2-session/testing';
-import { pointAt, startFakeProvider, type FakeProvider } from '../../support/fake-providers/fake-provider';
-import { GITHUB_TOKEN, githubWire } from '../../support/fake-providers/github';
-import { GOOGLE_REFRESH_TOKEN, googleWire } from '../../support/fake-providers/google';
-import { login } from '../../support/login-flow';
-import { createTestApp, REDIRECT_URI } from '../../support/test-app';
+import { pointAt, startFakeProvider, type FakeProvider } from '../support/fake-providers/fake-provider';
+import { GITHUB_TOKEN, githubWire } from '../support/fake-providers/github';
+import { GOOGLE_REFRESH_TOKEN, googleWire } from '../support/fake-providers/google';
+import { login } from '../support/login-flow';
+import { createTestApp, REDIRECT_URI } from '../support/test-app';
 
 // GitHub, Google and Battle.net presets against local servers that speak each provider's wire
 // format (Stack Exchange: stackexchange.test.ts). The preset is spread, then only hosts change.

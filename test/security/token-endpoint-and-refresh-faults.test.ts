@@ -198,7 +198,7 @@ describe('#33 concurrent refresh in one process', () => {
 
 describe('#34 lost updates', () => {
   it('should keep the rotated refresh token when a slow request saves its stale session copy after a refresh', async () => {
-    // The same with connect-redis and 4 processes: test/integration/redis-refresh.test.ts.
+    // The same with connect-redis and 4 processes: test/client/redis-refresh.test.ts.
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
     const store = new session.MemoryStore();
