@@ -3,7 +3,7 @@
 // ts-jest in transpile-only mode: `npm test` type-checks the whole tree with tsc first.
 // (No native transformer: the registry this project installs from lacks other platforms' binaries,
 // and package-lock.json must stay installable with `npm ci`.)
-const transform = ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', target: 'es2022', esModuleInterop: true, isolatedModules: true } }];
+const transform = ['ts-jest', { tsconfig: { module: 'commonjs', target: 'es2022', esModuleInterop: true, isolatedModules: true } }];
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': transform },

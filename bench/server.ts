@@ -144,9 +144,9 @@ function subOf(idToken: string): string {
 /** passport + passport-oauth2, session-backed: logged in for real; the user id is deserialized from the session. */
 async function passportApp(): Promise<Ready> {
   // passport and passport-oauth2 are dependencies of bench/ only (untyped here).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const { Passport } = require('passport') as { Passport: new () => Record<string, (...args: unknown[]) => express.RequestHandler> };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const { Strategy } = require('passport-oauth2') as { Strategy: new (options: object, verify: (...args: unknown[]) => void) => object };
   const passport = new Passport();
   const { issuer } = options;
@@ -169,7 +169,7 @@ async function passportApp(): Promise<Ready> {
 
 /** express-openid-connect: its own encrypted cookie session, logged in for real. */
 async function openidConnect(): Promise<Ready> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const { auth, requiresAuth } = require('express-openid-connect') as { auth(config: object): express.RequestHandler; requiresAuth(): express.RequestHandler };
   const app = express();
   const url = await listen(app, options.ports.openidConnect);

@@ -4,7 +4,7 @@ import './augment.js';
  * Declare your provider names to type `req.oauth.<name>` (several providers):
  * `declare module 'express-oauth2-session' { interface Register { providers: 'github' | 'google' } }`
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
 export interface Register {}
 
 export { oauthMiddleware, type OAuthMiddleware } from './http/middleware.js';

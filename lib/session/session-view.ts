@@ -1,6 +1,5 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
-import { SessionUnavailableError } from '../errors.js';
 import { clearLoginMarker, loginMarker, requireSession, setLoginMarker, type LoginMarker, type OAuthSessionData } from './session-data.js';
 import { storeCall } from './store-call.js';
 import type { CookieLike } from './token-record.js';

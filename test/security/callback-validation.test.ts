@@ -126,7 +126,7 @@ describe('#8 authorization code injection', () => {
 
 describe('#9 mix-up (RFC 9207)', () => {
   it.each([
-    ['a foreign iss', (q: { iss: string }) => 'https://evil.example'],
+    ['a foreign iss', (_q: { iss: string }) => 'https://evil.example'],
     ['iss with a trailing slash', (q: { iss: string }) => `${q.iss}/`],
   ])('should answer 400 OAUTH_MIX_UP for %s', async (_name, iss) => {
     const q = await started();

@@ -34,6 +34,7 @@ describe('safeReturnTo under fuzzing', () => {
         const resolved = new URL(result, APP);
         expect(resolved.origin).toBe(APP);
         expect(result.startsWith('/') && !result.startsWith('//')).toBe(true);
+        // eslint-disable-next-line no-control-regex -- the refused characters
         expect(/[\\\s\x00-\x1f\x7f]/.test(result)).toBe(false);
         // A second pass (e.g. a target stored, then validated again at redirect time) changes nothing.
         expect(safeReturnTo(result, FALLBACK)).toBe(result);

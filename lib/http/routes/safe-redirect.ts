@@ -8,6 +8,7 @@ const PROBE_ORIGIN = 'http://same-origin.invalid';
 export function safeReturnTo(value: unknown, fallback: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return fallback;
   if (!value.startsWith('/') || value.startsWith('//')) return fallback;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\\\s\x00-\x1f\x7f]/.test(value)) return fallback;
   let url: URL;
   try {
