@@ -27,6 +27,9 @@ export class ProviderLink {
       clientId: provider.clientId,
       clientSecret: provider.clientSecret,
       authMethod: provider.tokenEndpointAuthMethod,
+      assertionKey: provider.clientAssertion,
+      // The issuer is known whenever the token URL is discovered (discovery needs it).
+      assertionAudience: provider.issuer ?? provider.tokenUrl,
       headers: provider.tokenRequestHeaders,
       timeoutMs,
     };
