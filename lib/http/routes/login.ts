@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ProviderLink } from '../../client/provider-link.js';
 import { debugFor } from '../../debug.js';
-import { buildAuthorizationUrl } from '../../protocol/authorize-url.js';
+import { buildAuthorizationRedirect } from '../../protocol/par.js';
 import { randomCodeVerifier, randomState } from '../../protocol/pkce.js';
 import type { LoginStore } from '../../session/login-store.js';
 import { rawQuery, safeReturnTo, singleParam } from './safe-redirect.js';
@@ -30,7 +30,7 @@ export function createLoginHandler(link: ProviderLink, logins: LoginStore, postL
     const now = Date.now();
     await logins.begin(req, state, { p: provider.name, v: codeVerifier, n: nonce, r: returnTo, t: now });
     log('login started for %s', provider.name);
-    res.redirect(302, buildAuthorizationUrl({
+    res.redirect(302, await buildAuthorizationRedirect({
       authorizationUrl: endpoints.authorizationUrl,
       clientId: provider.clientId,
       redirectUri: provider.redirectUri,
@@ -39,7 +39,7 @@ export function createLoginHandler(link: ProviderLink, logins: LoginStore, postL
       codeVerifier,
       nonce,
       params,
-    }));
+    }, link.pushedAuthorization(endpoints)));
   }
   return function oauthLogin(req: Request, res: Response, next: NextFunction) {
     run(req, res).catch(next);
