@@ -1,7 +1,9 @@
 import type { FetchLike, ResolvedProvider } from '../config/options.js';
 import { debugFor } from '../debug.js';
 import type { OAuthEventEmitter } from '../events.js';
+import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { resolveEndpoints, type ProviderEndpoints } from '../protocol/discovery.js';
+import type { PushedAuthorizationTarget } from '../protocol/par.js';
 import { revokeToken } from '../protocol/revocation.js';
 import type { TokenClientConfig } from '../protocol/token-endpoint.js';
 import type { TokenSet } from '../protocol/token-set.js';
@@ -27,6 +29,9 @@ export class ProviderLink {
       clientId: provider.clientId,
       clientSecret: provider.clientSecret,
       authMethod: provider.tokenEndpointAuthMethod,
+      assertionKey: provider.clientAssertion,
+      // The issuer is known whenever the token URL is discovered (discovery needs it).
+      assertionAudience: provider.issuer ?? provider.tokenUrl,
       headers: provider.tokenRequestHeaders,
       timeoutMs,
     };
@@ -38,6 +43,19 @@ export class ProviderLink {
 
   endpoints(): Promise<ProviderEndpoints> {
     return resolveEndpoints(this.provider, this.fetch, this.timeoutMs);
+  }
+
+  /**
+   * RFC 9126: where to push this provider's authorization requests, or undefined when PAR is off
+   * (on with `pushedAuthorizationRequests: true`, or when the AS metadata requires it).
+   */
+  pushedAuthorization(endpoints: ProviderEndpoints): PushedAuthorizationTarget | undefined {
+    if (!this.provider.pushedAuthorizationRequests && !endpoints.pushedAuthorizationRequired) return undefined;
+    const url = endpoints.pushedAuthorizationRequestUrl;
+    if (!url) {
+      throw new OAuthError(OAUTH_CODES.DISCOVERY, `${endpoints.issuer ?? this.name} advertises no pushed_authorization_request_endpoint; turn pushedAuthorizationRequests off for it.`, { status: 502 });
+    }
+    return { url, client: this.tokenClient, fetch: this.fetch, timeoutMs: this.timeoutMs };
   }
 
   /**

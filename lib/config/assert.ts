@@ -2,13 +2,16 @@
 // (clientCredentials, passwordGrant): the same bad value gets the same message from each factory.
 import { configError } from '../errors.js';
 import type { ApiTarget } from '../client/bearer.js';
-import type { FetchLike, ProviderOptions, TokenEndpointAuthMethod } from './options.js';
+import { resolveClientAssertionKey } from './client-assertion-key.js';
+import type { ClientAssertionKey, FetchLike, ProviderOptions, TokenEndpointAuthMethod } from './options.js';
 
 /** Default `refreshLeewaySeconds`. */
 export const DEFAULT_LEEWAY_SECONDS = 60;
 /** Default `httpTimeoutMs`. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
-const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt'];
+/** Methods that authenticate with the client secret (sent, or as the HMAC key of a JWT). */
+const SECRET_METHODS: ReadonlySet<TokenEndpointAuthMethod> = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt']);
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Where an option sits: the factory that validates it and the dotted path inside its options. */
@@ -117,16 +120,24 @@ export interface ClientAuth {
   clientId: string;
   clientSecret: string | undefined;
   method: TokenEndpointAuthMethod;
+  /** `private_key_jwt` / `client_secret_jwt` (RFC 7523): the assertion signing key. */
+  assertionKey: ClientAssertionKey | undefined;
 }
 
-/** `clientId`, `clientSecret` and `tokenEndpointAuthMethod` (default `client_secret_basic`, or `none` without a secret). */
-export function resolveClientAuth(input: Pick<ProviderOptions, 'clientId' | 'clientSecret' | 'tokenEndpointAuthMethod'>, at: OptionPath): ClientAuth {
+type ClientAuthOptions = Pick<ProviderOptions, 'clientId' | 'clientSecret' | 'tokenEndpointAuthMethod' | 'clientAssertionKey' | 'clientAssertionAlg'>;
+
+/**
+ * `clientId`, `clientSecret`, `tokenEndpointAuthMethod` (default `client_secret_basic`, or `none`
+ * without a secret) and, for the JWT methods, the client assertion key.
+ */
+export function resolveClientAuth(input: ClientAuthOptions, at: OptionPath): ClientAuth {
   assertString(input.clientId, at.key('clientId'), true);
   assertString(input.clientSecret, at.key('clientSecret'), false);
   const method = input.tokenEndpointAuthMethod ?? (input.clientSecret ? 'client_secret_basic' : 'none');
   if (!AUTH_METHODS.includes(method)) throw at.key('tokenEndpointAuthMethod').error(`must be one of ${AUTH_METHODS.join(', ')}`);
-  if (method !== 'none' && !input.clientSecret) throw at.key('clientSecret').error(`is required with tokenEndpointAuthMethod "${method}"`);
-  return { clientId: input.clientId, clientSecret: input.clientSecret, method };
+  if (SECRET_METHODS.has(method) && !input.clientSecret) throw at.key('clientSecret').error(`is required with tokenEndpointAuthMethod "${method}"`);
+  const assertionKey = resolveClientAssertionKey(input, method, at);
+  return { clientId: input.clientId, clientSecret: input.clientSecret, method, assertionKey };
 }
 
 /** Where a client's bearer token may go: base URL, allowed origins, placement, extra query/headers. */

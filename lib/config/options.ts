@@ -1,7 +1,20 @@
 import type { RefreshLock } from '../session/lock.js';
 import type { TokenSet } from '../protocol/token-set.js';
 
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+import type { KeyObject } from 'node:crypto';
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'client_secret_jwt';
+/** A private key for `private_key_jwt`: a JWK object, a PEM string (PKCS#8, PKCS#1, SEC1) or a `KeyObject`. */
+export type ClientAssertionKeyInput = Record<string, unknown> | string | KeyObject;
+/** JWS algorithms for client assertions (RFC 7523): asymmetric for `private_key_jwt`, HMAC for `client_secret_jwt`. */
+export type ClientAssertionAlg = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
+
+/** A validated client-assertion signing key (RFC 7523): the key, its JWS alg and, from a JWK, its `kid`. */
+export interface ClientAssertionKey {
+  readonly key: KeyObject;
+  readonly alg: ClientAssertionAlg;
+  readonly kid: string | undefined;
+}
 export type TokenPlacement = 'header' | 'query';
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -29,8 +42,23 @@ export interface ProviderOptions {
   scope?: string | string[];
   /** Extra authorize parameters, e.g. `{ access_type: 'offline', prompt: 'consent' }`. */
   authorizationParams?: Record<string, string>;
-  /** Default `client_secret_basic` (or `none` without a secret). */
+  /**
+   * Default `client_secret_basic` (or `none` without a secret). `private_key_jwt` (with
+   * `clientAssertionKey`) and `client_secret_jwt` (HMAC with `clientSecret`) send an RFC 7523 client
+   * assertion on every token, refresh, revocation and PAR request.
+   */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  /** With `private_key_jwt`: the client's private key (JWK, PEM or KeyObject). Its alg: RS256 (RSA), ES256 (P-256), EdDSA (Ed25519). */
+  clientAssertionKey?: ClientAssertionKeyInput;
+  /** Override the client assertion's JWS alg (e.g. `PS256` for an RSA key, `HS512` with `client_secret_jwt`). */
+  clientAssertionAlg?: ClientAssertionAlg;
+  /**
+   * RFC 9126 Pushed Authorization Requests: the authorization parameters go in an authenticated
+   * POST to the AS, the browser carries only `client_id` and `request_uri`. Needs `issuer` (the
+   * endpoint is discovered). Default `false`; on anyway when the discovered metadata says
+   * `require_pushed_authorization_requests`.
+   */
+  pushedAuthorizationRequests?: boolean;
   /** Default `true` (S256). `false` only for providers that reject PKCE. */
   pkce?: boolean;
   /** Base for relative `req.oauth.get('/user')`; its origin may receive the bearer token. */
@@ -126,6 +154,9 @@ export interface ResolvedProvider {
   readonly scope: readonly string[];
   readonly authorizationParams: Readonly<Record<string, string>>;
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** `private_key_jwt` / `client_secret_jwt`: the signing key. */
+  readonly clientAssertion: ClientAssertionKey | undefined;
+  readonly pushedAuthorizationRequests: boolean;
   readonly pkce: boolean;
   readonly apiBaseUrl: string | undefined;
   readonly allowedOrigins: ReadonlySet<string>;

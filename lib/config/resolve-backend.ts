@@ -54,6 +54,8 @@ export function resolveBackendOptions(options: BackendClientOptions, factory: st
       clientId: auth.clientId,
       clientSecret: auth.clientSecret,
       authMethod: auth.method,
+      assertionKey: auth.assertionKey,
+      assertionAudience: auth.assertionKey ? (assertHttpUrl(options.issuer, at.key('issuer')) ? options.issuer : options.tokenUrl) : undefined,
       headers: assertRecord(options.tokenRequestHeaders, at.key('tokenRequestHeaders')),
       timeoutMs: assertTimeout(options.httpTimeoutMs, at.key('httpTimeoutMs')),
     },

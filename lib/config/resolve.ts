@@ -73,6 +73,10 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
   const api = resolveApiTarget(input, at);
   const leeway = assertLeeway(input.refreshLeewaySeconds, at.key('refreshLeewaySeconds'));
   assertOptionalBoolean(input.pkce, at.key('pkce'));
+  assertOptionalBoolean(input.pushedAuthorizationRequests, at.key('pushedAuthorizationRequests'));
+  if (input.pushedAuthorizationRequests && !issuer) {
+    throw at.key('pushedAuthorizationRequests').error('needs `issuer`: the pushed authorization request endpoint is read from its discovery document');
+  }
   assertOptionalBoolean(input.retryOn401, at.key('retryOn401'));
 
   const routesAt = new OptionPath(at.factory, 'routes');
@@ -95,6 +99,8 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     scope: normalizeScope(input.scope, at.key('scope')),
     authorizationParams,
     tokenEndpointAuthMethod: auth.method,
+    clientAssertion: auth.assertionKey,
+    pushedAuthorizationRequests: input.pushedAuthorizationRequests ?? false,
     pkce: input.pkce ?? true,
     ...api,
     tokenRequestHeaders: assertRecord(input.tokenRequestHeaders, at.key('tokenRequestHeaders')),

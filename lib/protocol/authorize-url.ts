@@ -11,10 +11,9 @@ export interface AuthorizeRequest {
   params: Readonly<Record<string, string>>;
 }
 
-/** RFC 6749 §4.1.1 authorization request URL (+ PKCE S256, + OIDC nonce). Pure. */
-export function buildAuthorizationUrl(req: AuthorizeRequest): string {
-  const url = new URL(req.authorizationUrl);
-  const q = url.searchParams;
+/** The RFC 6749 §4.1.1 authorization request parameters (+ PKCE S256, + OIDC nonce). Pure. */
+export function authorizationRequestParams(req: Omit<AuthorizeRequest, 'authorizationUrl'>): URLSearchParams {
+  const q = new URLSearchParams();
   for (const [k, v] of Object.entries(req.params)) q.set(k, v);
   q.set('response_type', 'code');
   q.set('client_id', req.clientId);
@@ -26,5 +25,17 @@ export function buildAuthorizationUrl(req: AuthorizeRequest): string {
     q.set('code_challenge_method', 'S256');
   }
   if (req.nonce) q.set('nonce', req.nonce);
+  return q;
+}
+
+/** `authorizationUrl` with `params` set on its query (parameters it already has are kept unless replaced). */
+export function withQuery(authorizationUrl: string, params: URLSearchParams): string {
+  const url = new URL(authorizationUrl);
+  for (const [k, v] of params) url.searchParams.set(k, v);
   return url.toString();
+}
+
+/** RFC 6749 §4.1.1 authorization request URL (+ PKCE S256, + OIDC nonce). Pure. */
+export function buildAuthorizationUrl(req: AuthorizeRequest): string {
+  return withQuery(req.authorizationUrl, authorizationRequestParams(req));
 }

@@ -11,6 +11,12 @@ export interface ProviderEndpoints {
   endSessionUrl: string | undefined;
   /** RFC 9207: the AS promises an `iss` parameter on every authorization response. */
   issParameterRequired: boolean;
+  /** RFC 9126 `pushed_authorization_request_endpoint` (discovered only). */
+  pushedAuthorizationRequestUrl: string | undefined;
+  /** RFC 9126 `require_pushed_authorization_requests`: PAR is on whatever the option says. */
+  pushedAuthorizationRequired: boolean;
+  /** `token_endpoint_auth_signing_alg_values_supported`, when the AS lists them. */
+  tokenEndpointAuthSigningAlgs: readonly string[] | undefined;
 }
 
 interface DiscoveryDocument {
@@ -22,6 +28,9 @@ interface DiscoveryDocument {
   end_session_endpoint?: unknown;
   authorization_response_iss_parameter_supported?: unknown;
   code_challenge_methods_supported?: unknown;
+  pushed_authorization_request_endpoint?: unknown;
+  require_pushed_authorization_requests?: unknown;
+  token_endpoint_auth_signing_alg_values_supported?: unknown;
 }
 
 const cache = new WeakMap<ResolvedProvider, Promise<ProviderEndpoints>>();
@@ -31,7 +40,11 @@ function str(v: unknown): string | undefined {
 }
 
 function needsDiscovery(p: ResolvedProvider): boolean {
-  return p.issuer !== undefined && (!p.authorizationUrl || !p.tokenUrl || !p.jwksUri);
+  return p.issuer !== undefined && (!p.authorizationUrl || !p.tokenUrl || !p.jwksUri || p.pushedAuthorizationRequests);
+}
+
+function stringList(v: unknown): readonly string[] | undefined {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? Object.freeze([...v]) : undefined;
 }
 
 async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: number): Promise<ProviderEndpoints> {
@@ -67,6 +80,9 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
     revocationUrl: p.revocationUrl ?? str(doc.revocation_endpoint),
     endSessionUrl: p.endSessionUrl ?? str(doc.end_session_endpoint),
     issParameterRequired: doc.authorization_response_iss_parameter_supported === true,
+    pushedAuthorizationRequestUrl: str(doc.pushed_authorization_request_endpoint),
+    pushedAuthorizationRequired: doc.require_pushed_authorization_requests === true,
+    tokenEndpointAuthSigningAlgs: stringList(doc.token_endpoint_auth_signing_alg_values_supported),
   };
 }
 
@@ -87,6 +103,9 @@ export function resolveEndpoints(p: ResolvedProvider, fetchFn: FetchLike, timeou
           revocationUrl: p.revocationUrl,
           endSessionUrl: p.endSessionUrl,
           issParameterRequired: false,
+          pushedAuthorizationRequestUrl: undefined,
+          pushedAuthorizationRequired: false,
+          tokenEndpointAuthSigningAlgs: undefined,
         });
     cache.set(p, pending);
     pending.catch(() => cache.delete(p));

@@ -1,19 +1,9 @@
-import type { FetchLike, TokenEndpointAuthMethod } from '../config/options.js';
+import type { FetchLike } from '../config/options.js';
 import { NetworkError, TimeoutError, TokenEndpointError } from '../errors.js';
+import { authenticateFormRequest, type ClientAuthentication } from './client-assertion.js';
 
-/** Who revokes: the client's credentials and how it authenticates (RFC 6749 §2.3.1). */
-export interface RevocationClient {
-  clientId: string;
-  clientSecret: string | undefined;
-  authMethod: TokenEndpointAuthMethod;
-  headers?: Readonly<Record<string, string>>;
-}
-
-/** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
-function basicCredentials(id: string, secret: string): string {
-  const enc = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
-}
+/** Who revokes: the client's credentials and how it authenticates (RFC 6749 §2.3.1, RFC 7523). */
+export type RevocationClient = ClientAuthentication;
 
 /**
  * RFC 7009 token revocation, sent through the one outbound transport (`fetch`). Success is any
@@ -22,12 +12,7 @@ function basicCredentials(id: string, secret: string): string {
 export async function revokeToken(fetchFn: FetchLike, url: string, client: RevocationClient, token: string, hint: 'access_token' | 'refresh_token', timeoutMs: number): Promise<void> {
   const body = new URLSearchParams({ token, token_type_hint: hint });
   const headers = new Headers({ ...client.headers, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' });
-  if (client.authMethod === 'client_secret_basic' && client.clientSecret !== undefined) {
-    headers.set('authorization', basicCredentials(client.clientId, client.clientSecret));
-  } else {
-    body.set('client_id', client.clientId);
-    if (client.authMethod === 'client_secret_post' && client.clientSecret !== undefined) body.set('client_secret', client.clientSecret);
-  }
+  await authenticateFormRequest(client, body, headers);
   let res: Response;
   try {
     res = await fetchFn(url, { method: 'POST', headers, body: body.toString(), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });

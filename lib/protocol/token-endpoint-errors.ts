@@ -95,17 +95,18 @@ export function errorFromBody(
   httpStatus: number,
   secrets: ReadonlyArray<string | undefined>,
   retryAfterMs?: number,
+  endpoint = 'token endpoint',
 ): TokenEndpointError {
   const raw = body?.error;
   const error = typeof raw === 'string' && SAFE_ERROR.test(raw) && !containsSecret(raw, secrets) ? raw : undefined;
   if (!error) {
-    return new TokenEndpointError(`The token endpoint answered HTTP ${httpStatus} without a valid OAuth error body.`, {
+    return new TokenEndpointError(`The ${endpoint} answered HTTP ${httpStatus} without a valid OAuth error body.`, {
       status: 502,
       code: OAUTH_CODES.INVALID_TOKEN_RESPONSE,
       retryAfterMs,
     });
   }
-  return new TokenEndpointError(`The token endpoint rejected the request with "${error}" (HTTP ${httpStatus}).`, {
+  return new TokenEndpointError(`The ${endpoint} rejected the request with "${error}" (HTTP ${httpStatus}).`, {
     status: statusForError(error),
     error,
     errorDescription: safeErrorDescription(body?.error_description, secrets),

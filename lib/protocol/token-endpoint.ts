@@ -1,5 +1,5 @@
 import { AuthorizationCode, ClientCredentials, ResourceOwnerPassword, type AccessToken, type ModuleOptions } from 'simple-oauth2';
-import type { TokenEndpointAuthMethod } from '../config/options.js';
+import { clientAssertionParams, usesClientAssertion, type ClientAuthentication } from './client-assertion.js';
 import { errorFromBody, invalidTokenResponse, isBoom, MAX_BODY_BYTES, NOT_A_BODY, translateTransportError, type TokenEndpointBody } from './token-endpoint-errors.js';
 
 export { parseRetryAfter, parseTokenBody, type TokenEndpointBody } from './token-endpoint-errors.js';
@@ -11,12 +11,7 @@ export { parseRetryAfter, parseTokenBody, type TokenEndpointBody } from './token
 // reaches us as a Boom error carrying the raw payload, which is how form-encoded answers still work.
 
 /** How this package authenticates to one provider's token endpoint. */
-export interface TokenClientConfig {
-  clientId: string;
-  clientSecret: string | undefined;
-  authMethod: TokenEndpointAuthMethod;
-  /** Extra headers for every call (e.g. a provider that needs Accept or User-Agent). */
-  headers?: Readonly<Record<string, string>>;
+export interface TokenClientConfig extends ClientAuthentication {
   timeoutMs: number;
 }
 
@@ -26,11 +21,12 @@ type GrantClass = AuthorizationCode | ClientCredentials | ResourceOwnerPassword;
 const grants = new WeakMap<TokenClientConfig, Map<string, GrantClass>>();
 
 function moduleOptions(config: TokenClientConfig, url: URL): ModuleOptions {
-  const none = config.authMethod === 'none';
+  // A public client sends only client_id, and a JWT-authenticated one client_id beside the
+  // assertion (extra body params of each call): naming both parameters client_id makes
+  // simple-oauth2 write the id twice (same value) instead of adding a client_secret.
+  const none = config.authMethod === 'none' || usesClientAssertion(config);
   const path = url.pathname + url.search;
   return {
-    // A public client sends only client_id: naming both parameters client_id makes simple-oauth2
-    // write the id twice (same value) instead of adding an empty client_secret.
     client: {
       id: config.clientId,
       secret: none ? config.clientId : (config.clientSecret ?? ''),
@@ -78,10 +74,17 @@ function rawResponse(token: AccessToken['token'] | null | undefined): TokenEndpo
  * timeouts and garbage become `TokenEndpointError` / `TimeoutError` / `NetworkError`; `secrets` (the
  * values this request carried) never survive into any of them.
  */
-async function callTokenEndpoint(url: string, secrets: ReadonlyArray<string | undefined>, call: () => Promise<AccessToken>): Promise<TokenEndpointBody> {
+async function callTokenEndpoint(
+  config: TokenClientConfig,
+  url: string,
+  requestSecrets: ReadonlyArray<string | undefined>,
+  call: (auth: Record<string, string>) => Promise<AccessToken>,
+): Promise<TokenEndpointBody> {
+  const auth = await clientAssertionParams(config);
+  const secrets = [config.clientSecret, auth.client_assertion, ...requestSecrets];
   let body: TokenEndpointBody;
   try {
-    body = rawResponse((await call()).token);
+    body = rawResponse((await call(auth)).token);
   } catch (err) {
     // simple-oauth2 chokes (TypeError, assertion) on a JSON body that is null, a string or a number.
     if (!isBoom(err)) throw invalidTokenResponse(NOT_A_BODY);
@@ -110,7 +113,7 @@ export function exchangeCode(
 ): Promise<TokenEndpointBody> {
   const params = { code: grant.code, redirect_uri: grant.redirectUri, ...(grant.codeVerifier ? { code_verifier: grant.codeVerifier } : {}) };
   const client = grantFor(config, 'code', tokenUrl);
-  return callTokenEndpoint(tokenUrl, [config.clientSecret, grant.code, grant.codeVerifier], () => client.getToken(params));
+  return callTokenEndpoint(config, tokenUrl, [grant.code, grant.codeVerifier], (auth) => client.getToken({ ...params, ...auth }));
 }
 
 /**
@@ -119,9 +122,7 @@ export function exchangeCode(
  */
 export async function refreshGrant(config: TokenClientConfig, tokenUrl: string, refreshToken: string): Promise<TokenEndpointBody> {
   const client = grantFor(config, 'code', tokenUrl);
-  const body = await callTokenEndpoint(tokenUrl, [config.clientSecret, refreshToken], () =>
-    client.createToken({ refresh_token: refreshToken }).refresh(),
-  );
+  const body = await callTokenEndpoint(config, tokenUrl, [refreshToken], (auth) => client.createToken({ refresh_token: refreshToken }).refresh(auth));
   if (typeof body.refresh_token !== 'string' || body.refresh_token === '') body.refresh_token = refreshToken;
   return body;
 }
@@ -129,7 +130,7 @@ export async function refreshGrant(config: TokenClientConfig, tokenUrl: string, 
 /** Client credentials grant (RFC 6749 §4.4) through `ClientCredentials#getToken`; `extra` adds e.g. scope, audience. */
 export function clientCredentialsGrant(config: TokenClientConfig, tokenUrl: string, extra: Record<string, string> = {}): Promise<TokenEndpointBody> {
   const client = grantFor(config, 'client', tokenUrl);
-  return callTokenEndpoint(tokenUrl, [config.clientSecret], () => client.getToken(withoutGrantType(extra)));
+  return callTokenEndpoint(config, tokenUrl, [], (auth) => client.getToken({ ...withoutGrantType(extra), ...auth }));
 }
 
 /** Resource owner password grant (RFC 6749 §4.3) through `ResourceOwnerPassword#getToken`. */
@@ -141,5 +142,5 @@ export function passwordGrantRequest(
 ): Promise<TokenEndpointBody> {
   const client = grantFor(config, 'password', tokenUrl);
   const params = { ...withoutGrantType(extra), username: credentials.username, password: credentials.password };
-  return callTokenEndpoint(tokenUrl, [config.clientSecret, credentials.password], () => client.getToken(params));
+  return callTokenEndpoint(config, tokenUrl, [credentials.password], (auth) => client.getToken({ ...params, ...auth }));
 }

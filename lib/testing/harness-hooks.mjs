@@ -10,9 +10,10 @@ export function installHarness({ provider, server, issuer, clients, strictClient
   // --- client authentication log + strict auth method + fault injection -------------------------
   const requests = [];
   const faults = [];
-  const CLIENT_AUTH_PATHS = new Set(['/token', '/token/revocation', '/token/introspection']);
+  const CLIENT_AUTH_PATHS = new Set(['/token', '/token/revocation', '/token/introspection', '/request']);
   const registered = new Map(clients.map((c) => [c.client_id, c.token_endpoint_auth_method ?? 'client_secret_basic']));
   const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
+  const JWT_METHODS = new Set(['private_key_jwt', 'client_secret_jwt']);
 
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || !CLIENT_AUTH_PATHS.has(ctx.path)) return next();
@@ -39,7 +40,7 @@ export function installHarness({ provider, server, issuer, clients, strictClient
     const client = ctx.oidc?.client;
     if (client) {
       entry.clientId = client.clientId;
-      if (!basic) entry.authMethod = client.clientAuthMethod === 'none' ? 'none' : 'client_secret_post';
+      if (!basic) entry.authMethod = client.clientAuthMethod === 'none' || JWT_METHODS.has(client.clientAuthMethod) ? client.clientAuthMethod : 'client_secret_post';
     }
     try { entry.grantType = ctx.oidc?.params?.grant_type; } catch { /* params not parsed */ }
     entry.status = ctx.status;

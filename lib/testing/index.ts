@@ -4,7 +4,7 @@
  * log in without a browser, expire a session's token and make the token endpoint fail.
  */
 import type { Store } from 'express-session';
-import type { ProviderOptions } from '../config/options.js';
+import type { ProviderOptions, TokenEndpointAuthMethod } from '../config/options.js';
 import { readRecord, recordKey, writeRecord, type CookieLike } from '../session/token-record.js';
 import { authorizeWithoutBrowser, type AuthorizeOptions } from './login-driver.js';
 import { spawnProvider, type ProviderEndpoints } from './spawn-provider.js';
@@ -13,6 +13,8 @@ export { authorizeWithoutBrowser, CookieJar, type AuthorizeOptions, type Authori
 export type { ProviderEndpoints } from './spawn-provider.js';
 
 const STORE_TIMEOUT_MS = 5000;
+/** Registered methods `providerOptions()` passes on (Basic is the default; private_key_jwt also needs `clientAssertionKey`). */
+const BODY_AUTH_METHODS = new Set(['client_secret_post', 'client_secret_jwt', 'private_key_jwt']);
 
 export const DEFAULT_TEST_REDIRECT_URI = 'http://127.0.0.1:3000/callback';
 
@@ -29,11 +31,13 @@ export interface TestProviderOptions {
   extraClients?: object[];
   /** Default true: PKCE S256 required for every client. */
   requirePkce?: boolean;
+  /** Advertise and enforce RFC 9126 PAR for every client (`require_pushed_authorization_requests`). Default false. */
+  requirePushedAuthorizationRequests?: boolean;
   /** Print oidc-provider's own errors. Default false. */
   logErrors?: boolean;
 }
 
-/** One call to the token, revocation or introspection endpoint, as the provider saw it. */
+/** One call to the token, revocation, introspection or PAR (`/request`) endpoint, as the provider saw it. */
 export interface ProviderRequest {
   endpoint: string;
   clientId?: string;
@@ -76,7 +80,8 @@ export interface TestProvider {
   failNextTokenRequest(fault?: Omit<TokenEndpointFault, 'path'>): Promise<void>;
   /**
    * Ready-to-spread `oauthMiddleware` options for a client of this provider: `rp-basic` by default
-   * (rotating refresh tokens); `{ clientId: 'rp-post' }` picks that client's secret and auth method.
+   * (rotating refresh tokens); `{ clientId: 'rp-post' }` picks that client's secret and auth method
+   * (for a `private_key_jwt` client, also pass its `clientAssertionKey`).
    */
   providerOptions(overrides?: Partial<ProviderOptions>): ProviderOptions;
   /** RFC 7662 introspection (as the `svc` client): is this access or refresh token still active? */
@@ -116,7 +121,7 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
       return {
         clientId,
         ...(client?.secret ? { clientSecret: client.secret } : {}),
-        ...(client?.method === 'client_secret_post' ? { tokenEndpointAuthMethod: 'client_secret_post' as const } : {}),
+        ...(client?.method && BODY_AUTH_METHODS.has(client.method) ? { tokenEndpointAuthMethod: client.method as TokenEndpointAuthMethod } : {}),
         issuer: as.issuer,
         authorizationUrl: as.endpoints.authorization,
         tokenUrl: as.endpoints.token,

@@ -12,6 +12,8 @@ export interface ProviderEndpoints {
   jwks: string;
   discovery: string;
   endSession: string;
+  /** RFC 9126 pushed authorization request endpoint. */
+  pushedAuthorizationRequest: string;
 }
 
 export interface SpawnedProvider {

@@ -18,7 +18,7 @@ function refusal(create: () => unknown): { message: string; code: unknown; path:
 
 describe('backend grant clients and oauthMiddleware', () => {
   it.each([
-    ['tokenEndpointAuthMethod', { tokenEndpointAuthMethod: 'private_key_jwt' }, 'must be one of client_secret_basic, client_secret_post, none'],
+    ['tokenEndpointAuthMethod', { tokenEndpointAuthMethod: 'tls_client_auth' }, 'must be one of client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt'],
     ['httpTimeoutMs', { httpTimeoutMs: Infinity }, 'must be a positive number'],
     ['httpTimeoutMs', { httpTimeoutMs: 0 }, 'must be a positive number'],
     ['clientId', { clientId: '' }, 'must be a non-empty string'],

@@ -19,7 +19,7 @@ describe('resolveConfig', () => {
     ['plain-http tokenUrl', { tokenUrl: 'http://as.example/token' }, '`tokenUrl` must use https (http is allowed only for loopback hosts)'],
     ['redirectUri', { redirectUri: '/callback' }, '`redirectUri` must be an absolute http(s) URL'],
     ['scope', { scope: ['ok', 'has space'] }, '`scope` must be a space-separated string or an array of scope strings'],
-    ['tokenEndpointAuthMethod', { tokenEndpointAuthMethod: 'private_key_jwt' }, '`tokenEndpointAuthMethod` must be one of client_secret_basic, client_secret_post, none'],
+    ['tokenEndpointAuthMethod', { tokenEndpointAuthMethod: 'tls_client_auth' }, '`tokenEndpointAuthMethod` must be one of client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt'],
     ['secret for basic', { clientSecret: undefined, tokenEndpointAuthMethod: 'client_secret_basic' }, '`clientSecret` is required with tokenEndpointAuthMethod "client_secret_basic"'],
     ['allowedOrigins', { allowedOrigins: ['https://api.example/v1'] }, '`allowedOrigins[0]` must be an origin (scheme://host[:port]) with no path'],
     ['tokenPlacement', { tokenPlacement: 'cookie' }, '`tokenPlacement` must be "header" or "query"'],

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ProviderLink } from '../../client/provider-link.js';
 import { debugFor } from '../../debug.js';
-import { buildAuthorizationUrl } from '../../protocol/authorize-url.js';
+import { buildAuthorizationRedirect } from '../../protocol/par.js';
 import { randomCodeVerifier, randomState } from '../../protocol/pkce.js';
 import type { LoginStore } from '../../session/login-store.js';
 import { noStore, redirect } from '../respond.js';
@@ -31,7 +31,7 @@ export function createLoginHandler(link: ProviderLink, logins: LoginStore, postL
     const now = Date.now();
     await logins.begin(req, state, { p: provider.name, v: codeVerifier, n: nonce, r: returnTo, t: now });
     log('login started for %s', provider.name);
-    redirect(res, 302, buildAuthorizationUrl({
+    redirect(res, 302, await buildAuthorizationRedirect({
       authorizationUrl: endpoints.authorizationUrl,
       clientId: provider.clientId,
       redirectUri: provider.redirectUri,
@@ -40,7 +40,7 @@ export function createLoginHandler(link: ProviderLink, logins: LoginStore, postL
       codeVerifier,
       nonce,
       params,
-    }));
+    }, link.pushedAuthorization(endpoints)));
   }
   return function oauthLogin(req: Request, res: Response, next: NextFunction) {
     run(req, res).catch(next);
