@@ -13,7 +13,8 @@ export const PROVIDER_KEYS = keyList<ProviderOptions>({
   clientId: true, clientSecret: true, authorizationUrl: true, tokenUrl: true, issuer: true, jwksUri: true, revocationUrl: true,
   endSessionUrl: true, redirectUri: true, scope: true, authorizationParams: true, tokenEndpointAuthMethod: true, pkce: true,
   apiBaseUrl: true, allowedOrigins: true, tokenPlacement: true, extraQuery: true, apiHeaders: true, tokenRequestHeaders: true,
-  defaultTokenType: true, refreshLeewaySeconds: true, retryOn401: true,
+  defaultTokenType: true, refreshLeewaySeconds: true, retryOn401: true, userinfoUrl: true, fetchUserInfo: true,
+  incrementalAuthorizationParams: true,
 });
 
 /** Keys that apply to every provider (the top level, beside `providers`). */
