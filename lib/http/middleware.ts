@@ -15,6 +15,7 @@ import { SessionTracker } from '../session/session-tracker.js';
 import { createCallbackHandler } from './routes/callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
+import { registerLoginStarters } from './start-login.js';
 
 type Route = { GET?: RequestHandler; POST?: RequestHandler };
 
@@ -53,6 +54,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
     onRefreshFailure: config.onRefreshFailure,
   };
   const Context = contextClassFor(config.single ? [] : links.keys());
+  registerLoginStarters(Context, links.values(), shared.logins, config.postLoginRedirect);
   const first = links.values().next().value!;
   const sessions = new SessionTracker(timeoutMs, config.appOrigins);
 

@@ -29,6 +29,11 @@ export interface TestProviderOptions {
   extraClients?: object[];
   /** Default true: PKCE S256 required for every client. */
   requirePkce?: boolean;
+  /**
+   * Supported `acr` values (default none: ID tokens carry no `acr`). When set, each login gets the
+   * first requested `acr_values` entry that is supported, else the first of these.
+   */
+  acrValues?: string[];
   /** Print oidc-provider's own errors. Default false. */
   logErrors?: boolean;
 }
