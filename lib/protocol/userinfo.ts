@@ -16,6 +16,15 @@ export function userInfoTransportError(err: unknown): OAuthError {
 }
 
 /**
+ * Drain an unused body. Not `body.cancel()`: on a streamed (chunked) answer of the pooled transport,
+ * Node's `Readable.toWeb` bridge throws "Controller is already closed" outside any promise when the
+ * socket ends after the cancel.
+ */
+async function discard(res: Response): Promise<void> {
+  await res.arrayBuffer().catch(() => undefined);
+}
+
+/**
  * Read a UserInfo response (OIDC Core §5.3.2): HTTP 200 with a JSON object of at most 64 KiB.
  * Signed or encrypted responses (`application/jwt`) are refused. When `expectedSub` is known (the
  * ID token's), the response's `sub` must equal it: §5.3.2 forbids using the claims otherwise.
@@ -23,12 +32,12 @@ export function userInfoTransportError(err: unknown): OAuthError {
  */
 export async function readUserInfoResponse(res: Response, expectedSub: string | undefined): Promise<Record<string, unknown>> {
   if (res.status !== 200) {
-    await res.body?.cancel();
+    await discard(res);
     throw userInfoError(`The UserInfo endpoint answered HTTP ${res.status}.`);
   }
   const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (type === 'application/jwt') {
-    await res.body?.cancel();
+    await discard(res);
     throw userInfoError('The UserInfo endpoint answered a signed or encrypted JWT, which is not supported: register the client for plain JSON UserInfo responses.');
   }
   const text = await res.text();
