@@ -29,6 +29,8 @@ export interface TestProviderOptions {
   extraClients?: object[];
   /** Default true: PKCE S256 required for every client. */
   requirePkce?: boolean;
+  /** Scopes the provider knows beyond `openid`, `offline_access`, `profile` and `email`. */
+  scopes?: string[];
   /**
    * Supported `acr` values (default none: ID tokens carry no `acr`). When set, each login gets the
    * first requested `acr_values` entry that is supported, else the first of these.
