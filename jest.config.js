@@ -20,7 +20,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'express4',
-      testMatch: ['<rootDir>/test/integration/express4/**/*.test.ts', '<rootDir>/test/integration/{login,client,refresh-races}.test.ts', '<rootDir>/test/security/a-*.test.ts'],
+      testMatch: ['<rootDir>/test/integration/express4/**/*.test.ts', '<rootDir>/test/integration/{login,client,refresh-races}.test.ts', '<rootDir>/test/security/a-*.test.ts', '<rootDir>/test/http/require-auth*.test.ts'],
       moduleNameMapper: { '^express$': 'express4', ...shared.moduleNameMapper },
     },
   ],
