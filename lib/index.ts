@@ -10,6 +10,7 @@ export interface Register {}
 export { oauthMiddleware, type OAuthMiddleware } from './http/middleware.js';
 export { requireAuth, type RequireAuthOptions } from './http/require-auth.js';
 export { oauthErrorHandler } from './http/error-handler.js';
+export type { ClaimsRequirement } from './http/access-rules.js';
 export {
   OAuthError,
   InvalidCallbackError,
@@ -45,5 +46,5 @@ export type { TokenSet } from './protocol/token-set.js';
 export type { OAuthRequestContext, RequestContext, RegisteredProviderName } from './client/request-context.js';
 export type { ProviderClient, OAuthUser } from './client/provider-client.js';
 export type { ApiRequestInit } from './client/transport.js';
-export type { OAuthSessionData, LoginMarker, LoginTransaction } from './session/session-data.js';
+export type { OAuthSessionData, LoginMarker, LoginTransaction, StepUpRequest } from './session/session-data.js';
 export type { OAuthEvents, OAuthEventName } from './events.js';

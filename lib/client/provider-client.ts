@@ -4,13 +4,15 @@ import type { OAuthEventEmitter } from '../events.js';
 import { debugFor } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import type { ApiRequestInit } from './transport.js';
-import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken } from './bearer.js';
+import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken, type ApiTarget, type PreparedRequest } from './bearer.js';
 import type { RecordHandle, Refresher } from './refresh.js';
 import type { ProviderLink } from './provider-link.js';
 import type { LoginStore } from '../session/login-store.js';
 import type { SessionView } from '../session/session-view.js';
 import { cookieExpiry, cookieUntil, readRecord, recordCookie, recordKey, type CookieLike, type TokenRecord } from '../session/token-record.js';
 import { isExpiring, type TokenSet } from '../protocol/token-set.js';
+import { readUserInfoResponse, userInfoTransportError } from '../protocol/userinfo.js';
+import { prepareUserInfoRequest } from './userinfo.js';
 
 const log = debugFor('client');
 
@@ -162,11 +164,28 @@ export class ProviderClient extends BearerMethods {
 
   /** fetch() with the user's access token. Relative URLs are joined to `apiBaseUrl`. */
   async fetch(input: string | URL, init: ApiRequestInit = {}): Promise<Response> {
+    return this.#send(this.#provider, prepareRequest(this.#provider, input, init));
+  }
+
+  /**
+   * The provider's UserInfo claims (OIDC Core §5.3), fetched with the user's access token like any
+   * `fetch` (refreshed first when due, once more on 401 `invalid_token`). When the login knows the
+   * user's `sub`, the response must name the same one. Throws `OAuthError` `OAUTH_USERINFO_ERROR`.
+   */
+  async userinfo(): Promise<OAuthUser> {
+    await this.#loadRecord();
+    const { target, request } = await prepareUserInfoRequest(this.#link);
+    const res = await this.#send(target, request).catch((err: unknown) => {
+      throw userInfoTransportError(err);
+    });
+    return readUserInfoResponse(res, this.#session.marker(this.#provider.name)?.sub);
+  }
+
+  async #send(target: ApiTarget, req: PreparedRequest): Promise<Response> {
     const provider = this.#provider;
     const fetchImpl = this.#shared.fetch;
-    const req = prepareRequest(provider, input, init);
     const record = await this.#fresh();
-    const res = await sendWithToken(provider, req, record.tokens.accessToken, fetchImpl);
+    const res = await sendWithToken(target, req, record.tokens.accessToken, fetchImpl);
     if (res.status !== 401 || !provider.retryOn401 || !isInvalidTokenChallenge(res)) return res;
 
     log('401 invalid_token from %s; refreshing once', req.url.origin);
@@ -177,7 +196,7 @@ export class ProviderClient extends BearerMethods {
     this.#record = refreshed;
     if (!isRetryable(req)) return res;
     await res.body?.cancel();
-    return sendWithToken(provider, req, refreshed.tokens.accessToken, fetchImpl);
+    return sendWithToken(target, req, refreshed.tokens.accessToken, fetchImpl);
   }
 
   /** Revoke (when the provider has a revocation endpoint) and forget this login's tokens. */

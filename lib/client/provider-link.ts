@@ -2,7 +2,7 @@ import type { FetchLike, ResolvedProvider } from '../config/options.js';
 import { debugFor } from '../debug.js';
 import type { OAuthEventEmitter } from '../events.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
-import { resolveEndpoints, type ProviderEndpoints } from '../protocol/discovery.js';
+import { resolveEndpoints, resolveUserinfoUrl, type ProviderEndpoints } from '../protocol/discovery.js';
 import type { PushedAuthorizationTarget } from '../protocol/par.js';
 import { revokeToken } from '../protocol/revocation.js';
 import type { TokenClientConfig } from '../protocol/token-endpoint.js';
@@ -43,6 +43,11 @@ export class ProviderLink {
 
   endpoints(): Promise<ProviderEndpoints> {
     return resolveEndpoints(this.provider, this.fetch, this.timeoutMs);
+  }
+
+  /** The UserInfo endpoint: configured, else discovered from `issuer` on first use; undefined when unknown. */
+  userinfoUrl(): Promise<string | undefined> {
+    return resolveUserinfoUrl(this.provider, this.fetch, this.timeoutMs);
   }
 
   /**

@@ -50,6 +50,41 @@ function toUndiciBody(body: RequestInit['body'], headers: Headers): UndiciBody {
   return body as UndiciBody;
 }
 
+/**
+ * A web stream over undici's body. Not `Readable.toWeb`: cancelling its stream while the socket
+ * is still delivering makes Node throw "Controller is already closed" outside any promise (an
+ * uncaught exception). Here a cancel just destroys the body, and late events are ignored.
+ */
+function toWebStream(body: Readable): ReadableStream<Uint8Array> {
+  let settled = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      body.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) body.pause();
+      });
+      body.once('end', () => {
+        if (settled) return;
+        settled = true;
+        controller.close();
+      });
+      body.once('error', (err) => {
+        if (settled) return;
+        settled = true;
+        controller.error(err);
+      });
+    },
+    pull() {
+      body.resume();
+    },
+    cancel() {
+      settled = true;
+      body.destroy();
+    },
+  });
+}
+
 function headersObject(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, key) => {
@@ -89,7 +124,7 @@ export async function sendApiRequest(url: URL, method: string, headers: Headers,
     // Small bodies (the common API answer): read once, skip the web-stream bridge.
     return new Response(await res.body.arrayBuffer(), { status: res.statusCode, headers: responseHeaders });
   }
-  return new Response(Readable.toWeb(res.body) as ReadableStream, { status: res.statusCode, headers: responseHeaders });
+  return new Response(toWebStream(res.body), { status: res.statusCode, headers: responseHeaders });
 }
 
 /**

@@ -15,6 +15,8 @@ export const PROVIDER_KEYS = keyList<ProviderOptions>({
   apiBaseUrl: true, allowedOrigins: true, tokenPlacement: true, extraQuery: true, apiHeaders: true, tokenRequestHeaders: true,
   defaultTokenType: true, refreshLeewaySeconds: true, retryOn401: true, clientAssertionKey: true, clientAssertionAlg: true,
   pushedAuthorizationRequests: true,
+  userinfoUrl: true, fetchUserInfo: true,
+  incrementalAuthorizationParams: true,
 });
 
 /** Keys that apply to every provider (the top level, beside `providers`). */

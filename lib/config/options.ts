@@ -36,12 +36,24 @@ export interface ProviderOptions {
   revocationUrl?: string;
   /** RP-initiated logout endpoint (`id_token_hint` is sent). */
   endSessionUrl?: string;
+  /** OIDC UserInfo endpoint (`req.oauth.userinfo()`); discovered from `issuer` when absent. */
+  userinfoUrl?: string;
+  /**
+   * Default `false`. `true`: at login, fetch the UserInfo claims and merge them into `req.oauth.user`
+   * (ID-token claims win; the UserInfo `sub` must equal the ID token's, else the login fails with 502).
+   */
+  fetchUserInfo?: boolean;
   /** Absolute URL registered at the provider; its path is the callback route. Required. */
   redirectUri: string;
   /** Default `[]`. */
   scope?: string | string[];
   /** Extra authorize parameters, e.g. `{ access_type: 'offline', prompt: 'consent' }`. */
   authorizationParams?: Record<string, string>;
+  /**
+   * Extra authorize parameters of a login that asks for more scopes (`requireAuth({ scopes })`),
+   * e.g. Google's `{ include_granted_scopes: 'true' }` (set by its preset). Default `{}`.
+   */
+  incrementalAuthorizationParams?: Record<string, string>;
   /**
    * Default `client_secret_basic` (or `none` without a secret). `private_key_jwt` (with
    * `clientAssertionKey`) and `client_secret_jwt` (HMAC with `clientSecret`) send an RFC 7523 client
@@ -150,9 +162,12 @@ export interface ResolvedProvider {
   readonly jwksUri: string | undefined;
   readonly revocationUrl: string | undefined;
   readonly endSessionUrl: string | undefined;
+  readonly userinfoUrl: string | undefined;
+  readonly fetchUserInfo: boolean;
   readonly redirectUri: string;
   readonly scope: readonly string[];
   readonly authorizationParams: Readonly<Record<string, string>>;
+  readonly incrementalAuthorizationParams: Readonly<Record<string, string>>;
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   /** `private_key_jwt` / `client_secret_jwt`: the signing key. */
   readonly clientAssertion: ClientAssertionKey | undefined;

@@ -31,7 +31,9 @@ export function github(): ProviderPreset {
  * Google (OpenID Connect; scope defaults to `openid`). A refresh token is only issued with
  * `access_type=offline` and, for a user who consented before, `prompt=consent`; refresh responses
  * omit `refresh_token` (the old one is kept). Every endpoint is given (no discovery call at
- * startup). Sources: https://accounts.google.com/.well-known/openid-configuration,
+ * startup). Incremental authorization (`requireAuth({ scopes })`) sends `include_granted_scopes=true`, so
+ * the new token keeps the scopes granted before. Sources: https://accounts.google.com/.well-known/openid-configuration,
+ * https://developers.google.com/identity/protocols/oauth2/web-server#incrementalAuth,
  * https://developers.google.com/identity/protocols/oauth2/web-server#offline
  */
 export function google(): ProviderPreset {
@@ -43,7 +45,9 @@ export function google(): ProviderPreset {
     revocationUrl: 'https://oauth2.googleapis.com/revoke',
     apiBaseUrl: 'https://www.googleapis.com',
     allowedOrigins: ['https://www.googleapis.com', 'https://openidconnect.googleapis.com'],
+    userinfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
     authorizationParams: { access_type: 'offline', prompt: 'consent' },
+    incrementalAuthorizationParams: { include_granted_scopes: 'true' },
     scope: ['openid'],
   };
 }
@@ -66,7 +70,7 @@ export function battlenet(options: { region: BattleNetRegion }): ProviderPreset 
   if (!BATTLENET_REGIONS.includes(region)) throw configError('battlenet.region', `must be one of ${BATTLENET_REGIONS.join(', ')}`);
   const oauthHost = region === 'cn' ? 'https://oauth.battlenet.com.cn' : 'https://oauth.battle.net';
   const apiBaseUrl = region === 'cn' ? 'https://gateway.battlenet.com.cn' : `https://${region}.api.blizzard.com`;
-  const openId = region === 'cn' ? {} : { issuer: oauthHost, jwksUri: `${oauthHost}/jwks/certs`, revocationUrl: `${oauthHost}/revoke` };
+  const openId = region === 'cn' ? {} : { issuer: oauthHost, jwksUri: `${oauthHost}/jwks/certs`, revocationUrl: `${oauthHost}/revoke`, userinfoUrl: `${oauthHost}/userinfo` };
   return {
     ...openId,
     authorizationUrl: `${oauthHost}/authorize`,

@@ -29,7 +29,7 @@ const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 /** `req.oauth.<name>` must not shadow a member of req.oauth. */
 const RESERVED_PROVIDER_NAMES = new Set([
   'constructor', 'user', 'fetch', 'get', 'post', 'put', 'patch', 'delete', 'provider', 'providerName', 'loginPath',
-  'isAuthenticated', 'isAuthenticatedWithAny', 'getToken', 'refresh', 'logout', 'toJSON', 'toString', 'valueOf',
+  'isAuthenticated', 'isAuthenticatedWithAny', 'getToken', 'refresh', 'logout', 'userinfo', 'toJSON', 'toString', 'valueOf',
 ]);
 
 function assertPath(value: unknown, at: OptionPath): string | false | undefined {
@@ -66,6 +66,9 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
   assertHttpUrl(input.jwksUri, at.key('jwksUri'));
   assertHttpUrl(input.revocationUrl, at.key('revocationUrl'));
   assertHttpUrl(input.endSessionUrl, at.key('endSessionUrl'));
+  assertHttpUrl(input.userinfoUrl, at.key('userinfoUrl'));
+  assertOptionalBoolean(input.fetchUserInfo, at.key('fetchUserInfo'));
+  if (input.fetchUserInfo && !input.userinfoUrl && !issuer) throw at.key('fetchUserInfo').error('needs `userinfoUrl`, or `issuer` to discover the UserInfo endpoint');
   const redirect = assertHttpUrl(input.redirectUri, at.key('redirectUri'), true, true) as URL;
   const authorizationParams = assertRecord(input.authorizationParams, at.key('authorizationParams'));
   assertCodeResponseType(authorizationParams, at.key('authorizationParams'));
@@ -95,9 +98,12 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     jwksUri: input.jwksUri,
     revocationUrl: input.revocationUrl,
     endSessionUrl: input.endSessionUrl,
+    userinfoUrl: input.userinfoUrl,
+    fetchUserInfo: input.fetchUserInfo ?? false,
     redirectUri: input.redirectUri,
     scope: normalizeScope(input.scope, at.key('scope')),
     authorizationParams,
+    incrementalAuthorizationParams: assertRecord(input.incrementalAuthorizationParams, at.key('incrementalAuthorizationParams')),
     tokenEndpointAuthMethod: auth.method,
     clientAssertion: auth.assertionKey,
     pushedAuthorizationRequests: input.pushedAuthorizationRequests ?? false,

@@ -17,6 +17,7 @@ import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
 import { installLazyClient } from './lazy-client.js';
 import { noStore, pathOf } from './respond.js';
+import { registerLoginStarters } from './start-login.js';
 
 type Route = { GET?: RequestHandler; POST?: RequestHandler };
 
@@ -48,6 +49,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
     onRefreshFailure: config.onRefreshFailure,
   };
   const Context = contextClassFor(config.single ? [] : links.keys());
+  registerLoginStarters(Context, links.values(), shared.logins, config.postLoginRedirect);
   const first = links.values().next().value!;
   const sessions = new SessionTracker(timeoutMs, config.appOrigins);
 

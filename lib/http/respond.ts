@@ -64,18 +64,26 @@ export function clearCookie(res: ServerResponse, name: string, options: { path?:
   res.setHeader('Set-Cookie', [...list, parts.join('; ')]);
 }
 
-/** q-value and specificity (0 `*\/*`, 1 `type/*`, 2 exact) with which an Accept header takes `type`. */
-function acceptance(accept: string, type: string): [number, number] {
-  const [main] = type.split('/');
-  let best: [number, number] = [0, -1];
-  for (const part of accept.split(',')) {
+/**
+ * True when `accept` prefers HTML to JSON, ranked as Express's `req.accepts(['json', 'html'])`
+ * ranks them: quality, then specificity, then order in the header; a tie goes to JSON.
+ */
+export function prefersHtml(accept: string | undefined): boolean {
+  const best = { html: { q: 0, s: -1, o: 0 }, json: { q: 0, s: -1, o: 0 } };
+  (accept ?? '').split(',').forEach((part, o) => {
     const [range = '', ...params] = part.trim().toLowerCase().split(';');
-    const specificity = range === type ? 2 : range === `${main}/*` ? 1 : range === '*/*' ? 0 : -1;
-    if (specificity < 0 || specificity < best[1]) continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    best = [q ? Number(q.slice(2)) || 0 : 1, specificity];
-  }
-  return best;
+    const [type, subtype] = range.trim().split('/');
+    const qParam = params.map((p) => p.trim().split('=')).find(([k]) => k === 'q');
+    const q = qParam ? Number(qParam[1]) : 1;
+    if (!Number.isFinite(q)) return;
+    for (const [name, t, st] of [['html', 'text', 'html'], ['json', 'application', 'json']] as const) {
+      const s = type === t && subtype === st ? 2 : type === t && subtype === '*' ? 1 : type === '*' && subtype === '*' ? 0 : -1;
+      if (s > best[name].s) best[name] = { q, s, o };
+    }
+  });
+  const { html, json } = best;
+  if (html.q <= 0) return false;
+  return html.q !== json.q ? html.q > json.q : html.s !== json.s ? html.s > json.s : html.o < json.o;
 }
 
 /**
@@ -83,10 +91,5 @@ function acceptance(accept: string, type: string): [number, number] {
  * `req.accepts(['json', 'html']) === 'html'`: ties, `*\/*` and no Accept go to JSON).
  */
 export function wantsHtml(req: IncomingMessage): boolean {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const accept = header(req, 'accept');
-  if (!accept) return false;
-  const [qHtml, sHtml] = acceptance(accept, 'text/html');
-  const [qJson, sJson] = acceptance(accept, 'application/json');
-  return qHtml > 0 && (qHtml > qJson || (qHtml === qJson && sHtml > sJson));
+  return (req.method === 'GET' || req.method === 'HEAD') && prefersHtml(header(req, 'accept'));
 }

@@ -9,6 +9,8 @@ export interface ProviderEndpoints {
   jwksUri: string | undefined;
   revocationUrl: string | undefined;
   endSessionUrl: string | undefined;
+  /** OIDC UserInfo endpoint: configured, else from discovery when it ran (see {@link resolveUserinfoUrl}). */
+  userinfoUrl: string | undefined;
   /** RFC 9207: the AS promises an `iss` parameter on every authorization response. */
   issParameterRequired: boolean;
   /** RFC 9126 `pushed_authorization_request_endpoint` (discovered only). */
@@ -26,6 +28,7 @@ interface DiscoveryDocument {
   jwks_uri?: unknown;
   revocation_endpoint?: unknown;
   end_session_endpoint?: unknown;
+  userinfo_endpoint?: unknown;
   authorization_response_iss_parameter_supported?: unknown;
   code_challenge_methods_supported?: unknown;
   pushed_authorization_request_endpoint?: unknown;
@@ -79,6 +82,7 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
     jwksUri: p.jwksUri ?? str(doc.jwks_uri),
     revocationUrl: p.revocationUrl ?? str(doc.revocation_endpoint),
     endSessionUrl: p.endSessionUrl ?? str(doc.end_session_endpoint),
+    userinfoUrl: p.userinfoUrl ?? str(doc.userinfo_endpoint),
     issParameterRequired: doc.authorization_response_iss_parameter_supported === true,
     pushedAuthorizationRequestUrl: str(doc.pushed_authorization_request_endpoint),
     pushedAuthorizationRequired: doc.require_pushed_authorization_requests === true,
@@ -102,6 +106,7 @@ export function resolveEndpoints(p: ResolvedProvider, fetchFn: FetchLike, timeou
           jwksUri: p.jwksUri,
           revocationUrl: p.revocationUrl,
           endSessionUrl: p.endSessionUrl,
+          userinfoUrl: p.userinfoUrl,
           issParameterRequired: false,
           pushedAuthorizationRequestUrl: undefined,
           pushedAuthorizationRequired: false,
@@ -109,6 +114,25 @@ export function resolveEndpoints(p: ResolvedProvider, fetchFn: FetchLike, timeou
         });
     cache.set(p, pending);
     pending.catch(() => cache.delete(p));
+  }
+  return pending;
+}
+
+const userinfoCache = new WeakMap<ResolvedProvider, Promise<string | undefined>>();
+
+/**
+ * The UserInfo endpoint (OIDC Core §5.3): `userinfoUrl` when configured, else the discovered
+ * `userinfo_endpoint`. A provider whose other endpoints are all configured is discovered here, on
+ * first use, and only then (startup stays free of network calls). Undefined without an issuer.
+ */
+export async function resolveUserinfoUrl(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: number): Promise<string | undefined> {
+  const endpoints = await resolveEndpoints(p, fetchFn, timeoutMs);
+  if (endpoints.userinfoUrl || p.issuer === undefined || needsDiscovery(p)) return endpoints.userinfoUrl;
+  let pending = userinfoCache.get(p);
+  if (!pending) {
+    pending = discover(p, fetchFn, timeoutMs).then((found) => found.userinfoUrl);
+    userinfoCache.set(p, pending);
+    pending.catch(() => userinfoCache.delete(p));
   }
   return pending;
 }

@@ -15,6 +15,21 @@ export interface LoginTransaction {
   r: string;
   /** created at, epoch ms */
   t: number;
+  /** What a step-up or incremental login asked for (requireAuth); absent for ordinary logins. */
+  u?: StepUpRequest;
+}
+
+/**
+ * What a login started by `requireAuth` asked the provider for, kept on the login it produced so
+ * the same request is never repeated in a loop when the provider does not grant it.
+ */
+export interface StepUpRequest {
+  /** The scope requested (space-separated) when it was not the configured one. */
+  s?: string;
+  /** `acr_values` requested. */
+  a?: string;
+  /** `max_age` requested, seconds. */
+  m?: number;
 }
 
 /** What the session itself holds: never tokens, only this login marker per provider. */
@@ -27,6 +42,25 @@ export interface LoginMarker {
   at: number;
   /** Expiry of the token record in the store (epoch ms), to extend it when the session rolls. */
   exp?: number;
+  /** The ID token's `acr` (authentication context class), when it had one. */
+  acr?: string;
+  /** The ID token's `auth_time` (epoch seconds), when it had one. */
+  authTime?: number;
+  /** The step-up request this login answered (from its transaction). */
+  u?: StepUpRequest;
+}
+
+/**
+ * The marker plus what step-up checks need: `acr` and `auth_time` of the verified ID token, and
+ * the step-up request of the login's transaction. Adds nothing for an ordinary login whose ID token
+ * has neither claim.
+ */
+export function withAuthenticationContext(marker: LoginMarker, idTokenClaims: Record<string, unknown> | undefined, tx: LoginTransaction): LoginMarker {
+  const out = { ...marker };
+  if (typeof idTokenClaims?.acr === 'string') out.acr = idTokenClaims.acr;
+  if (typeof idTokenClaims?.auth_time === 'number' && Number.isFinite(idTokenClaims.auth_time)) out.authTime = idTokenClaims.auth_time;
+  if (tx.u) out.u = tx.u;
+  return out;
 }
 
 /** The `req.session.oauth` value. */

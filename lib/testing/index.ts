@@ -33,6 +33,13 @@ export interface TestProviderOptions {
   requirePkce?: boolean;
   /** Advertise and enforce RFC 9126 PAR for every client (`require_pushed_authorization_requests`). Default false. */
   requirePushedAuthorizationRequests?: boolean;
+  /** Scopes the provider knows beyond `openid`, `offline_access`, `profile` and `email`. */
+  scopes?: string[];
+  /**
+   * Supported `acr` values (default none: ID tokens carry no `acr`). When set, each login gets the
+   * first requested `acr_values` entry that is supported, else the first of these.
+   */
+  acrValues?: string[];
   /** Print oidc-provider's own errors. Default false. */
   logErrors?: boolean;
 }

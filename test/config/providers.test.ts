@@ -142,6 +142,7 @@ describe('providers.battlenet({ region })', () => {
       issuer: host,
       jwksUri: `${host}/jwks/certs`,
       revocationUrl: `${host}/revoke`,
+      userinfoUrl: `${host}/userinfo`,
       authorizationUrl: `${host}/authorize`,
       tokenUrl: `${host}/token`,
       apiBaseUrl,

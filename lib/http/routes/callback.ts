@@ -7,7 +7,8 @@ import { readAuthorizationResponse, readCallbackState } from '../../protocol/aut
 import { verifyIdToken } from '../../protocol/id-token.js';
 import { exchangeCode } from '../../protocol/token-endpoint.js';
 import { fromTokenResponse } from '../../protocol/token-set.js';
-import type { LoginMarker, LoginTransaction } from '../../session/session-data.js';
+import { userInfoAtLogin } from '../../client/userinfo.js';
+import { withAuthenticationContext, type LoginMarker, type LoginTransaction } from '../../session/session-data.js';
 import type { LoginOutcome } from '../../session/transactions.js';
 import { RequestSessionView } from '../../session/session-view.js';
 import { noStore, redirect } from '../respond.js';
@@ -49,7 +50,8 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     if (tokens.idToken && endpoints.issuer && endpoints.jwksUri) {
       claims = await verifyIdToken(tokens.idToken, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, fetch: link.fetch, nonce: tx.n, timeoutMs: link.timeoutMs });
     }
-    const marker = loginMarker(claims, Date.now());
+    const user = provider.fetchUserInfo ? await userInfoAtLogin(link, tokens, claims) : claims;
+    const marker = withAuthenticationContext(loginMarker(user, Date.now()), claims, tx);
     let done;
     try {
       done = await logins.completeLogin(req, { provider: link.name, tokens, marker });

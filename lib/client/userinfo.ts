@@ -1,0 +1,41 @@
+import { OAUTH_CODES, OAuthError } from '../errors.js';
+import type { TokenSet } from '../protocol/token-set.js';
+import { readUserInfoResponse, userInfoTransportError } from '../protocol/userinfo.js';
+import { prepareRequest, sendWithToken, type ApiTarget, type PreparedRequest } from './bearer.js';
+import type { ProviderLink } from './provider-link.js';
+
+/**
+ * A GET of the provider's UserInfo endpoint, ready for the bearer transport: the provider's API
+ * settings (token placement, extra headers and query) with the endpoint's own origin allowed, since
+ * it is the provider's endpoint (configured or discovered), not an API URL a caller passed in.
+ */
+export async function prepareUserInfoRequest(link: ProviderLink): Promise<{ target: ApiTarget; request: PreparedRequest }> {
+  const url = await link.userinfoUrl();
+  if (!url) {
+    throw new OAuthError(OAUTH_CODES.USERINFO, `No UserInfo endpoint is known for provider "${link.name}": set \`userinfoUrl\` (or \`issuer\`, to discover it).`, { status: 500 });
+  }
+  const { apiBaseUrl, allowedOrigins, tokenPlacement, extraQuery, apiHeaders } = link.provider;
+  const target: ApiTarget = { apiBaseUrl, allowedOrigins: new Set([...allowedOrigins, new URL(url).origin]), tokenPlacement, extraQuery, apiHeaders };
+  const request = prepareRequest(target, url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(link.timeoutMs) });
+  return { target, request };
+}
+
+/**
+ * `fetchUserInfo: true` at login: the UserInfo claims of the new tokens merged with the verified
+ * ID-token claims (these win; OIDC Core §5.3.2: the UserInfo `sub` must equal the ID token's).
+ * On any failure the new tokens are revoked (best effort) and the login fails (502, 504 on timeout).
+ */
+export async function userInfoAtLogin(link: ProviderLink, tokens: TokenSet, idTokenClaims: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+  try {
+    const { target, request } = await prepareUserInfoRequest(link);
+    const res = await sendWithToken(target, request, tokens.accessToken, link.fetch).catch((err: unknown) => {
+      throw userInfoTransportError(err);
+    });
+    const sub = typeof idTokenClaims?.sub === 'string' ? idTokenClaims.sub : undefined;
+    const claims = await readUserInfoResponse(res, sub);
+    return { ...claims, ...idTokenClaims };
+  } catch (err) {
+    await link.revoke(tokens);
+    throw err;
+  }
+}
