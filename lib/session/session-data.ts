@@ -27,6 +27,8 @@ export interface LoginMarker {
   at: number;
   /** Expiry of the token record in the store (epoch ms), to extend it when the session rolls. */
   exp?: number;
+  /** The provider's session id (ID token `sid`), kept only with `backchannelLogout` (its logout index). */
+  sid?: string;
 }
 
 /** The `req.session.oauth` value. */

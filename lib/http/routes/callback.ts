@@ -52,7 +52,7 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     const marker = loginMarker(claims, Date.now());
     let done;
     try {
-      done = await logins.completeLogin(req, { provider: link.name, tokens, marker });
+      done = await logins.completeLogin(req, { provider: link.name, tokens, marker, sid: typeof claims?.sid === 'string' ? claims.sid : undefined });
     } catch (err) {
       // The provider issued tokens nobody can use now: revoke them (best effort) before failing.
       await link.revoke(tokens);
