@@ -29,6 +29,8 @@ export interface TestProviderOptions {
   extraClients?: object[];
   /** Default true: PKCE S256 required for every client. */
   requirePkce?: boolean;
+  /** DPoP proofs at the token endpoint must carry a server nonce (`use_dpop_nonce`). Default false. */
+  requireDPoPNonce?: boolean;
   /** Print oidc-provider's own errors. Default false. */
   logErrors?: boolean;
 }
