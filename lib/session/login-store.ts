@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
+import type { DpopKey } from '../protocol/dpop.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { SessionUnavailableError } from '../errors.js';
@@ -41,6 +42,8 @@ export interface NewLogin {
   marker: LoginMarker;
   /** The ID token's `sid` claim (the provider's session), when it had one. */
   sid?: string;
+  /** RFC 9449: the login's DPoP key, kept in the token record. */
+  dpop?: DpopKey;
 }
 
 /** The tokens of one login that a back-channel logout ended (the caller revokes them). */
@@ -117,7 +120,7 @@ export class LoginStore {
     }
     const marker: LoginMarker = expiry === undefined ? { ...login.marker } : { ...login.marker, exp: expiry };
     if (this.indexLogins && login.sid !== undefined) marker.sid = login.sid;
-    await writeRecord(store, recordKey(fresh.id, login.provider), { v: 1, tokens: login.tokens }, cookie, this.timeoutMs);
+    await writeRecord(store, recordKey(fresh.id, login.provider), { v: 1, tokens: login.tokens, ...(login.dpop ? { dpop: login.dpop } : {}) }, cookie, this.timeoutMs);
     fresh.oauth = { p: { ...markers, [login.provider]: marker } };
     if (abandoned) fresh.oauth.x = abandoned;
     if (this.indexLogins) await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.timeoutMs);
