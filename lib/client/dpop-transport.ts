@@ -33,6 +33,7 @@ export async function sendAuthorized(target: ApiTarget, req: PreparedRequest, cr
   };
   const first = await send();
   if (first.res.status !== 401 || first.nonce === undefined || !isNonceChallenge(first.res) || !hasReplayableBody(req)) return first.res;
-  await first.res.body?.cancel();
+  // Drained rather than cancelled: cancelling a Readable.toWeb stream that already ended throws on Node 20.
+  await first.res.arrayBuffer().catch(() => undefined);
   return (await send()).res;
 }

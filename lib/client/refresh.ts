@@ -174,7 +174,7 @@ export class Refresher {
     if (!(await hasTombstone(handle.store, recordEndKey(handle.key), this.#deps.timeoutMs))) return;
     log('login of %s ended during the refresh; revoking the new tokens', handle.link.name);
     await deleteRecord(handle.store, handle.key, this.#deps.timeoutMs);
-    await handle.link.revoke(written.tokens);
+    await handle.link.revoke(written.tokens, written.dpop);
     throw new ReauthenticationRequiredError('The login ended while its tokens were being refreshed; log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
   }
 

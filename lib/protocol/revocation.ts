@@ -1,4 +1,5 @@
 import type { FetchLike, TokenEndpointAuthMethod } from '../config/options.js';
+import { createDpopProof, type DpopKey } from './dpop.js';
 import { NetworkError, TimeoutError, TokenEndpointError } from '../errors.js';
 
 /** Who revokes: the client's credentials and how it authenticates (RFC 6749 §2.3.1). */
@@ -16,12 +17,14 @@ function basicCredentials(id: string, secret: string): string {
 }
 
 /**
- * RFC 7009 token revocation, sent through the one outbound transport (`fetch`). Success is any
+ * RFC 7009 token revocation, sent through the one outbound transport (`fetch`), with a DPoP proof
+ * when the login has a DPoP key (RFC 9449 §5 lets an AS ask for one there too). Success is any
  * 2xx (the body is ignored); an error answer becomes a `TokenEndpointError` without token text.
  */
-export async function revokeToken(fetchFn: FetchLike, url: string, client: RevocationClient, token: string, hint: 'access_token' | 'refresh_token', timeoutMs: number): Promise<void> {
+export async function revokeToken(fetchFn: FetchLike, url: string, client: RevocationClient, token: string, hint: 'access_token' | 'refresh_token', timeoutMs: number, dpop?: DpopKey): Promise<void> {
   const body = new URLSearchParams({ token, token_type_hint: hint });
   const headers = new Headers({ ...client.headers, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' });
+  if (dpop) headers.set('dpop', await createDpopProof(dpop, { method: 'POST', url }));
   if (client.authMethod === 'client_secret_basic' && client.clientSecret !== undefined) {
     headers.set('authorization', basicCredentials(client.clientId, client.clientSecret));
   } else {

@@ -51,6 +51,7 @@ export interface EndedLogin {
   sessionId: string;
   provider: string;
   tokens: TokenSet;
+  dpop?: DpopKey;
 }
 
 /**
@@ -185,7 +186,7 @@ export class LoginStore {
       await writeTombstone(store, sessionEndKey(sessionId), ttl, this.timeoutMs);
       for (const name of Object.keys(data.oauth?.p ?? {})) {
         const record = await this.#endRecord(store, recordKey(sessionId, name), ttl);
-        if (record) ended.push({ sessionId, provider: name, tokens: record.tokens });
+        if (record) ended.push({ sessionId, provider: name, tokens: record.tokens, ...(record.dpop ? { dpop: record.dpop } : {}) });
       }
       await storeCall(this.timeoutMs, 'destroy the session', (cb) => store.destroy(sessionId, cb));
     }

@@ -57,7 +57,7 @@ export function createBackchannelLogoutHandler(links: Iterable<ProviderLink>, sh
     for (const login of ended) {
       const endedLink = byName.get(login.provider);
       if (!endedLink) continue;
-      await endedLink.revoke(login.tokens);
+      await endedLink.revoke(login.tokens, login.dpop);
       shared.events.emit('logout', { provider: login.provider, reason: 'backchannel' });
       await shared.refresher.notify({ sessionId: login.sessionId, link: endedLink }, undefined, login.tokens, 'logout');
     }
