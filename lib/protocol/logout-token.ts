@@ -1,5 +1,5 @@
 import { decodeJwt, type JWTPayload } from 'jose';
-import type { FetchLike } from '../config/options.js';
+import type { IdTokenExpectations } from './id-token.js';
 import { verifyProviderJwt, type ProviderJwtError } from './jwks.js';
 
 /** The `events` member that makes a JWT a logout token (OIDC Back-Channel Logout 1.0 §2.4). */
@@ -9,16 +9,8 @@ export const LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
 /** A logout token without `exp` is accepted this long after its `iat` (and its `jti` remembered as long). */
 export const LOGOUT_TOKEN_MAX_AGE_SECONDS = 600;
 
-/** What a logout token is checked against: the provider it claims to come from. */
-export interface LogoutTokenExpectations {
-  issuer: string;
-  clientId: string;
-  jwksUri: string;
-  fetch: FetchLike;
-  timeoutMs: number;
-  /** The verification time; defaults to now. */
-  currentDate?: Date;
-}
+/** What a logout token is checked against: the provider it claims to come from (as for its ID tokens). */
+export type LogoutTokenExpectations = IdTokenExpectations;
 
 /** A verified logout token: whose sessions end, and until when its `jti` must be remembered. */
 export interface LogoutRequest {
