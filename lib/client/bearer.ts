@@ -66,17 +66,21 @@ export function sendWithToken(target: ApiTarget, req: PreparedRequest, accessTok
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
-/** RFC 6750 §3.1: the resource server says the token is invalid (expired, revoked). */
+/** RFC 6750 §3.1 (and RFC 9449 §7.1 for DPoP): the resource server says the token is invalid (expired, revoked). */
 export function isInvalidTokenChallenge(res: Response): boolean {
   const challenge = res.headers.get('www-authenticate');
-  return challenge !== null && /\bbearer\b/i.test(challenge) && /\berror\s*=\s*"?invalid_token"?/i.test(challenge);
+  return challenge !== null && /\b(bearer|dpop)\b/i.test(challenge) && /\berror\s*=\s*"?invalid_token"?/i.test(challenge);
+}
+
+/** A body that can be sent again (not a one-shot stream). */
+export function hasReplayableBody(req: PreparedRequest): boolean {
+  const { body } = req;
+  return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array || body instanceof URLSearchParams || body instanceof ArrayBuffer;
 }
 
 /** Idempotent method and a body that can be sent again (not a one-shot stream). */
 export function isRetryable(req: PreparedRequest): boolean {
-  const { body } = req;
-  const replayable = body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array || body instanceof URLSearchParams || body instanceof ArrayBuffer;
-  return IDEMPOTENT.has(req.method) && replayable;
+  return IDEMPOTENT.has(req.method) && hasReplayableBody(req);
 }
 
 /** `get`/`post`/`put`/`patch`/`delete` on top of a client's `fetch`. */

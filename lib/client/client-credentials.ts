@@ -16,5 +16,5 @@ import { clientCredentialsGrant } from '../protocol/token-endpoint.js';
  */
 export function clientCredentials(options: BackendClientOptions): GrantClient {
   const o = resolveBackendOptions(options, 'clientCredentials');
-  return new GrantClient(o.target, () => clientCredentialsGrant(o.tokenClient, o.tokenUrl, o.params), o);
+  return new GrantClient(o.target, (dpop) => clientCredentialsGrant(o.tokenClient, o.tokenUrl, o.params, dpop), o);
 }

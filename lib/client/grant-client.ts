@@ -3,7 +3,9 @@
 import type { FetchLike } from '../config/options.js';
 import { debugFor, tokenId } from '../debug.js';
 import type { ApiRequestInit } from './transport.js';
-import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken, type ApiTarget } from './bearer.js';
+import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, type ApiTarget } from './bearer.js';
+import { sendAuthorized } from './dpop-transport.js';
+import { generateDpopKey, type DpopKey } from '../protocol/dpop.js';
 import { fromTokenResponse, isExpiring, type TokenSet } from '../protocol/token-set.js';
 
 const log = debugFor('grant');
@@ -14,15 +16,21 @@ export { resolveBackendOptions } from '../config/resolve-backend.js';
 /** A backend client: a cached token (renewed before expiry, one request in flight) + fetch helpers. */
 export class GrantClient extends BearerMethods {
   readonly #target: ApiTarget;
-  readonly #request: () => Promise<Record<string, unknown>>;
+  readonly #request: (dpop: DpopKey | undefined) => Promise<Record<string, unknown>>;
   readonly #leewayMs: number;
   readonly #retryOn401: boolean;
   readonly #fetch: FetchLike | undefined;
   readonly #defaultTokenType: 'bearer' | undefined;
+  /** RFC 9449: this client's DPoP key (one per client instance, in memory), made on first use. */
+  readonly #dpop: Promise<DpopKey> | undefined;
   #token: TokenSet | undefined;
   #inflight: Promise<TokenSet> | undefined;
 
-  constructor(target: ApiTarget, request: () => Promise<Record<string, unknown>>, options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; defaultTokenType?: 'bearer' | undefined }) {
+  constructor(
+    target: ApiTarget,
+    request: (dpop: DpopKey | undefined) => Promise<Record<string, unknown>>,
+    options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; defaultTokenType?: 'bearer' | undefined; dpop?: boolean },
+  ) {
     super();
     this.#target = target;
     this.#request = request;
@@ -30,15 +38,16 @@ export class GrantClient extends BearerMethods {
     this.#retryOn401 = options.retryOn401;
     this.#fetch = options.fetch;
     this.#defaultTokenType = options.defaultTokenType;
+    this.#dpop = options.dpop ? generateDpopKey() : undefined;
   }
 
   /** The cached token, or a new one when it expires within the leeway (or `force`). */
   async getToken(force = false): Promise<Readonly<TokenSet>> {
     const current = this.#token;
     if (!force && current && !isExpiring(current, Date.now(), this.#leewayMs)) return current;
-    this.#inflight ??= this.#request()
+    this.#inflight ??= (async () => this.#request(await this.#dpop))()
       .then((body) => {
-        const token = Object.freeze(fromTokenResponse(body, Date.now(), undefined, this.#defaultTokenType));
+        const token = Object.freeze(fromTokenResponse(body, Date.now(), undefined, this.#defaultTokenType, this.#dpop !== undefined));
         log('new backend token %s', tokenId(token.accessToken));
         this.#token = token;
         return token;
@@ -57,12 +66,13 @@ export class GrantClient extends BearerMethods {
   async fetch(input: string | URL, init: ApiRequestInit = {}): Promise<Response> {
     const req = prepareRequest(this.#target, input, init);
     const token = await this.getToken();
-    const res = await sendWithToken(this.#target, req, token.accessToken, this.#fetch);
+    const dpop = await this.#dpop;
+    const res = await sendAuthorized(this.#target, req, { tokens: token, dpop }, this.#fetch);
     if (res.status !== 401 || !this.#retryOn401 || !isInvalidTokenChallenge(res)) return res;
     const fresh = this.#token === token ? await this.getToken(true) : await this.getToken();
     if (!isRetryable(req)) return res;
     await res.body?.cancel();
-    return sendWithToken(this.#target, req, fresh.accessToken, this.#fetch);
+    return sendAuthorized(this.#target, req, { tokens: fresh, dpop }, this.#fetch);
   }
 
   toJSON(): Record<string, unknown> {

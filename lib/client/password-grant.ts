@@ -20,5 +20,5 @@ export function passwordGrant(options: PasswordGrantOptions): GrantClient {
   assertString(options.username, at.key('username'), true);
   assertString(options.password, at.key('password'), true);
   const { username, password } = options;
-  return new GrantClient(o.target, () => passwordGrantRequest(o.tokenClient, o.tokenUrl, { username, password }, o.params), o);
+  return new GrantClient(o.target, (dpop) => passwordGrantRequest(o.tokenClient, o.tokenUrl, { username, password }, o.params, dpop), o);
 }

@@ -4,7 +4,8 @@ import type { OAuthEventEmitter } from '../events.js';
 import { debugFor } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import type { ApiRequestInit } from './transport.js';
-import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, sendWithToken, type ApiTarget, type PreparedRequest } from './bearer.js';
+import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, type ApiTarget, type PreparedRequest } from './bearer.js';
+import { sendAuthorized } from './dpop-transport.js';
 import type { RecordHandle, Refresher } from './refresh.js';
 import type { ProviderLink } from './provider-link.js';
 import type { LoginStore } from '../session/login-store.js';
@@ -185,7 +186,7 @@ export class ProviderClient extends BearerMethods {
     const provider = this.#provider;
     const fetchImpl = this.#shared.fetch;
     const record = await this.#fresh();
-    const res = await sendWithToken(target, req, record.tokens.accessToken, fetchImpl);
+    const res = await sendAuthorized(target, req, record, fetchImpl);
     if (res.status !== 401 || !provider.retryOn401 || !isInvalidTokenChallenge(res)) return res;
 
     log('401 invalid_token from %s; refreshing once', req.url.origin);
@@ -196,7 +197,7 @@ export class ProviderClient extends BearerMethods {
     this.#record = refreshed;
     if (!isRetryable(req)) return res;
     await res.body?.cancel();
-    return sendWithToken(target, req, refreshed.tokens.accessToken, fetchImpl);
+    return sendAuthorized(target, req, refreshed, fetchImpl);
   }
 
   /** Revoke (when the provider has a revocation endpoint) and forget this login's tokens. */

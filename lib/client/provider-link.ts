@@ -4,6 +4,7 @@ import type { OAuthEventEmitter } from '../events.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { resolveEndpoints, resolveUserinfoUrl, type ProviderEndpoints } from '../protocol/discovery.js';
 import type { PushedAuthorizationTarget } from '../protocol/par.js';
+import type { DpopKey } from '../protocol/dpop.js';
 import { revokeToken } from '../protocol/revocation.js';
 import type { TokenClientConfig } from '../protocol/token-endpoint.js';
 import type { TokenSet } from '../protocol/token-set.js';
@@ -67,14 +68,14 @@ export class ProviderLink {
    * RFC 7009: revoke the refresh token, then the access token, when the provider has a revocation
    * endpoint. Failures are logged and reported on the `error` event; this never throws.
    */
-  async revoke(tokens: TokenSet | undefined): Promise<void> {
+  async revoke(tokens: TokenSet | undefined, dpop?: DpopKey): Promise<void> {
     if (!tokens) return;
     const url = (await this.endpoints().catch(() => undefined))?.revocationUrl;
     if (!url) return;
     const pairs: Array<[string | undefined, 'refresh_token' | 'access_token']> = [[tokens.refreshToken, 'refresh_token'], [tokens.accessToken, 'access_token']];
     for (const [token, hint] of pairs) {
       if (!token) continue;
-      await revokeToken(this.fetch, url, this.tokenClient, token, hint, this.timeoutMs).catch((err: unknown) => {
+      await revokeToken(this.fetch, url, this.tokenClient, token, hint, this.timeoutMs, dpop).catch((err: unknown) => {
         log('revoking the %s of %s failed (%s)', hint, this.name, (err as Error).message);
         this.events.emit('error', { provider: this.name, code: (err as { code?: string }).code ?? 'revocation', status: 502 });
       });

@@ -145,18 +145,18 @@ export class Refresher {
     const endpoints = await link.endpoints();
     let body;
     try {
-      body = await refreshGrant(link.tokenClient, endpoints.tokenUrl, refreshToken);
+      body = await refreshGrant(link.tokenClient, endpoints.tokenUrl, refreshToken, current.dpop);
     } catch (err) {
       if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(handle, current, err);
       throw err;
     }
-    const tokens = fromTokenResponse(body, this.now(), current.tokens, link.provider.defaultTokenType);
+    const tokens = fromTokenResponse(body, this.now(), current.tokens, link.provider.defaultTokenType, link.provider.dpop);
     const { issuer, jwksUri } = endpoints;
     const idTokenRules = issuer && jwksUri ? { issuer, jwksUri, clientId: link.provider.clientId, fetch: link.fetch, timeoutMs: this.#deps.timeoutMs } : undefined;
     const idToken = await acceptRefreshedIdToken(typeof body.id_token === 'string' ? body.id_token : undefined, current.tokens.idToken, idTokenRules);
     if (idToken === undefined) delete tokens.idToken;
     else tokens.idToken = idToken;
-    const next: TokenRecord = { v: current.v + 1, tokens };
+    const next: TokenRecord = { v: current.v + 1, tokens, ...(current.dpop ? { dpop: current.dpop } : {}) };
     await writeRecord(handle.store, handle.key, next, handle.cookie, this.#deps.timeoutMs);
     await this.#dropIfEnded(handle, next);
     log('refreshed %s: token %s → %s', link.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));
@@ -174,7 +174,7 @@ export class Refresher {
     if (!(await hasTombstone(handle.store, recordEndKey(handle.key), this.#deps.timeoutMs))) return;
     log('login of %s ended during the refresh; revoking the new tokens', handle.link.name);
     await deleteRecord(handle.store, handle.key, this.#deps.timeoutMs);
-    await handle.link.revoke(written.tokens);
+    await handle.link.revoke(written.tokens, written.dpop);
     throw new ReauthenticationRequiredError('The login ended while its tokens were being refreshed; log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
   }
 

@@ -1,6 +1,6 @@
 // Option names each factory knows, and the refusal of every other name at startup: a misspelt
 // option (`scopes`, `redirectUrl`) would otherwise be ignored and its default used in silence.
-import type { BackendClientOptions, MultiProviderOptions, ProviderOptions, RouteOptions } from './options.js';
+import type { BackchannelLogoutOptions, BackendClientOptions, MultiProviderOptions, ProviderOptions, RouteOptions } from './options.js';
 import type { OptionPath } from './assert.js';
 
 /** `Record<keyof T, true>` makes tsc list a new option here the day it is added to the type. */
@@ -17,16 +17,20 @@ export const PROVIDER_KEYS = keyList<ProviderOptions>({
   pushedAuthorizationRequests: true,
   userinfoUrl: true, fetchUserInfo: true,
   incrementalAuthorizationParams: true,
+  dpop: true,
 });
 
 /** Keys that apply to every provider (the top level, beside `providers`). */
 export const COMMON_KEYS = keyList<MultiProviderOptions>({
   routes: true, onTokens: true, onRefreshFailure: true, lock: true, postLoginRedirect: true, postLogoutRedirect: true,
-  httpTimeoutMs: true, fetch: true, providers: true,
+  httpTimeoutMs: true, fetch: true, backchannelLogout: true, providers: true,
 });
 
 /** Keys of `routes`. */
 export const ROUTE_KEYS = keyList<RouteOptions>({ login: true, callback: true, logout: true });
+
+/** Keys of `backchannelLogout` when it is an object. */
+export const BACKCHANNEL_LOGOUT_KEYS = keyList<BackchannelLogoutOptions>({ path: true });
 
 /** Keys of `clientCredentials()`: the provider keys (a preset spreads them in; unused ones are ignored) and its own. */
 export const BACKEND_KEYS: readonly string[] = Object.freeze([

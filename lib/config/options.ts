@@ -91,6 +91,8 @@ export interface ProviderOptions {
   refreshLeewaySeconds?: number;
   /** Default `true`: on 401 `invalid_token`, refresh once and retry idempotent requests. */
   retryOn401?: boolean;
+  /** Default `false`. RFC 9449 sender-constrained tokens: a key pair per login, a DPoP proof on every call. */
+  dpop?: boolean;
 }
 
 export interface TokensEvent {
@@ -128,6 +130,16 @@ export interface CommonOptions {
   httpTimeoutMs?: number;
   /** Default: pooled undici dispatcher for API calls, global fetch for discovery/JWKS. */
   fetch?: FetchLike;
+  /**
+   * Default `false`. `true` (or `{ path }`) mounts `POST /backchannel-logout` (OIDC Back-Channel
+   * Logout 1.0): a verified logout token ends every session of its `sid`/`sub`.
+   */
+  backchannelLogout?: boolean | BackchannelLogoutOptions;
+}
+
+export interface BackchannelLogoutOptions {
+  /** Default `/backchannel-logout`. */
+  path?: string;
 }
 
 /**
@@ -182,6 +194,7 @@ export interface ResolvedProvider {
   readonly defaultTokenType: 'bearer' | undefined;
   readonly refreshLeewayMs: number;
   readonly retryOn401: boolean;
+  readonly dpop: boolean;
   readonly loginPath: string | false;
   readonly callbackPath: string | false;
 }
@@ -191,6 +204,8 @@ export interface ResolvedConfig {
   /** Set when exactly one provider was configured (its name is `'default'`). */
   readonly single: ResolvedProvider | undefined;
   readonly logoutPath: string | false;
+  /** `POST` route of OIDC Back-Channel Logout; `false` when off. */
+  readonly backchannelLogoutPath: string | false;
   readonly onTokens: CommonOptions['onTokens'];
   readonly onRefreshFailure: 'relogin' | 'error';
   readonly lock: RefreshLock;

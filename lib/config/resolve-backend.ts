@@ -30,6 +30,8 @@ export interface ResolvedBackendOptions {
   retryOn401: boolean;
   defaultTokenType: 'bearer' | undefined;
   fetch: FetchLike | undefined;
+  /** RFC 9449 DPoP-bound tokens (`dpop: true`). */
+  dpop: boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ export function resolveBackendOptions(options: BackendClientOptions, factory: st
   const params: Record<string, string> = { ...assertRecord(options.tokenParams, at.key('tokenParams')) };
   if (scope.length > 0) params.scope = scope.join(' ');
   assertOptionalBoolean(options.retryOn401, at.key('retryOn401'));
+  assertOptionalBoolean(options.dpop, at.key('dpop'));
   return {
     target: resolveApiTarget(options, at),
     tokenClient: {
@@ -65,5 +68,6 @@ export function resolveBackendOptions(options: BackendClientOptions, factory: st
     retryOn401: options.retryOn401 ?? true,
     defaultTokenType: assertDefaultTokenType(options.defaultTokenType, at.key('defaultTokenType')),
     fetch: assertFetch(options.fetch, at.key('fetch')),
+    dpop: options.dpop ?? false,
   };
 }

@@ -13,7 +13,7 @@ import {
   resolveApiTarget,
   resolveClientAuth,
 } from './assert.js';
-import { assertCodeResponseType, assertKnownKeys, COMMON_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
+import { assertCodeResponseType, assertKnownKeys, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
 import type {
   OAuthMiddlewareOptions,
   ProviderOptions,
@@ -81,6 +81,7 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     throw at.key('pushedAuthorizationRequests').error('needs `issuer`: the pushed authorization request endpoint is read from its discovery document');
   }
   assertOptionalBoolean(input.retryOn401, at.key('retryOn401'));
+  assertOptionalBoolean(input.dpop, at.key('dpop'));
 
   const routesAt = new OptionPath(at.factory, 'routes');
   const loginBase = assertPath(routes.login, routesAt.key('login')) ?? '/login';
@@ -113,9 +114,27 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     defaultTokenType: assertDefaultTokenType(input.defaultTokenType, at.key('defaultTokenType')),
     refreshLeewayMs: leeway * 1000,
     retryOn401: input.retryOn401 ?? true,
+    dpop: input.dpop ?? false,
     loginPath: loginBase === false ? false : multi ? `${loginBase}/${name}` : loginBase,
     callbackPath,
   });
+}
+
+/**
+ * `backchannelLogout`: `true` or `{ path }` mounts the route; it needs a provider whose `issuer`
+ * is known (the logout token is verified against its keys).
+ */
+function resolveBackchannelLogout(value: unknown, at: OptionPath, providers: ReadonlyMap<string, ResolvedProvider>): string | false {
+  if (value === undefined || value === false) return false;
+  let path: string | false | undefined;
+  if (value === true) path = undefined;
+  else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    assertKnownKeys(value, BACKCHANNEL_LOGOUT_KEYS, at);
+    path = assertPath((value as { path?: unknown }).path, at.key('path'));
+    if (path === false) throw at.key('path').error('must be a path starting with "/"; set `backchannelLogout: false` to turn the route off');
+  } else throw at.error('must be true, false or { path }');
+  if (![...providers.values()].some((p) => p.issuer)) throw at.error('needs a provider with `issuer` (the logout token is verified against its signing keys)');
+  return path ?? '/backchannel-logout';
 }
 
 const SINGLE_PROVIDER_KEYS = [...PROVIDER_KEYS, ...COMMON_KEYS];
@@ -169,6 +188,7 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     providers,
     single: multi ? undefined : providers.get(DEFAULT_PROVIDER_NAME),
     logoutPath: assertPath(routes.logout, root.key('routes').key('logout')) ?? '/logout',
+    backchannelLogoutPath: resolveBackchannelLogout(input.backchannelLogout, root.key('backchannelLogout'), providers),
     onTokens: input.onTokens,
     onRefreshFailure,
     lock,

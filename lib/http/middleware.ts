@@ -12,6 +12,7 @@ import { OAuthEventEmitter } from '../events.js';
 import { LoginStore } from '../session/login-store.js';
 import { loadJobSession, RequestSessionView } from '../session/session-view.js';
 import { SessionTracker } from '../session/session-tracker.js';
+import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
 import { createCallbackHandler } from './routes/callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
@@ -43,7 +44,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, outbound, timeoutMs, events)] as const));
   const shared: ClientShared = {
     refresher: new Refresher({ lock: config.lock, timeoutMs, events, onTokens: config.onTokens }),
-    logins: new LoginStore(timeoutMs, config.lock),
+    logins: new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false),
     events,
     fetch: config.fetch,
     onRefreshFailure: config.onRefreshFailure,
@@ -64,6 +65,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   }
   addRoute(config.logoutPath, 'POST', createLogoutHandler(links.values(), shared, config));
   addRoute(config.logoutPath, 'GET', logoutConfirmForm);
+  addRoute(config.backchannelLogoutPath, 'POST', createBackchannelLogoutHandler(links.values(), shared));
 
   const makeClient = (req: Request): OAuthRequestContext => new Context(shared, links, first, new RequestSessionView(req));
   let lazyProto: object | undefined;

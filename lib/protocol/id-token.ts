@@ -1,7 +1,7 @@
-import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import type { FetchLike } from '../config/options.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
-import { remoteKeySet } from './jwks.js';
+import { verifyProviderJwt, type ProviderJwtError } from './jwks.js';
 
 /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. */
 export const ID_TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
@@ -31,17 +31,9 @@ function rejected(message: string, cause?: unknown): OAuthError {
 async function verifyCommon(idToken: string, expected: IdTokenExpectations): Promise<JWTPayload & { sub: string; iat: number }> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(idToken, remoteKeySet(expected.jwksUri, expected.fetch, expected.timeoutMs), {
-      issuer: expected.issuer,
-      audience: expected.clientId,
-      requiredClaims: ['exp', 'iat'],
-      clockTolerance: ID_TOKEN_CLOCK_TOLERANCE_SECONDS,
-      currentDate: expected.currentDate,
-    }));
+    payload = await verifyProviderJwt(idToken, { ...expected, audience: expected.clientId, requiredClaims: ['exp', 'iat'], clockToleranceSeconds: ID_TOKEN_CLOCK_TOLERANCE_SECONDS });
   } catch (err) {
-    const e = err as { code?: string; claim?: string };
-    const detail = e.claim ? `${e.code ?? 'invalid'}: ${e.claim}` : (e.code ?? 'invalid');
-    throw rejected(`The ID token failed verification (${detail}).`, err);
+    throw rejected(`The ID token failed verification (${(err as ProviderJwtError).detail}).`, (err as ProviderJwtError).cause);
   }
   const now = Math.floor((expected.currentDate?.getTime() ?? Date.now()) / 1000);
   const iat = payload.iat as number; // required and type-checked by jwtVerify

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FetchLike } from '../config/options.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 
@@ -54,4 +54,43 @@ export function remoteKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number)
       return (await load())(header, token);
     }
   };
+}
+
+/** What a provider-signed JWT (ID token, logout token) is verified against. */
+export interface ProviderJwtCheck {
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+  fetch: FetchLike;
+  timeoutMs: number;
+  requiredClaims: string[];
+  clockToleranceSeconds: number;
+  currentDate?: Date;
+}
+
+/** A provider-signed JWT that failed jose's checks; `detail` is e.g. `ERR_JWT_CLAIM_VALIDATION_FAILED: aud`. */
+export class ProviderJwtError extends Error {
+  constructor(
+    readonly detail: string,
+    cause: unknown,
+  ) {
+    super(detail, { cause });
+  }
+}
+
+/** jose's `jwtVerify` against the provider's keys (this module's cache): signature, `iss`, `aud`, required claims, `exp`/`nbf`. */
+export async function verifyProviderJwt(token: string, check: ProviderJwtCheck): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(token, remoteKeySet(check.jwksUri, check.fetch, check.timeoutMs), {
+      issuer: check.issuer,
+      audience: check.audience,
+      requiredClaims: check.requiredClaims,
+      clockTolerance: check.clockToleranceSeconds,
+      currentDate: check.currentDate,
+    });
+    return payload;
+  } catch (err) {
+    const e = err as { code?: string; claim?: string };
+    throw new ProviderJwtError(e.claim ? `${e.code ?? 'invalid'}: ${e.claim}` : (e.code ?? 'invalid'), err);
+  }
 }

@@ -1,4 +1,5 @@
 import type { FetchLike } from '../config/options.js';
+import { createDpopProof, type DpopKey } from './dpop.js';
 import { NetworkError, TimeoutError, TokenEndpointError } from '../errors.js';
 import { authenticateFormRequest, type ClientAuthentication } from './client-assertion.js';
 
@@ -6,12 +7,14 @@ import { authenticateFormRequest, type ClientAuthentication } from './client-ass
 export type RevocationClient = ClientAuthentication;
 
 /**
- * RFC 7009 token revocation, sent through the one outbound transport (`fetch`). Success is any
+ * RFC 7009 token revocation, sent through the one outbound transport (`fetch`), with a DPoP proof
+ * when the login has a DPoP key (RFC 9449 §5 lets an AS ask for one there too). Success is any
  * 2xx (the body is ignored); an error answer becomes a `TokenEndpointError` without token text.
  */
-export async function revokeToken(fetchFn: FetchLike, url: string, client: RevocationClient, token: string, hint: 'access_token' | 'refresh_token', timeoutMs: number): Promise<void> {
+export async function revokeToken(fetchFn: FetchLike, url: string, client: RevocationClient, token: string, hint: 'access_token' | 'refresh_token', timeoutMs: number, dpop?: DpopKey): Promise<void> {
   const body = new URLSearchParams({ token, token_type_hint: hint });
   const headers = new Headers({ ...client.headers, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' });
+  if (dpop) headers.set('dpop', await createDpopProof(dpop, { method: 'POST', url }));
   await authenticateFormRequest(client, body, headers);
   let res: Response;
   try {

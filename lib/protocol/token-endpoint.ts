@@ -1,5 +1,7 @@
 import { AuthorizationCode, ClientCredentials, ResourceOwnerPassword, type AccessToken, type ModuleOptions } from 'simple-oauth2';
 import { clientAssertionParams, usesClientAssertion, type ClientAuthentication } from './client-assertion.js';
+import { TokenEndpointError } from '../errors.js';
+import { createDpopProof, nonceFor, rememberNonce, type DpopKey } from './dpop.js';
 import { errorFromBody, invalidTokenResponse, isBoom, MAX_BODY_BYTES, NOT_A_BODY, translateTransportError, type TokenEndpointBody } from './token-endpoint-errors.js';
 
 export { parseRetryAfter, parseTokenBody, type TokenEndpointBody } from './token-endpoint-errors.js';
@@ -86,6 +88,8 @@ async function callTokenEndpoint(
   try {
     body = rawResponse((await call(auth)).token);
   } catch (err) {
+    // RFC 9449 §8: an AS that wants a nonce says so in an error answer's DPoP-Nonce header.
+    rememberNonce(url, (err as { data?: { res?: { headers?: Record<string, string> } } })?.data?.res?.headers?.['dpop-nonce']);
     // simple-oauth2 chokes (TypeError, assertion) on a JSON body that is null, a string or a number.
     if (!isBoom(err)) throw invalidTokenResponse(NOT_A_BODY);
     const outcome = translateTransportError(err, url, secrets);
@@ -95,6 +99,23 @@ async function callTokenEndpoint(
   if (Object.keys(body).length === 0) throw invalidTokenResponse(NOT_A_BODY);
   if (body.error !== undefined) throw errorFromBody(body, 200, secrets);
   return body;
+}
+
+type HttpOptions = { headers: Record<string, string> } | undefined;
+
+/**
+ * RFC 9449: with a DPoP key, every attempt carries a fresh proof (simple-oauth2's per-call http
+ * options); an AS answering `use_dpop_nonce` gets exactly one retry with the nonce it sent.
+ */
+async function withDpop(url: string, dpop: DpopKey | undefined, run: (httpOptions: HttpOptions) => Promise<TokenEndpointBody>): Promise<TokenEndpointBody> {
+  if (!dpop) return run(undefined);
+  const attempt = async () => run({ headers: { DPoP: await createDpopProof(dpop, { method: 'POST', url }) } });
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!(err instanceof TokenEndpointError) || err.error !== 'use_dpop_nonce' || nonceFor(url) === undefined) throw err;
+    return attempt();
+  }
 }
 
 function withoutGrantType(extra: Record<string, string>): Record<string, string> {
@@ -110,27 +131,28 @@ export function exchangeCode(
   config: TokenClientConfig,
   tokenUrl: string,
   grant: { code: string; redirectUri: string; codeVerifier?: string },
+  dpop?: DpopKey,
 ): Promise<TokenEndpointBody> {
   const params = { code: grant.code, redirect_uri: grant.redirectUri, ...(grant.codeVerifier ? { code_verifier: grant.codeVerifier } : {}) };
   const client = grantFor(config, 'code', tokenUrl);
-  return callTokenEndpoint(config, tokenUrl, [grant.code, grant.codeVerifier], (auth) => client.getToken({ ...params, ...auth }));
+  return withDpop(tokenUrl, dpop, (http) => callTokenEndpoint(config, tokenUrl, [grant.code, grant.codeVerifier], (auth) => client.getToken({ ...params, ...auth }, http)));
 }
 
 /**
  * Refresh grant (RFC 6749 §6) through `createToken(...).refresh()`. When the response has no
  * `refresh_token` the one sent is kept (RFC 6749 §6; simple-oauth2 5.1.0 would leave `undefined`).
  */
-export async function refreshGrant(config: TokenClientConfig, tokenUrl: string, refreshToken: string): Promise<TokenEndpointBody> {
+export async function refreshGrant(config: TokenClientConfig, tokenUrl: string, refreshToken: string, dpop?: DpopKey): Promise<TokenEndpointBody> {
   const client = grantFor(config, 'code', tokenUrl);
-  const body = await callTokenEndpoint(config, tokenUrl, [refreshToken], (auth) => client.createToken({ refresh_token: refreshToken }).refresh(auth));
+  const body = await withDpop(tokenUrl, dpop, (http) => callTokenEndpoint(config, tokenUrl, [refreshToken], (auth) => client.createToken({ refresh_token: refreshToken }).refresh(auth, http)));
   if (typeof body.refresh_token !== 'string' || body.refresh_token === '') body.refresh_token = refreshToken;
   return body;
 }
 
 /** Client credentials grant (RFC 6749 §4.4) through `ClientCredentials#getToken`; `extra` adds e.g. scope, audience. */
-export function clientCredentialsGrant(config: TokenClientConfig, tokenUrl: string, extra: Record<string, string> = {}): Promise<TokenEndpointBody> {
+export function clientCredentialsGrant(config: TokenClientConfig, tokenUrl: string, extra: Record<string, string> = {}, dpop?: DpopKey): Promise<TokenEndpointBody> {
   const client = grantFor(config, 'client', tokenUrl);
-  return callTokenEndpoint(config, tokenUrl, [], (auth) => client.getToken({ ...withoutGrantType(extra), ...auth }));
+  return withDpop(tokenUrl, dpop, (http) => callTokenEndpoint(config, tokenUrl, [], (auth) => client.getToken({ ...withoutGrantType(extra), ...auth }, http)));
 }
 
 /** Resource owner password grant (RFC 6749 §4.3) through `ResourceOwnerPassword#getToken`. */
@@ -139,8 +161,9 @@ export function passwordGrantRequest(
   tokenUrl: string,
   credentials: { username: string; password: string },
   extra: Record<string, string> = {},
+  dpop?: DpopKey,
 ): Promise<TokenEndpointBody> {
   const client = grantFor(config, 'password', tokenUrl);
   const params = { ...withoutGrantType(extra), username: credentials.username, password: credentials.password };
-  return callTokenEndpoint(config, tokenUrl, [credentials.password], (auth) => client.getToken({ ...params, ...auth }));
+  return withDpop(tokenUrl, dpop, (http) => callTokenEndpoint(config, tokenUrl, [credentials.password], (auth) => client.getToken({ ...params, ...auth }, http)));
 }

@@ -3,7 +3,7 @@ import { OAUTH_CODES, TokenEndpointError } from '../errors.js';
 /** The tokens of one login, camelCase. Lives only in the session store, never in a cookie. */
 export interface TokenSet {
   accessToken: string;
-  /** Lower-case, e.g. `bearer`. */
+  /** Lower-case: `bearer`, or `dpop` (RFC 9449, with the `dpop` option). */
   tokenType: string;
   refreshToken?: string;
   /** Epoch milliseconds; absent when the provider gave no usable `expires_in` (never refreshed proactively). */
@@ -58,12 +58,13 @@ export function readExpiresIn(body: Record<string, unknown>): number | undefined
   return seconds > 0 ? seconds : undefined;
 }
 
-function readTokenType(body: Record<string, unknown>, defaultTokenType: 'bearer' | undefined): 'bearer' {
+function readTokenType(body: Record<string, unknown>, defaultTokenType: 'bearer' | undefined, dpop: boolean): 'bearer' | 'dpop' {
   const raw = body.token_type;
-  // RFC 6749 §7.1: the type is case-insensitive. DPoP-bound tokens (RFC 9449) are refused: this
-  // client never sends a DPoP proof, so it could not use one.
+  // RFC 6749 §7.1: the type is case-insensitive. DPoP-bound tokens (RFC 9449) only with `dpop`
+  // on: without it this client sends no proof, so it could not use one.
   const tokenType = typeof raw === 'string' ? raw.toLowerCase() : raw === undefined || raw === null ? defaultTokenType : undefined;
-  if (tokenType !== 'bearer') throw invalid('The token endpoint returned a token_type other than Bearer.');
+  if (tokenType === 'dpop' && dpop) return tokenType;
+  if (tokenType !== 'bearer') throw invalid(dpop ? 'The token endpoint returned a token_type other than Bearer or DPoP.' : 'The token endpoint returned a token_type other than Bearer.');
   return tokenType;
 }
 
@@ -73,7 +74,7 @@ function readTokenType(body: Record<string, unknown>, defaultTokenType: 'bearer'
  * message never contains a token. A refresh response without `refresh_token` keeps the previous
  * one (RFC 6749 §6; Google does this).
  */
-export function fromTokenResponse(body: Record<string, unknown>, now: number, previous?: TokenSet, defaultTokenType?: 'bearer'): TokenSet {
+export function fromTokenResponse(body: Record<string, unknown>, now: number, previous?: TokenSet, defaultTokenType?: 'bearer', dpop = false): TokenSet {
   if (!isWellFormedToken(body.access_token)) {
     throw invalid(
       typeof body.access_token === 'string' && body.access_token.length > 0
@@ -81,7 +82,7 @@ export function fromTokenResponse(body: Record<string, unknown>, now: number, pr
         : 'The token endpoint response has no access_token.',
     );
   }
-  const tokenType = readTokenType(body, defaultTokenType);
+  const tokenType = readTokenType(body, defaultTokenType, dpop);
   const expiresIn = readExpiresIn(body);
   const tokens: TokenSet = { accessToken: body.access_token, tokenType };
   const refreshToken = readOptionalToken(body, 'refresh_token') ?? previous?.refreshToken;

@@ -1,8 +1,11 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
+import type { DpopKey } from '../protocol/dpop.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
-import { abandonPending, addTransaction, requireSession, takeAbandonedLogin, type AbandonedLogin, type LiveSession, type LoginMarker, type LoginTransaction } from './session-data.js';
+import { SessionUnavailableError } from '../errors.js';
+import { addToLogoutIndex, logoutIndexKey, readLogoutIndex, rememberLogoutToken, replayKey, type LogoutSubject } from './logout-index.js';
+import { abandonPending, addTransaction, loginMarker, requireSession, takeAbandonedLogin, type AbandonedLogin, type LiveSession, type LoginMarker, type LoginTransaction } from './session-data.js';
 import type { SessionView } from './session-view.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
 import { storeCall } from './store-call.js';
@@ -16,11 +19,39 @@ function cookieOf(session: LiveSession): CookieLike {
   return recordCookie(cookie.expires ? cookie.expires.getTime() : undefined, cookie.originalMaxAge);
 }
 
+type StoredSession = LiveSession & { cookie: CookieLike };
+
+/** The index entries of a session: every provider login's `sid` and `sub`. */
+async function indexSession(store: Store, sessionId: string, markers: Record<string, LoginMarker>, expiry: number | undefined, timeoutMs: number): Promise<void> {
+  for (const [provider, marker] of Object.entries(markers)) {
+    if (marker.sid !== undefined) await addToLogoutIndex(store, logoutIndexKey(provider, { kind: 'sid', value: marker.sid }), sessionId, expiry, timeoutMs);
+    if (marker.sub !== undefined) await addToLogoutIndex(store, logoutIndexKey(provider, { kind: 'sub', value: marker.sub }), sessionId, expiry, timeoutMs);
+  }
+}
+
+/** A stale index entry (the session logged in again as someone else) does not end it. */
+function matches(marker: LoginMarker, subject: { sid?: string; sub?: string }): boolean {
+  if (subject.sid !== undefined && marker.sid !== subject.sid) return false;
+  return subject.sub === undefined || marker.sub === subject.sub;
+}
+
 /** What `completeLogin` writes for one provider. */
 export interface NewLogin {
   provider: string;
   tokens: TokenSet;
   marker: LoginMarker;
+  /** The ID token's `sid` claim (the provider's session), when it had one. */
+  sid?: string;
+  /** RFC 9449: the login's DPoP key, kept in the token record. */
+  dpop?: DpopKey;
+}
+
+/** The tokens of one login that a back-channel logout ended (the caller revokes them). */
+export interface EndedLogin {
+  sessionId: string;
+  provider: string;
+  tokens: TokenSet;
+  dpop?: DpopKey;
 }
 
 /**
@@ -34,6 +65,8 @@ export class LoginStore {
   constructor(
     private readonly timeoutMs: number,
     lock: RefreshLock,
+    /** `backchannelLogout` on: each login is indexed by its `sid` and `sub` (logout-index.ts). */
+    private readonly indexLogins = false,
   ) {
     this.#claims = new TransactionClaims(lock);
   }
@@ -86,10 +119,12 @@ export class LoginStore {
       await writeRecord(store, recordKey(fresh.id, name), moved, cookie, this.timeoutMs);
       markers[name] = { ...markers[name]!, exp: expiry };
     }
-    const marker = expiry === undefined ? login.marker : { ...login.marker, exp: expiry };
-    await writeRecord(store, recordKey(fresh.id, login.provider), { v: 1, tokens: login.tokens }, cookie, this.timeoutMs);
+    const marker: LoginMarker = expiry === undefined ? { ...login.marker } : { ...login.marker, exp: expiry };
+    if (this.indexLogins && login.sid !== undefined) marker.sid = login.sid;
+    await writeRecord(store, recordKey(fresh.id, login.provider), { v: 1, tokens: login.tokens, ...(login.dpop ? { dpop: login.dpop } : {}) }, cookie, this.timeoutMs);
     fresh.oauth = { p: { ...markers, [login.provider]: marker } };
     if (abandoned) fresh.oauth.x = abandoned;
+    if (this.indexLogins) await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.timeoutMs);
     await saveLiveSession(fresh, this.timeoutMs);
     return { previous: previous?.tokens, sessionId: fresh.id };
   }
@@ -130,6 +165,38 @@ export class LoginStore {
     await writeTombstone(req.sessionStore, sessionEndKey(session.id), tombstoneTtlMs(session.cookie.originalMaxAge), this.timeoutMs);
     await storeCall(this.timeoutMs, 'destroy the session', (cb) => session.destroy(cb));
     return cookie;
+  }
+
+  /**
+   * OIDC Back-Channel Logout: end every session the index lists for this provider's `sid` (or,
+   * without one, its `sub`) whose login still matches, the way logout does: tombstone the session,
+   * end each login's token record, destroy the session. Works from any process (all in the store).
+   * Returns the ended logins' tokens, for the caller to revoke.
+   */
+  async endSessionsOf(req: Request, provider: string, subject: { sid?: string; sub?: string }): Promise<EndedLogin[]> {
+    const store = req.sessionStore;
+    if (!store) throw new SessionUnavailableError();
+    const key: LogoutSubject = subject.sid !== undefined ? { kind: 'sid', value: subject.sid } : { kind: 'sub', value: subject.sub! };
+    const ended: EndedLogin[] = [];
+    for (const sessionId of await readLogoutIndex(store, logoutIndexKey(provider, key), this.timeoutMs)) {
+      const data = await storeCall<StoredSession | null>(this.timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
+      const marker = loginMarker(data ?? undefined, provider);
+      if (!data || !marker || !matches(marker, subject)) continue;
+      const ttl = tombstoneTtlMs(data.cookie?.originalMaxAge);
+      await writeTombstone(store, sessionEndKey(sessionId), ttl, this.timeoutMs);
+      for (const name of Object.keys(data.oauth?.p ?? {})) {
+        const record = await this.#endRecord(store, recordKey(sessionId, name), ttl);
+        if (record) ended.push({ sessionId, provider: name, tokens: record.tokens, ...(record.dpop ? { dpop: record.dpop } : {}) });
+      }
+      await storeCall(this.timeoutMs, 'destroy the session', (cb) => store.destroy(sessionId, cb));
+    }
+    return ended;
+  }
+
+  /** Record a logout token's `jti` until `until` (epoch ms); false when it was seen before (replay). */
+  async acceptLogoutToken(req: Request, issuer: string, jti: string, until: number): Promise<boolean> {
+    if (!req.sessionStore) throw new SessionUnavailableError();
+    return rememberLogoutToken(req.sessionStore, replayKey(issuer, jti), until, this.timeoutMs);
   }
 
   async #endRecord(store: Store, key: string, ttlMs: number): Promise<TokenRecord | undefined> {

@@ -48,6 +48,8 @@ export interface LoginMarker {
   authTime?: number;
   /** The step-up request this login answered (from its transaction). */
   u?: StepUpRequest;
+  /** The provider's session id (ID token `sid`), kept only with `backchannelLogout` (its logout index). */
+  sid?: string;
 }
 
 /**

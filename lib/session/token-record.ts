@@ -1,6 +1,7 @@
 import type { Store } from 'express-session';
 import { storeCall } from './store-call.js';
 import type { TokenSet } from '../protocol/token-set.js';
+import { isDpopKey, type DpopKey } from '../protocol/dpop.js';
 
 /**
  * The token set of one login lives in its own record of the session store, under
@@ -12,6 +13,8 @@ export interface TokenRecord {
   /** Incremented on every write; lets a waiter tell that another worker already refreshed. */
   v: number;
   tokens: TokenSet;
+  /** RFC 9449: the login's DPoP key (private JWK), with the `dpop` option. Never leaves the store and the signer. */
+  dpop?: DpopKey;
 }
 
 interface StoredRecord {
@@ -29,6 +32,7 @@ export async function readRecord(store: Store, key: string, timeoutMs: number): 
   const stored = await storeCall<StoredRecord | null>(timeoutMs, 'read tokens', (cb) => store.get(key, cb as never));
   const record = stored?.oauthTokens;
   if (!record || typeof record.v !== 'number' || typeof record.tokens?.accessToken !== 'string') return undefined;
+  if (record.dpop !== undefined && !isDpopKey(record.dpop)) return { v: record.v, tokens: record.tokens };
   return record;
 }
 

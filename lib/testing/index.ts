@@ -40,6 +40,8 @@ export interface TestProviderOptions {
    * first requested `acr_values` entry that is supported, else the first of these.
    */
   acrValues?: string[];
+  /** DPoP proofs at the token endpoint must carry a server nonce (`use_dpop_nonce`). Default false. */
+  requireDPoPNonce?: boolean;
   /** Print oidc-provider's own errors. Default false. */
   logErrors?: boolean;
 }
@@ -189,6 +191,6 @@ export async function expireAccessToken(store: Store, sessionId: string, provide
   if (!record) throw new Error(`no token record for session ${sessionId.slice(0, 4)}… and provider ${provider}`);
   // Keep the record's own cookie (its expiry), which readRecord does not return.
   const stored = await new Promise<{ cookie?: CookieLike } | null | undefined>((resolve, reject) => store.get(key, (err, value) => (err ? reject(err) : resolve(value as never))));
-  const expired = { v: record.v + 1, tokens: { ...record.tokens, expiresAt: Date.now() - 1000 } };
+  const expired = { ...record, v: record.v + 1, tokens: { ...record.tokens, expiresAt: Date.now() - 1000 } };
   await writeRecord(store, key, expired, stored?.cookie ?? { expires: null, originalMaxAge: null }, STORE_TIMEOUT_MS);
 }

@@ -5,6 +5,7 @@ import { debugFor, tokenId } from '../../debug.js';
 import { InvalidCallbackError } from '../../errors.js';
 import { readAuthorizationResponse, readCallbackState } from '../../protocol/authorization-response.js';
 import { verifyIdToken } from '../../protocol/id-token.js';
+import { generateDpopKey } from '../../protocol/dpop.js';
 import { exchangeCode } from '../../protocol/token-endpoint.js';
 import { fromTokenResponse } from '../../protocol/token-set.js';
 import { userInfoAtLogin } from '../../client/userinfo.js';
@@ -44,8 +45,9 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
   async function redeem(req: Request, params: URLSearchParams, tx: LoginTransaction): Promise<string> {
     const endpoints = await link.endpoints();
     const code = readAuthorizationResponse(params, endpoints);
-    const body = await exchangeCode(link.tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: tx.v });
-    const tokens = fromTokenResponse(body, Date.now(), undefined, provider.defaultTokenType);
+    const dpop = provider.dpop ? await generateDpopKey() : undefined;
+    const body = await exchangeCode(link.tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: tx.v }, dpop);
+    const tokens = fromTokenResponse(body, Date.now(), undefined, provider.defaultTokenType, provider.dpop);
     let claims: Record<string, unknown> | undefined;
     if (tokens.idToken && endpoints.issuer && endpoints.jwksUri) {
       claims = await verifyIdToken(tokens.idToken, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, fetch: link.fetch, nonce: tx.n, timeoutMs: link.timeoutMs });
@@ -54,7 +56,7 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     const marker = withAuthenticationContext(loginMarker(user, Date.now()), claims, tx);
     let done;
     try {
-      done = await logins.completeLogin(req, { provider: link.name, tokens, marker });
+      done = await logins.completeLogin(req, { provider: link.name, tokens, marker, sid: typeof claims?.sid === 'string' ? claims.sid : undefined, dpop });
     } catch (err) {
       // The provider issued tokens nobody can use now: revoke them (best effort) before failing.
       await link.revoke(tokens);

@@ -1,0 +1,94 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
+
+/**
+ * RFC 9449 DPoP: a key pair per login (ES256), kept as a private JWK in the login's token record
+ * (server-side, so every process can sign), and the proofs made with it.
+ */
+
+/** The private JWK of a login's DPoP key (EC P-256, `d` included). */
+export type DpopKey = JWK & { kty: 'EC'; crv: 'P-256'; x: string; y: string; d: string };
+
+/** A new ES256 key pair for one login (or one backend client). */
+export async function generateDpopKey(): Promise<DpopKey> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { kty: 'EC', crv: 'P-256', x: jwk.x as string, y: jwk.y as string, d: jwk.d as string };
+}
+
+/** A stored value is a usable DPoP key (records from elsewhere are not trusted blindly). */
+export function isDpopKey(value: unknown): value is DpopKey {
+  const k = value as Partial<DpopKey> | undefined;
+  return typeof k === 'object' && k !== null && k.kty === 'EC' && k.crv === 'P-256' && typeof k.x === 'string' && typeof k.y === 'string' && typeof k.d === 'string';
+}
+
+const imported = new Map<string, Promise<KeyLike | Uint8Array>>();
+const MAX_IMPORTED = 1000;
+
+/** The signing key of a JWK, imported once per process (bounded cache, oldest dropped first). */
+function signingKey(jwk: DpopKey): Promise<KeyLike | Uint8Array> {
+  const id = `${jwk.x}.${jwk.y}`;
+  let key = imported.get(id);
+  if (!key) {
+    if (imported.size >= MAX_IMPORTED) imported.delete(imported.keys().next().value as string);
+    key = importJWK(jwk, 'ES256');
+    imported.set(id, key);
+  }
+  return key;
+}
+
+/** RFC 9449 §4.2 `htu`: the target URI without query and fragment. */
+export function htuOf(url: string | URL): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}`;
+}
+
+/** RFC 9449 §4.2 `ath`: base64url SHA-256 of the access token. */
+export function accessTokenHash(accessToken: string): string {
+  return createHash('sha256').update(accessToken).digest('base64url');
+}
+
+export interface ProofTarget {
+  method: string;
+  url: string | URL;
+  /** Resource requests: the DPoP-bound access token (its hash goes in `ath`). */
+  accessToken?: string;
+  /** The server's `DPoP-Nonce`; defaults to the last one this process saw from that origin. */
+  nonce?: string;
+}
+
+/** A DPoP proof JWT (`typ: dpop+jwt`, public `jwk` header, `htm`, `htu`, `iat`, `jti`, `ath`, `nonce`). */
+export async function createDpopProof(jwk: DpopKey, target: ProofTarget, now = Date.now()): Promise<string> {
+  const nonce = target.nonce ?? nonceFor(target.url);
+  const claims: Record<string, string> = { htm: target.method.toUpperCase(), htu: htuOf(target.url) };
+  if (target.accessToken !== undefined) claims.ath = accessTokenHash(target.accessToken);
+  if (nonce !== undefined) claims.nonce = nonce;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y } })
+    .setIssuedAt(Math.floor(now / 1000))
+    .setJti(randomUUID())
+    .sign(await signingKey(jwk));
+}
+
+const nonces = new Map<string, string>();
+const MAX_NONCE_ORIGINS = 100;
+
+/** The last `DPoP-Nonce` an origin sent (RFC 9449 §8, §9). */
+export function nonceFor(url: string | URL): string | undefined {
+  return nonces.get(new URL(url).origin);
+}
+
+/** Keep a server's `DPoP-Nonce` for the next proof to that origin. Returns it, if there was one. */
+export function rememberNonce(url: string | URL, nonce: string | null | undefined): string | undefined {
+  if (typeof nonce !== 'string' || nonce === '' || !/^[\x21-\x7E]+$/.test(nonce)) return undefined;
+  const origin = new URL(url).origin;
+  if (!nonces.has(origin) && nonces.size >= MAX_NONCE_ORIGINS) nonces.delete(nonces.keys().next().value as string);
+  nonces.set(origin, nonce);
+  return nonce;
+}
+
+/** RFC 9449 §9: a resource server asks for a (new) nonce: `WWW-Authenticate: DPoP error="use_dpop_nonce"`. */
+export function isNonceChallenge(res: Response): boolean {
+  const challenge = res.headers.get('www-authenticate');
+  return challenge !== null && /\bdpop\b/i.test(challenge) && /\berror\s*=\s*"?use_dpop_nonce"?/i.test(challenge);
+}
