@@ -19,6 +19,8 @@ export const DEFAULT_TEST_REDIRECT_URI = 'http://127.0.0.1:3000/callback';
 export interface TestProviderOptions {
   /** Redirect URIs registered for the `rp-basic` and `rp-post` clients. Default `[DEFAULT_TEST_REDIRECT_URI]`. */
   redirectUris?: string[];
+  /** Post-logout redirect URIs registered for `rp-basic` and `rp-post` (`idpLogout`). Default: each redirect URI's origin + `/`. */
+  postLogoutRedirectUris?: string[];
   /** Seconds. Default 5 (short, to exercise refresh). */
   accessTokenTTL?: number;
   refreshTokenTTL?: number;
