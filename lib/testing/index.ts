@@ -9,7 +9,7 @@ import { readRecord, recordKey, writeRecord, type CookieLike } from '../session/
 import { authorizeWithoutBrowser, type AuthorizeOptions } from './login-driver.js';
 import { spawnProvider, type ProviderEndpoints } from './spawn-provider.js';
 
-export { authorizeWithoutBrowser, CookieJar, type AuthorizeOptions, type AuthorizeResult } from './login-driver.js';
+export { authorizeWithoutBrowser, endSessionWithoutBrowser, CookieJar, type AuthorizeOptions, type AuthorizeResult, type EndSessionResult } from './login-driver.js';
 export type { ProviderEndpoints } from './spawn-provider.js';
 
 const STORE_TIMEOUT_MS = 5000;
