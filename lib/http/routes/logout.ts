@@ -46,14 +46,14 @@ interface EndedLogin {
  * goes to the end-session endpoint of the first ended login (config order) that has one, and
  * comes back through `postLogoutRedirectUri` (see post-logout.ts).
  */
-export function createLogoutHandler(links: Iterable<ProviderLink>, shared: ClientShared, options: LogoutOptions, way: PostLogoutReturn): RequestHandler {
+export function createLogoutHandler(links: Iterable<ProviderLink>, shared: ClientShared, options: LogoutOptions, postLogout: PostLogoutReturn): RequestHandler {
   const allLinks = [...links];
 
   async function endSessionUrl(ended: EndedLogin[], res: Response, returnTo: string | undefined): Promise<string | undefined> {
     for (const { link, idToken } of ended) {
       const url = (await link.endpoints().catch(() => undefined))?.endSessionUrl;
       if (!url) continue;
-      const state = way.remember(res, returnTo);
+      const state = postLogout.remember(res, returnTo);
       return buildEndSessionUrl({ endSessionUrl: url, clientId: link.provider.clientId, idToken, postLogoutRedirectUri: options.postLogoutRedirectUri, state });
     }
     return undefined;
