@@ -8,9 +8,11 @@ import { createTestApp, providerOptions, REDIRECT_URI } from '../../support/test
 // idpLogout: true end to end against the real AS: POST /logout → the AS's end-session endpoint →
 // its confirmation page (the form POSTed as a browser would) → post_logout_redirect_uri → returnTo.
 const SIGNED_OUT = 'http://127.0.0.1:3000/signed-out';
+const ALPHA_CB = 'http://127.0.0.1:3000/callback/alpha';
+const BETA_CB = 'http://127.0.0.1:3000/callback/beta';
 let as: TestAuthorizationServer;
 beforeAll(async () => {
-  as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], postLogoutRedirectUris: ['http://127.0.0.1:3000/', SIGNED_OUT], accessTokenTTL: 300 });
+  as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI, ALPHA_CB, BETA_CB], postLogoutRedirectUris: ['http://127.0.0.1:3000/', SIGNED_OUT], accessTokenTTL: 300 });
 });
 afterAll(() => as.stop());
 
@@ -98,5 +100,29 @@ describe('the post-logout landing', () => {
   it.each(['//evil.example', 'https://evil.example/', '/\\evil.example'])('should send an off-site returnTo %s to postLogoutRedirect', async (returnTo) => {
     const res = await request(app()).get('/?state=abc').set('Cookie', cookie('abc', returnTo)).expect(303);
     expect(res.headers.location).toBe('/');
+  });
+});
+
+describe('idpLogout with several providers', () => {
+  /** alpha (rp-basic) and beta (rp-post) at the same AS; `alphaEndSession` decides whether alpha has an end-session endpoint. */
+  async function bothLoggedIn(alphaEndSession: boolean) {
+    const alpha = providerOptions(as, { redirectUri: ALPHA_CB, ...(alphaEndSession ? { endSessionUrl: as.endpoints.endSession } : {}) });
+    const beta = providerOptions(as, { clientId: 'rp-post', redirectUri: BETA_CB, endSessionUrl: as.endpoints.endSession });
+    const { app } = createTestApp({ oauth: { providers: { alpha, beta }, idpLogout: true } as OAuthMiddlewareOptions });
+    const agent = request.agent(app);
+    for (const provider of ['beta', 'alpha']) {
+      const { callbackUrl } = await authorize(agent, { loginPath: `/login/${provider}` });
+      await agent.get(pathOf(callbackUrl)).expect(303);
+    }
+    return agent;
+  }
+
+  it('should end every login locally and visit the end-session endpoint of the first provider in config order that has one', async () => {
+    const onlyBeta = await (await bothLoggedIn(false)).post('/logout').expect(303);
+    expect(new URL(onlyBeta.headers.location as string).searchParams.get('client_id')).toBe('rp-post');
+    const agent = await bothLoggedIn(true);
+    const both = await agent.post('/logout').expect(303);
+    expect(new URL(both.headers.location as string).searchParams.get('client_id')).toBe('rp-basic'); // alpha: first in config order, though logged in last
+    expect((await agent.get('/session')).body.authenticated).toBe(false);
   });
 });
