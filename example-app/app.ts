@@ -1,13 +1,18 @@
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import { oauthErrorHandler, oauthMiddleware, requireAuth, type OAuthMiddlewareOptions, type RefreshLock } from 'express-oauth2-session';
-import { definitionList, escapeHtml, layout } from './views';
+import { definitionList, errorPage, escapeHtml, layout, logoutConfirmation, profileCard, refreshCountdown } from './views';
 
 export interface ExampleAppOptions {
   /** oauthMiddleware options (a preset spread with client credentials, or the embedded provider's). */
   oauth: OAuthMiddlewareOptions;
   /** The API call the profile page makes through req.oauth.get (relative to apiBaseUrl, or absolute). */
   profileApiUrl: string;
+  /**
+   * The provider's UserInfo endpoint, asked (through req.oauth.get: its origin must be allowed)
+   * for the name and email when the ID token did not carry them.
+   */
+  userinfoUrl?: string;
   /** Default MemoryStore. */
   store?: session.Store;
   lock?: RefreshLock;
@@ -16,10 +21,13 @@ export interface ExampleAppOptions {
   secureCookie?: boolean;
 }
 
+type UserCard = { sub?: unknown; name?: unknown; email?: unknown };
+
 /** The example app, without listen(): server.ts starts it, tests import it. */
 export function createApp(options: ExampleAppOptions) {
   const app = express();
   const refreshes = new Map<string, number>();
+  const leewayMs = ((options.oauth as { refreshLeewaySeconds?: number }).refreshLeewaySeconds ?? 60) * 1000;
   app.use(
     session({
       store: options.store,
@@ -29,6 +37,8 @@ export function createApp(options: ExampleAppOptions) {
       cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookie ?? false, maxAge: 8 * 3600 * 1000 },
     }),
   );
+  // Before the middleware: this styled page answers GET /logout instead of the package's plain form.
+  app.get('/logout', (_req, res) => void res.set('Cache-Control', 'no-store').send(logoutConfirmation()));
   const oauth = oauthMiddleware({
     ...options.oauth,
     ...(options.lock ? { lock: options.lock } : {}),
@@ -39,18 +49,31 @@ export function createApp(options: ExampleAppOptions) {
   });
   app.use(oauth);
 
-  app.get('/', (req, res) => {
-    const body = req.oauth.isAuthenticated()
-      ? `<p>You are logged in as <strong>${escapeHtml(req.oauth.user?.sub ?? 'someone')}</strong>.</p><p><a class="button" href="/profile">See your profile</a></p>`
-      : '<p>This app logs you in with OAuth 2.0 and calls an API with your access token, which it refreshes by itself.</p><p><a class="button" href="/login?returnTo=%2Fprofile">Log in</a></p>';
-    res.send(layout('express-oauth2-session example', body, req.oauth.isAuthenticated()));
+  /** Name and email from the ID token, else from the provider's UserInfo endpoint. */
+  async function whoIs(req: Request): Promise<UserCard> {
+    const user: UserCard = { ...req.oauth.user };
+    if ((user.name && user.email) || !options.userinfoUrl) return user;
+    const info = await req.oauth.get(options.userinfoUrl);
+    return info.ok ? { ...((await info.json()) as UserCard), ...user } : user;
+  }
+
+  app.get('/', async (req, res, next) => {
+    try {
+      const notice = req.query.signedOut === '1' && !req.oauth.isAuthenticated() ? '<p class="notice" id="signed-out">You are signed out. See you soon!</p>' : '';
+      const body = req.oauth.isAuthenticated()
+        ? `${profileCard(await whoIs(req))}<p><a class="button" href="/profile">See your profile</a></p>`
+        : `${notice}<p>This app logs you in with OAuth 2.0 and calls an API with your access token, which it refreshes by itself.</p><p><a class="button" href="/login?returnTo=%2Fprofile">Log in</a></p>`;
+      res.send(layout('express-oauth2-session example', body, req.oauth.isAuthenticated()));
+    } catch (err) {
+      next(err);
+    }
   });
 
   app.get('/profile', requireAuth(), async (req, res, next) => {
     try {
-      const api = await req.oauth.get(options.profileApiUrl);
+      const [user, api] = await Promise.all([whoIs(req), req.oauth.get(options.profileApiUrl)]);
       const data: unknown = api.headers.get('content-type')?.includes('json') ? await api.json() : await api.text();
-      const body = `<h2>Who you are</h2>${definitionList({ ...req.oauth.user })}
+      const body = `${profileCard(user)}<h2>Claims from your login</h2>${definitionList({ ...req.oauth.user })}
         <h2>An API call made with your token</h2><p class="muted">GET ${escapeHtml(options.profileApiUrl)} → HTTP ${api.status}</p>
         <pre id="api-result">${escapeHtml(JSON.stringify(data, null, 2))}</pre>`;
       res.send(layout('Profile', body, true));
@@ -69,12 +92,18 @@ export function createApp(options: ExampleAppOptions) {
         'Refresh token': token?.refreshToken ? 'present (kept server-side)' : 'none',
         Scope: token?.scope ?? '',
       });
-      res.send(layout('Token status', `${body}<p class="muted">Token values never leave the server.</p>`, true));
+      const countdown = refreshCountdown(token?.expiresAt === undefined ? undefined : token.expiresAt - leewayMs - Date.now());
+      res.set('Cache-Control', 'no-store').send(layout('Token status', `${countdown}${body}<p class="muted">Token values never leave the server.</p>`, true));
     } catch (err) {
       next(err);
     }
   });
 
+  // The package's errors: a small HTML page for browsers, JSON for programs. Anything else: ours.
   app.use(oauthErrorHandler());
+  app.use((err: { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof err.status === 'number' && err.status >= 400 ? err.status : 500;
+    res.status(status).send(errorPage(status));
+  });
   return { app, oauth };
 }

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const appUrl = env.APP_URL ?? `http://127.0.0.1:${port}`;
   const stops: Array<() => Promise<void>> = [];
 
-  let setup: Pick<ExampleAppOptions, 'oauth' | 'profileApiUrl'>;
+  let setup: Pick<ExampleAppOptions, 'oauth' | 'profileApiUrl' | 'userinfoUrl'>;
   const real = realProviderFromEnv(env, appUrl);
   if (real) {
     setup = real;
@@ -40,7 +40,9 @@ async function main(): Promise<void> {
     const provider = await startTestProvider({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 30 });
     const api = await startExampleApi({ introspectionUrl: provider.endpoints.introspection, clientId: 'svc', clientSecret: 'svc-secret' });
     stops.push(provider.stop, api.stop);
-    setup = { oauth: provider.providerOptions({ apiBaseUrl: api.url, refreshLeewaySeconds: 10 }), profileApiUrl: '/api/quote' };
+    // idpLogout: logging out also ends the provider's session (its confirmation page), then comes back here.
+    const oauth = { ...provider.providerOptions({ apiBaseUrl: api.url, allowedOrigins: [api.url, provider.issuer], refreshLeewaySeconds: 10 }), idpLogout: true };
+    setup = { oauth, profileApiUrl: '/api/quote', userinfoUrl: provider.endpoints.userinfo };
     console.log(`Embedded OpenID Connect provider at ${provider.issuer} (any user name and password log in)`);
   }
 

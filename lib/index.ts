@@ -45,6 +45,7 @@ export type {
 export type { TokenSet } from './protocol/token-set.js';
 export type { OAuthRequestContext, RequestContext, RegisteredProviderName } from './client/request-context.js';
 export type { ProviderClient, OAuthUser } from './client/provider-client.js';
+export type { LoginOptions } from './client/login-request.js';
 export type { ApiRequestInit } from './client/transport.js';
 export type { OAuthSessionData, LoginMarker, LoginTransaction, StepUpRequest } from './session/session-data.js';
 export type { OAuthEvents, OAuthEventName } from './events.js';

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import type { FetchLike, ResolvedProvider } from '../config/options.js';
 import type { OAuthEventEmitter } from '../events.js';
@@ -6,6 +7,7 @@ import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import type { ApiRequestInit } from './transport.js';
 import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, type ApiTarget, type PreparedRequest } from './bearer.js';
 import { sendAuthorized } from './dpop-transport.js';
+import { readLoginOptions, type LoginOptions, type LoginStarter } from './login-request.js';
 import type { RecordHandle, Refresher } from './refresh.js';
 import type { ProviderLink } from './provider-link.js';
 import type { LoginStore } from '../session/login-store.js';
@@ -25,6 +27,8 @@ export interface ClientShared {
   /** The `fetch` option, if given; else API calls take the pooled undici path. */
   readonly fetch: FetchLike | undefined;
   readonly onRefreshFailure: 'relogin' | 'error';
+  /** `req.oauth.login`: the http layer's login start, injected (client/ never imports http/). */
+  readonly startLogin: LoginStarter;
 }
 
 /**
@@ -198,6 +202,16 @@ export class ProviderClient extends BearerMethods {
     if (!isRetryable(req)) return res;
     await res.body?.cancel();
     return sendAuthorized(target, req, refreshed, fetchImpl);
+  }
+
+  /**
+   * Start a login with this provider from code: saves a login transaction in the session of
+   * `res`'s request and answers 302 to the authorization endpoint, as `GET /login` does.
+   * `authorizationParams` win over the configured ones; `scope` adds to the configured scopes.
+   * Works without the `/login` route (`routes.login: false`). Bad options throw `TypeError`.
+   */
+  async login(res: ServerResponse, options?: LoginOptions): Promise<void> {
+    await this.#shared.startLogin(res, this.#link, readLoginOptions(options));
   }
 
   /** Revoke (when the provider has a revocation endpoint) and forget this login's tokens. */

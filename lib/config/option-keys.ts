@@ -23,7 +23,7 @@ export const PROVIDER_KEYS = keyList<ProviderOptions>({
 /** Keys that apply to every provider (the top level, beside `providers`). */
 export const COMMON_KEYS = keyList<MultiProviderOptions>({
   routes: true, onTokens: true, onRefreshFailure: true, lock: true, postLoginRedirect: true, postLogoutRedirect: true,
-  httpTimeoutMs: true, fetch: true, backchannelLogout: true, providers: true,
+  idpLogout: true, postLogoutRedirectUri: true, httpTimeoutMs: true, fetch: true, backchannelLogout: true, providers: true,
 });
 
 /** Keys of `routes`. */

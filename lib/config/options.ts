@@ -124,8 +124,21 @@ export interface CommonOptions {
   lock?: RefreshLock;
   /** Default `'/'`. */
   postLoginRedirect?: string;
-  /** Default `'/'`. */
+  /** Default `'/'`: where logout ends when no valid `returnTo` is given. */
   postLogoutRedirect?: string;
+  /**
+   * Default `false`: `POST /logout` ends the login here only (tokens revoked, session destroyed).
+   * `true`: the browser then continues at the provider's end-session endpoint (OpenID Connect
+   * RP-Initiated Logout 1.0) with `id_token_hint`, `client_id` and `post_logout_redirect_uri`, and
+   * comes back to the logout's `returnTo`. With several providers: the first one (in config order)
+   * that was logged in and has an end-session endpoint.
+   */
+  idpLogout?: boolean;
+  /**
+   * Absolute URL registered at the provider as a post-logout redirect URI. Default: the app's
+   * origin (from `redirectUri`) + `postLogoutRedirect`.
+   */
+  postLogoutRedirectUri?: string;
   /** Default 10000: token, revocation, discovery and session-store calls. */
   httpTimeoutMs?: number;
   /** Default: pooled undici dispatcher for API calls, global fetch for discovery/JWKS. */
@@ -211,6 +224,8 @@ export interface ResolvedConfig {
   readonly lock: RefreshLock;
   readonly postLoginRedirect: string;
   readonly postLogoutRedirect: string;
+  readonly idpLogout: boolean;
+  readonly postLogoutRedirectUri: string;
   readonly httpTimeoutMs: number;
   readonly fetch: FetchLike | undefined;
   /** Origin of the app (from the redirect URIs): same-origin checks never trust Host headers. */

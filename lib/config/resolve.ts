@@ -28,7 +28,7 @@ export const DEFAULT_PROVIDER_NAME = 'default';
 const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 /** `req.oauth.<name>` must not shadow a member of req.oauth. */
 const RESERVED_PROVIDER_NAMES = new Set([
-  'constructor', 'user', 'fetch', 'get', 'post', 'put', 'patch', 'delete', 'provider', 'providerName', 'loginPath',
+  'constructor', 'user', 'login', 'fetch', 'get', 'post', 'put', 'patch', 'delete', 'provider', 'providerName', 'loginPath',
   'isAuthenticated', 'isAuthenticatedWithAny', 'getToken', 'refresh', 'logout', 'userinfo', 'toJSON', 'toString', 'valueOf',
 ]);
 
@@ -184,6 +184,13 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     throw root.key('lock').error('must be a RefreshLock such as redisLock(client)');
   }
 
+  const postLogoutRedirect = assertLocalRedirect(input.postLogoutRedirect, root.key('postLogoutRedirect'));
+  assertOptionalBoolean(input.idpLogout, root.key('idpLogout'));
+  const appOrigins = new Set([...providers.values()].map((p) => new URL(p.redirectUri).origin));
+  // Kept as written: the provider compares it with the registered URI character for character.
+  assertHttpUrl(input.postLogoutRedirectUri, root.key('postLogoutRedirectUri'), false, true);
+  const postLogoutRedirectUri = input.postLogoutRedirectUri ?? `${[...appOrigins][0]}${postLogoutRedirect}`;
+
   return Object.freeze({
     providers,
     single: multi ? undefined : providers.get(DEFAULT_PROVIDER_NAME),
@@ -193,9 +200,11 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     onRefreshFailure,
     lock,
     postLoginRedirect: assertLocalRedirect(input.postLoginRedirect, root.key('postLoginRedirect')),
-    postLogoutRedirect: assertLocalRedirect(input.postLogoutRedirect, root.key('postLogoutRedirect')),
+    postLogoutRedirect,
+    idpLogout: input.idpLogout ?? false,
+    postLogoutRedirectUri,
     httpTimeoutMs: assertTimeout(input.httpTimeoutMs, root.key('httpTimeoutMs')),
     fetch: assertFetch(input.fetch, root.key('fetch')),
-    appOrigins: new Set([...providers.values()].map((p) => new URL(p.redirectUri).origin)),
+    appOrigins,
   });
 }

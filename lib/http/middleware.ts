@@ -17,6 +17,8 @@ import { createCallbackHandler } from './routes/callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
 import { installLazyClient } from './lazy-client.js';
+import { loginStarter } from './start-login.js';
+import { PostLogoutReturn } from './post-logout.js';
 import { noStore, pathOf } from './respond.js';
 import { registerLoginStarters } from './start-login.js';
 
@@ -42,9 +44,11 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const events = new OAuthEventEmitter();
   const outbound = config.fetch ?? pooledFetch;
   const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, outbound, timeoutMs, events)] as const));
+  const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false);
   const shared: ClientShared = {
     refresher: new Refresher({ lock: config.lock, timeoutMs, events, onTokens: config.onTokens }),
-    logins: new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false),
+    logins,
+    startLogin: loginStarter(logins, config.postLoginRedirect),
     events,
     fetch: config.fetch,
     onRefreshFailure: config.onRefreshFailure,
@@ -63,7 +67,9 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
     addRoute(link.provider.loginPath, 'GET', createLoginHandler(link, shared.logins, config.postLoginRedirect));
     addRoute(link.provider.callbackPath, 'GET', createCallbackHandler(link, shared));
   }
-  addRoute(config.logoutPath, 'POST', createLogoutHandler(links.values(), shared, config));
+  const postLogout = new PostLogoutReturn(config);
+  const landingPath = config.idpLogout ? postLogout.path : undefined;
+  addRoute(config.logoutPath, 'POST', createLogoutHandler(links.values(), shared, config, postLogout));
   addRoute(config.logoutPath, 'GET', logoutConfirmForm);
   addRoute(config.backchannelLogoutPath, 'POST', createBackchannelLogoutHandler(links.values(), shared));
 
@@ -77,8 +83,11 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
       else req.oauth = makeClient(req);
     }
     sessions.observe(req);
-    if (routes.size === 0) return next();
-    const route = routes.get(pathOf(req.url));
+    if (routes.size === 0 && landingPath === undefined) return next();
+    const path = pathOf(req.url);
+    // The provider's redirect back after idpLogout: handled only with its cookie, else the app's page.
+    if (path === landingPath && req.method === 'GET' && postLogout.land(req, res)) return;
+    const route = routes.get(path);
     if (!route) return next();
     const handler = route[req.method as keyof Route];
     if (!handler) {

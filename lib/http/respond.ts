@@ -52,9 +52,18 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Expire a cookie in the browser (same name, path and domain as when it was set). */
-export function clearCookie(res: ServerResponse, name: string, options: { path?: string; domain?: string; secure?: boolean; httpOnly?: boolean; sameSite?: boolean | string }): void {
-  const parts = [`${name}=`, `Path=${options.path ?? '/'}`, 'Expires=Thu, 01 Jan 1970 00:00:00 GMT'];
+export interface CookieAttributes {
+  path?: string;
+  domain?: string;
+  secure?: boolean;
+  httpOnly?: boolean;
+  sameSite?: boolean | string;
+}
+
+/** Append a Set-Cookie header (keeps the ones already set). `maxAgeSeconds` 0 expires the cookie. */
+export function setCookie(res: ServerResponse, name: string, value: string, maxAgeSeconds: number, options: CookieAttributes): void {
+  const parts = [`${name}=${value}`, `Path=${options.path ?? '/'}`];
+  parts.push(maxAgeSeconds > 0 ? `Max-Age=${maxAgeSeconds}` : 'Expires=Thu, 01 Jan 1970 00:00:00 GMT');
   if (options.domain) parts.push(`Domain=${options.domain}`);
   if (options.httpOnly) parts.push('HttpOnly');
   if (options.secure) parts.push('Secure');
@@ -62,6 +71,22 @@ export function clearCookie(res: ServerResponse, name: string, options: { path?:
   const existing = res.getHeader('Set-Cookie');
   const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
   res.setHeader('Set-Cookie', [...list, parts.join('; ')]);
+}
+
+/** Expire a cookie in the browser (same name, path and domain as when it was set). */
+export function clearCookie(res: ServerResponse, name: string, options: CookieAttributes): void {
+  setCookie(res, name, '', 0, options);
+}
+
+/** The value of the cookie `name` in the request's Cookie header (not URL-decoded), if sent once or more (first wins). */
+export function readCookie(req: IncomingMessage, name: string): string | undefined {
+  const raw = header(req, 'cookie');
+  if (!raw || !raw.includes(name)) return undefined;
+  for (const pair of raw.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
 /**

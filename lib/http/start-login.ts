@@ -1,15 +1,19 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request } from 'express';
+import type { LoginRequest, LoginStarter } from '../client/login-request.js';
 import type { ProviderLink } from '../client/provider-link.js';
 import { debugFor } from '../debug.js';
 import { buildAuthorizationRedirect } from '../protocol/par.js';
 import { randomCodeVerifier, randomState } from '../protocol/pkce.js';
 import type { LoginStore } from '../session/login-store.js';
 import type { LoginTransaction, StepUpRequest } from '../session/session-data.js';
+import { noStore, redirect } from './respond.js';
+import { safeReturnTo, singleParam } from './routes/safe-redirect.js';
 
 const log = debugFor('login');
 
 /** What one login asks the provider for. */
-export interface LoginStart {
+export interface LoginBegin {
   /** Validated same-origin path to return to. */
   returnTo: string;
   scope: readonly string[];
@@ -22,7 +26,7 @@ export interface LoginStart {
  * Begin a login: a new transaction (state, PKCE verifier, nonce when the scope has `openid`) saved
  * in the session, and the authorization URL to redirect the browser to (RFC 6749 §4.1.1).
  */
-export async function beginLogin(link: ProviderLink, logins: LoginStore, req: Request, start: LoginStart): Promise<string> {
+export async function beginLogin(link: ProviderLink, logins: LoginStore, req: Request, start: LoginBegin): Promise<string> {
   const { provider } = link;
   const endpoints = await link.endpoints();
   const state = randomState();
@@ -48,7 +52,7 @@ export async function beginLogin(link: ProviderLink, logins: LoginStore, req: Re
 }
 
 /** What requireAuth needs to start a login of one provider itself. */
-export interface LoginStarter {
+export interface RuleLoginStarter {
   link: ProviderLink;
   logins: LoginStore;
   postLoginRedirect: string;
@@ -58,7 +62,7 @@ export interface LoginStarter {
  * Login starters by `req.oauth`'s class (one per middleware instance) and provider name. Private to
  * this module: nothing reachable from `req.oauth` leads to a provider's link or its secrets.
  */
-const starters = new WeakMap<object, ReadonlyMap<string, LoginStarter>>();
+const starters = new WeakMap<object, ReadonlyMap<string, RuleLoginStarter>>();
 
 /** Called once by the middleware factory. */
 export function registerLoginStarters(contextClass: object, links: Iterable<ProviderLink>, logins: LoginStore, postLoginRedirect: string): void {
@@ -66,6 +70,48 @@ export function registerLoginStarters(contextClass: object, links: Iterable<Prov
 }
 
 /** The login starter of `provider` for the middleware that made `context` (`req.oauth`). */
-export function loginStarterFor(context: object, provider: string): LoginStarter | undefined {
+export function loginStarterFor(context: object, provider: string): RuleLoginStarter | undefined {
   return starters.get(context.constructor)?.get(provider);
+}
+
+/** Authorization parameters a login link may pass through (`/login?prompt=login`). */
+export const PASS_THROUGH_PARAMS = ['prompt', 'login_hint', 'ui_locales', 'max_age', 'acr_values'] as const;
+
+export interface LoginStart extends Partial<LoginRequest> {
+  /** `/login` query: `returnTo` and the allow-listed parameters; the configured ones win over them. */
+  query?: URLSearchParams;
+}
+
+/** The allow-listed parameters of a `/login` query string (each once, at most 256 characters). */
+function queryParams(query: URLSearchParams | undefined): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (!query) return params;
+  for (const name of PASS_THROUGH_PARAMS) {
+    const value = singleParam(query, name);
+    if (value !== undefined && value.length <= 256) params[name] = value;
+  }
+  return params;
+}
+
+/**
+ * Start a login, for the `/login` route and for `req.oauth.login`, then 302 to the authorization
+ * endpoint (or PAR's `request_uri`). Parameters, the later winning: `/login` query (allow-listed) <
+ * configured `authorizationParams` < per-login ones from code. Per-login scopes add to the configured ones.
+ */
+export async function startLogin(req: IncomingMessage, res: ServerResponse, link: ProviderLink, logins: LoginStore, postLoginRedirect: string, start: LoginStart): Promise<void> {
+  const { provider } = link;
+  noStore(res);
+  const returnTo = safeReturnTo(start.returnTo ?? (start.query && singleParam(start.query, 'returnTo')), postLoginRedirect);
+  const scope = start.scope?.length ? [...new Set([...provider.scope, ...start.scope])] : provider.scope;
+  const params = { ...queryParams(start.query), ...provider.authorizationParams, ...start.authorizationParams };
+  redirect(res, 302, await beginLogin(link, logins, req as Request, { returnTo, scope, params }));
+}
+
+/** `req.oauth.login` through the http layer (the client never imports http/). */
+export function loginStarter(logins: LoginStore, postLoginRedirect: string): LoginStarter {
+  return function startProgrammaticLogin(res, link, request) {
+    const req = (res as ServerResponse & { req?: IncomingMessage }).req;
+    if (!req) return Promise.reject(new TypeError('req.oauth.login: `res` must be the response of the current request'));
+    return startLogin(req, res, link, logins, postLoginRedirect, request);
+  };
 }

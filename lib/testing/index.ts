@@ -9,7 +9,7 @@ import { readRecord, recordKey, writeRecord, type CookieLike } from '../session/
 import { authorizeWithoutBrowser, type AuthorizeOptions } from './login-driver.js';
 import { spawnProvider, type ProviderEndpoints } from './spawn-provider.js';
 
-export { authorizeWithoutBrowser, CookieJar, type AuthorizeOptions, type AuthorizeResult } from './login-driver.js';
+export { authorizeWithoutBrowser, endSessionWithoutBrowser, CookieJar, type AuthorizeOptions, type AuthorizeResult, type EndSessionResult } from './login-driver.js';
 export type { ProviderEndpoints } from './spawn-provider.js';
 
 const STORE_TIMEOUT_MS = 5000;
@@ -21,6 +21,8 @@ export const DEFAULT_TEST_REDIRECT_URI = 'http://127.0.0.1:3000/callback';
 export interface TestProviderOptions {
   /** Redirect URIs registered for the `rp-basic` and `rp-post` clients. Default `[DEFAULT_TEST_REDIRECT_URI]`. */
   redirectUris?: string[];
+  /** Post-logout redirect URIs registered for `rp-basic` and `rp-post` (`idpLogout`). Default: each redirect URI's origin + `/`. */
+  postLogoutRedirectUris?: string[];
   /** Seconds. Default 5 (short, to exercise refresh). */
   accessTokenTTL?: number;
   refreshTokenTTL?: number;

@@ -108,3 +108,37 @@ export async function authorizeWithoutBrowser(authorizationUrl: string, options:
   }
   throw new Error('login did not reach the redirect URI within 20 steps');
 }
+
+export interface EndSessionResult {
+  /** Where the provider sent the browser after the confirmation (`post_logout_redirect_uri?state=…`). */
+  redirectUrl: string;
+  /** The confirmation page's HTML, as the provider showed it. */
+  confirmationPage: string;
+}
+
+/**
+ * Walk the provider's RP-initiated logout: GET the end-session URL (the `Location` of your app's
+ * `POST /logout` with `idpLogout: true`), then POST the confirmation form it shows ("Yes, sign me
+ * out"). Pass the `jar` of the login to end the provider's own session too.
+ */
+export async function endSessionWithoutBrowser(endSessionUrl: string, options: { jar?: CookieJar } = {}): Promise<EndSessionResult> {
+  const jar = options.jar ?? new CookieJar();
+  const send = async (url: string, init: RequestInit = {}) => {
+    const cookie = jar.header(url);
+    const res = await fetch(url, { ...init, headers: { accept: 'text/html', ...(cookie ? { cookie } : {}), ...(init.headers as Record<string, string>) }, redirect: 'manual' });
+    jar.store(url, res);
+    return res;
+  };
+  const page = await send(endSessionUrl);
+  const html = await page.text();
+  const form = /<form\b[^>]*\bid="op\.logoutForm"[^>]*\baction="([^"]+)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  const xsrf = form && /<input\b[^>]*\bname="xsrf"[^>]*\bvalue="([^"]*)"/i.exec(form[2] ?? '');
+  if (!form?.[1] || !xsrf) throw new Error(`no logout confirmation form at ${endSessionUrl} (HTTP ${page.status}): ${html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 300)}`);
+  const action = new URL(decodeEntities(form[1]), endSessionUrl).toString();
+  const body = new URLSearchParams({ xsrf: xsrf[1] ?? '', logout: 'yes' }).toString();
+  const done = await send(action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  await done.arrayBuffer();
+  const location = done.headers.get('location');
+  if (done.status < 300 || done.status >= 400 || !location) throw new Error(`the logout confirmation answered HTTP ${done.status}, not a redirect`);
+  return { redirectUrl: new URL(location, action).toString(), confirmationPage: html };
+}

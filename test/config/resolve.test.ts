@@ -31,6 +31,8 @@ describe('resolveConfig', () => {
     ['lock', { lock: {} }, '`lock` must be a RefreshLock such as redisLock(client)'],
     ['httpTimeoutMs', { httpTimeoutMs: 0 }, '`httpTimeoutMs` must be a positive number'],
     ['fetch', { fetch: 'yes' }, '`fetch` must be a fetch-compatible function'],
+    ['idpLogout', { idpLogout: 'yes' }, '`idpLogout` must be a boolean'],
+    ['postLogoutRedirectUri', { postLogoutRedirectUri: '/bye' }, '`postLogoutRedirectUri` must be an absolute http(s) URL'],
   ])('should throw a TypeError naming %s', (_name, patch, message) => {
     let error: unknown;
     try {
@@ -112,6 +114,16 @@ describe('resolveConfig', () => {
     });
     expect([config.logoutPath, config.onRefreshFailure, config.postLoginRedirect, config.httpTimeoutMs]).toEqual(['/logout', 'relogin', '/', 10_000]);
     expect([...config.appOrigins]).toEqual(['https://app.example']);
+    expect([config.idpLogout, config.postLogoutRedirect, config.postLogoutRedirectUri]).toEqual([false, '/', 'https://app.example/']);
+  });
+
+  it('should derive postLogoutRedirectUri from the app origin and postLogoutRedirect, or keep the given one as written', () => {
+    expect(resolveConfig({ ...valid, idpLogout: true, postLogoutRedirect: '/bye?x=1' }).postLogoutRedirectUri).toBe('https://app.example/bye?x=1');
+    expect(resolveConfig({ ...valid, postLogoutRedirectUri: 'https://app.example' }).postLogoutRedirectUri).toBe('https://app.example');
+  });
+
+  it('should refuse `login` as a provider name (req.oauth.login)', () => {
+    expect(() => oauthMiddleware({ providers: { login: valid } })).toThrow('oauthMiddleware: `providers.login` name is taken by a req.oauth member; choose another');
   });
 
   it('should treat a config without secret as a public client and accept loopback http', () => {

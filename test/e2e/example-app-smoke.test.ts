@@ -1,7 +1,7 @@
 // Smoke test of the example app users try first: createApp() with the embedded provider and API,
-// one login without a browser (the browser run is test/e2e/example-app.test.ts).
+// one login and an idpLogout without a browser (the browser run is test/e2e/example-app.test.ts).
 import request from 'supertest';
-import { loginWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import { authorizeWithoutBrowser, endSessionWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
 import { startExampleApi, type ExampleApi } from '../../example-app/api';
 import { createApp } from '../../example-app/app';
 import { realProviderFromEnv } from '../../example-app/config-from-env';
@@ -18,30 +18,41 @@ afterAll(async () => {
 });
 
 describe('example app', () => {
-  it('should log in, show the profile with an API call made through req.oauth, show token status, and log out', async () => {
-    const { app } = createApp({ oauth: provider.providerOptions({ apiBaseUrl: api.url }), profileApiUrl: '/api/quote', sessionSecret: 'test' });
+  it('should log in, show the profile (name, email, an API call through req.oauth), the token countdown, and log out at the provider and back', async () => {
+    const oauth = { ...provider.providerOptions({ apiBaseUrl: api.url, allowedOrigins: [api.url, provider.issuer] }), idpLogout: true };
+    const { app } = createApp({ oauth, profileApiUrl: '/api/quote', userinfoUrl: provider.endpoints.userinfo, sessionSecret: 'test' });
     const agent = request.agent(app);
-    expect((await agent.get('/')).text).toContain('href="/login?returnTo=%2Fprofile"');
+    const home = (await agent.get('/')).text;
+    expect(home.match(/href="\/login[^"]*"/g)).toEqual(['href="/login?returnTo=%2Fprofile"']); // one login button
     expect((await agent.get('/profile').set('Accept', 'text/html')).headers.location).toBe('/login?returnTo=%2Fprofile');
 
-    const callback = await loginWithoutBrowser(agent, { user: 'carol', loginPath: '/login?returnTo=%2Fprofile' });
-    expect(callback.status).toBe(303);
+    const start = await agent.get('/login?returnTo=%2Fprofile').expect(302);
+    const { callbackUrl, jar } = await authorizeWithoutBrowser(start.headers.location as string, { user: 'alice' });
+    const callback = await agent.get(new URL(callbackUrl).pathname + new URL(callbackUrl).search).expect(303);
     expect(callback.headers.location).toBe('/profile');
     const cookie = String(callback.headers['set-cookie']);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
 
     const profile = await agent.get('/profile').expect(200);
-    expect(profile.text).toContain('<dt>sub</dt><dd>carol</dd>');
+    expect(profile.text).toContain('<div class="name" id="name">Alice Example</div><div id="email">alice@example.test</div>');
+    expect(profile.text).toContain('<dt>sub</dt><dd>alice</dd>');
     expect(profile.text).toContain('GET /api/quote → HTTP 200');
-    expect(profile.text).toContain('&quot;for&quot;: &quot;carol&quot;');
+    expect(profile.text).toContain('&quot;for&quot;: &quot;alice&quot;');
 
     const status = await agent.get('/status').expect(200);
     expect(status.text).toMatch(/Access token expires in<\/dt><dd>\d+ s<\/dd>/);
     expect(status.text).toContain('<dt>Refreshed (this session)</dt><dd>0</dd>');
+    expect(status.text).toMatch(/Next refresh in <strong id="refresh-countdown" data-refresh-in-ms="\d+">\d+ s<\/strong>/);
 
-    const logout = await agent.post('/logout').expect(303);
+    const confirm = await agent.get('/logout').expect(200);
+    expect(confirm.text).toContain('<form method="post" action="/logout?returnTo=%2F%3FsignedOut%3D1"><button type="submit">Log out</button></form>');
+    const logout = await agent.post('/logout?returnTo=%2F%3FsignedOut%3D1').expect(303);
     expect(logout.headers.location).toMatch(new RegExp(`^${provider.endpoints.endSession}\\?id_token_hint=`));
+    const { redirectUrl } = await endSessionWithoutBrowser(logout.headers.location as string, { jar });
+    const landing = await agent.get(new URL(redirectUrl).pathname + new URL(redirectUrl).search).expect(303);
+    expect(landing.headers.location).toBe('/?signedOut=1');
+    expect((await agent.get('/?signedOut=1')).text).toContain('<p class="notice" id="signed-out">You are signed out. See you soon!</p>');
     expect((await agent.get('/profile').set('Accept', 'text/html')).status).toBe(302);
   });
 

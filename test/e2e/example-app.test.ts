@@ -1,6 +1,8 @@
 // The example app in a real browser (Debian's chromium through playwright-core): the AS's real
-// login and consent pages, the profile with an API call, a refresh after the access token expires,
-// logout, two tabs logging in at once, and the session cookie's attributes.
+// login and consent pages, the profile (name, email, an API call), refreshes driven by the token
+// page's live countdown, the error page, logout through the AS's confirmation page and back, two
+// tabs logging in at once, and the session cookie's attributes. Screenshots go to docs/screenshots/
+// (the README shows them).
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -13,7 +15,7 @@ import { CHROMIUM_ARGS, requireChromiumOrSkip } from '../support/chromium';
 
 const executablePath = requireChromiumOrSkip();
 const describeBrowser = executablePath ? describe : describe.skip;
-const SCREENSHOTS = path.join(__dirname, '__screenshots__');
+const SCREENSHOTS = path.join(__dirname, '..', '..', 'docs', 'screenshots');
 
 describeBrowser('example app in Chromium', () => {
   let server: http.Server;
@@ -29,8 +31,9 @@ describeBrowser('example app in Chromium', () => {
     provider = await startTestProvider({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 3 });
     api = await startExampleApi({ introspectionUrl: provider.endpoints.introspection, clientId: 'svc', clientSecret: 'svc-secret' });
     const { app } = createApp({
-      oauth: provider.providerOptions({ redirectUri: `${appUrl}/callback`, apiBaseUrl: api.url, refreshLeewaySeconds: 1 }),
+      oauth: { ...provider.providerOptions({ redirectUri: `${appUrl}/callback`, apiBaseUrl: api.url, allowedOrigins: [api.url, provider.issuer], refreshLeewaySeconds: 1 }), idpLogout: true },
       profileApiUrl: '/api/quote',
+      userinfoUrl: provider.endpoints.userinfo,
       sessionSecret: 'e2e',
     });
     server.on('request', app);
@@ -47,7 +50,7 @@ describeBrowser('example app in Chromium', () => {
   async function browser(): Promise<BrowserContext> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-chromium-'));
     dirs.push(dir);
-    return chromium.launchPersistentContext(dir, { executablePath: executablePath as string, headless: true, args: CHROMIUM_ARGS });
+    return chromium.launchPersistentContext(dir, { executablePath: executablePath as string, headless: true, args: CHROMIUM_ARGS, viewport: { width: 900, height: 720 } });
   }
 
   /** Fill the AS's login form; confirm consent unless the AS already has it (then it redirects straight back). */
@@ -60,38 +63,57 @@ describeBrowser('example app in Chromium', () => {
     if (!page.url().startsWith(appUrl)) await page.click('button[type="submit"]');
   }
 
-  it('should log in, call the API, survive token expiry by refreshing, and log out', async () => {
+  const refreshedOn = async (page: Page) => Number(/Refreshed \(this session\)\s*(\d+)/.exec((await page.textContent('main')) ?? '')?.[1]);
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+  it('should log in, show name and email, refresh on the countdown, show the error page, and log out at the provider and back', async () => {
     const context = await browser();
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(`${appUrl}/profile`);
       expect(page.url().startsWith(provider.issuer)).toBe(true); // redirected to the AS login page
       await signIn(page, 'alice');
       await page.waitForURL(`${appUrl}/profile`);
+      expect([await page.textContent('#name'), await page.textContent('#email')]).toEqual(['Alice Example', 'alice@example.test']);
       expect(await page.textContent('#api-result')).toContain('"for": "alice"');
-      fs.mkdirSync(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'profile.png'), fullPage: true });
+      await shot(page, 'profile');
 
       const [cookie] = (await context.cookies(appUrl)).filter((c) => c.name === 'connect.sid');
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
 
-      await page.waitForTimeout(3500); // past the 3 s access token lifetime
-      await page.goto(`${appUrl}/profile`);
-      expect(await page.textContent('#api-result')).toContain('"for": "alice"');
+      // The countdown reaches zero (3 s tokens, 1 s leeway), the page reloads and that request refreshes.
       await page.goto(`${appUrl}/status`);
-      const refreshed = Number(/Refreshed \(this session\)\s*(\d+)/.exec((await page.textContent('main')) ?? '')?.[1]);
-      expect(refreshed).toBeGreaterThanOrEqual(1); // how many depends on the machine's speed; the AS saw exactly those
+      const before = await refreshedOn(page);
+      expect(await page.textContent('#refresh-countdown')).toMatch(/^(\d+ s|now)$/);
+      await page.waitForFunction((n) => Number(/Refreshed \(this session\)\s*(\d+)/.exec(document.querySelector('main')?.textContent ?? '')?.[1]) > n, before, { timeout: 15_000 });
+      await page.goto(`${appUrl}/status`);
+      const refreshed = await refreshedOn(page);
+      await shot(page, 'token-status');
+      await page.goto(`${appUrl}/logout`); // no countdown here: no more reloads
+      expect(refreshed).toBeGreaterThanOrEqual(1);
       expect((await provider.tokenRequests('refresh_token')).map((r) => [r.clientId, r.status])).toEqual(Array.from({ length: refreshed }, () => ['rp-basic', 200]));
+      await shot(page, 'logout');
 
-      await page.click('text=Log out');
+      const error = await context.newPage();
+      await error.goto(`${appUrl}/callback?state=forged&code=x`);
+      expect(await error.textContent('h1')).toBe('Sign-in problem');
+      await shot(error, 'error');
+      await error.close();
+
+      await page.click('main button[type="submit"]'); // the app's styled confirmation
       await page.waitForURL((url) => url.href.startsWith(provider.endpoints.endSession));
+      await page.click('button[name="logout"]'); // the AS's own: "Yes, sign me out"
+      await page.waitForURL(`${appUrl}/?signedOut=1`);
+      expect(await page.textContent('#signed-out')).toBe('You are signed out. See you soon!');
+      await shot(page, 'signed-out');
       const after = await context.request.get(`${appUrl}/profile`, { maxRedirects: 0, headers: { accept: 'text/html' } });
       expect(after.status()).toBe(302);
       expect(after.headers().location).toBe('/login?returnTo=%2Fprofile');
     } finally {
       await context.close();
     }
-  }, 60_000);
+  }, 90_000);
 
   it('should let two tabs log in at once', async () => {
     const context = await browser();

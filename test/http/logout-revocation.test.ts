@@ -6,8 +6,8 @@ import { login } from '../support/login-flow';
 import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-app';
 
 // POST /logout against the real AS: RFC 7009 revocation (refresh token first), the revoked token
-// refused by the AS, RP-initiated logout from discovery, revocation failures. CSRF and the GET
-// confirmation form: test/security/logout.test.ts.
+// refused by the AS, RP-initiated logout from discovery (idpLogout), revocation failures. CSRF and the GET
+// confirmation form: test/security/logout.test.ts; the provider round trip: test/http/idp-logout.test.ts.
 let as: TestAuthorizationServer;
 beforeAll(async () => {
   as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 });
@@ -98,20 +98,32 @@ describe('POST /logout with revocation', () => {
 });
 
 describe('providers.oidc({ issuer }): logout from discovery', () => {
-  it('should revoke at the discovered endpoint and redirect to the discovered end-session URL with the stored ID token as hint', async () => {
-    const { agent, tokens } = await loggedIn({ ...providers.oidc({ issuer: as.issuer }), clientId: 'rp-basic', clientSecret: 'rp-basic-secret', redirectUri: REDIRECT_URI, scope: ['openid'] });
+  const oidc = () => ({ ...providers.oidc({ issuer: as.issuer }), clientId: 'rp-basic', clientSecret: 'rp-basic-secret', redirectUri: REDIRECT_URI, scope: ['openid'] });
+
+  it('should log out locally by default (no idpLogout), though discovery gives an end-session endpoint', async () => {
+    const { agent } = await loggedIn(oidc());
+    expect((await agent.post('/logout').expect(303)).headers.location).toBe('/');
+    expect((await as.requests()).map((r) => [r.endpoint, r.status])).toEqual([
+      ['/token/revocation', 200],
+      ['/token/revocation', 200],
+    ]);
+  });
+
+  it('should revoke at the discovered endpoint and, with idpLogout, redirect to the discovered end-session URL with the stored ID token as hint', async () => {
+    const { agent, tokens } = await loggedIn({ ...oidc(), idpLogout: true });
     expect(tokens.idToken.split('.')).toHaveLength(3);
     const res = await agent.post('/logout').expect(303);
     const expected = new URL(as.endpoints.endSession);
     expected.searchParams.set('id_token_hint', tokens.idToken);
     expected.searchParams.set('client_id', 'rp-basic');
+    expected.searchParams.set('post_logout_redirect_uri', 'http://127.0.0.1:3000/');
     expect(res.headers.location).toBe(expected.toString());
     expect((await as.requests()).map((r) => [r.endpoint, r.status])).toEqual([
       ['/token/revocation', 200],
       ['/token/revocation', 200],
     ]);
     const endSession = await fetch(res.headers.location as string, { redirect: 'manual' });
-    expect(endSession.status).toBe(200); // the AS accepts the hint and shows its logout confirmation
-    expect(await endSession.text()).toContain('logout');
+    expect(endSession.status).toBe(200); // the AS accepts the hint and the redirect URI (no AS session here: it confirms by itself)
+    expect(await endSession.text()).toContain(`<form method="post" action="${as.issuer}/session/end/confirm">`);
   });
 });

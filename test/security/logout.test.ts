@@ -41,13 +41,21 @@ describe('#37 #38 POST /logout: revoke, destroy, clear; never cross-site', () =>
     expect(after.sessionId).not.toBe(sid);
   });
 
-  it('should redirect to the end-session endpoint with id_token_hint when the provider has one', async () => {
-    const { agent, tokens } = await loggedIn({ endSessionUrl: as.endpoints.endSession });
+  it('should log out locally by default, even when the provider has an end-session endpoint', async () => {
+    const { agent } = await loggedIn({ endSessionUrl: as.endpoints.endSession });
+    expect((await agent.post('/logout?returnTo=%2Fbye').expect(303)).headers.location).toBe('/bye');
+  });
+
+  it('should redirect to the end-session endpoint with id_token_hint, client_id and post_logout_redirect_uri with idpLogout', async () => {
+    const { agent, tokens } = await loggedIn({ endSessionUrl: as.endpoints.endSession, idpLogout: true });
     const res = await agent.post('/logout').expect(303);
     const url = new URL(res.headers.location as string);
     expect(`${url.origin}${url.pathname}`).toBe(as.endpoints.endSession);
-    expect(url.searchParams.get('id_token_hint')).toBe(tokens.idToken);
-    expect(url.searchParams.get('client_id')).toBe('rp-basic');
+    expect([...url.searchParams]).toEqual([
+      ['id_token_hint', tokens.idToken],
+      ['client_id', 'rp-basic'],
+      ['post_logout_redirect_uri', 'http://127.0.0.1:3000/'],
+    ]);
   });
 
   it('should accept a same-origin browser POST', async () => {

@@ -3,7 +3,7 @@ import connect from 'connect';
 import session from 'express-session';
 import { oauthErrorHandler, oauthMiddleware, requireAuth, type OAuthMiddlewareOptions } from 'express-oauth2-session';
 
-type Req = IncomingMessage & { oauth: Express.Request['oauth']; sessionID?: string };
+export type Req = IncomingMessage & { oauth: Express.Request['oauth']; sessionID?: string };
 type Next = (err?: unknown) => void;
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -16,7 +16,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
  * The test app on plain Connect (no Express anywhere): express-session + oauthMiddleware +
  * the same probe routes as test-app.ts, written with Node's request/response API only.
  */
-export function createConnectApp(options: { oauth: OAuthMiddlewareOptions; store?: session.Store }) {
+export function createConnectApp(options: { oauth: OAuthMiddlewareOptions; store?: session.Store; routes?: (app: connect.Server) => void }) {
   const app = connect();
   const store = options.store ?? new session.MemoryStore();
   const asConnect = (fn: unknown) => fn as connect.NextHandleFunction;
@@ -36,6 +36,7 @@ export function createConnectApp(options: { oauth: OAuthMiddlewareOptions; store
         .catch(next);
     });
   });
+  options.routes?.(app);
   app.use(oauthErrorHandler() as unknown as connect.ErrorHandleFunction);
   return { app, store };
 }

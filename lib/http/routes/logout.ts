@@ -3,6 +3,8 @@ import { debugFor } from '../../debug.js';
 import { OAUTH_CODES, OAuthError } from '../../errors.js';
 import { logoutProvider, type ClientShared } from '../../client/provider-client.js';
 import type { ProviderLink } from '../../client/provider-link.js';
+import { buildEndSessionUrl } from '../../protocol/end-session.js';
+import type { PostLogoutReturn } from '../post-logout.js';
 import { RequestSessionView } from '../../session/session-view.js';
 import { requireSession } from '../../session/session-data.js';
 import { clearCookie, escapeHtml, header, noStore, originalUrl, pathOf, redirect, sendHtml } from '../respond.js';
@@ -28,34 +30,52 @@ function assertSameOrigin(req: Request, appOrigins: ReadonlySet<string>): void {
 export interface LogoutOptions {
   appOrigins: ReadonlySet<string>;
   postLogoutRedirect: string;
+  idpLogout: boolean;
+  postLogoutRedirectUri: string;
 }
 
-/** POST logout: end every provider's login (revoking its tokens), then the session itself. */
-export function createLogoutHandler(links: Iterable<ProviderLink>, shared: ClientShared, options: LogoutOptions): RequestHandler {
+/** A provider login this logout ended: where its end-session request would go. */
+interface EndedLogin {
+  link: ProviderLink;
+  idToken: string | undefined;
+}
+
+/**
+ * POST logout: end every provider's login (revoking its tokens), then the session itself, then
+ * 303 to `returnTo` (same-origin) or `postLogoutRedirect`. With `idpLogout`, the browser first
+ * goes to the end-session endpoint of the first ended login (config order) that has one, and
+ * comes back through `postLogoutRedirectUri` (see post-logout.ts).
+ */
+export function createLogoutHandler(links: Iterable<ProviderLink>, shared: ClientShared, options: LogoutOptions, postLogout: PostLogoutReturn): RequestHandler {
   const allLinks = [...links];
+
+  async function endSessionUrl(ended: EndedLogin[], res: Response, returnTo: string | undefined): Promise<string | undefined> {
+    for (const { link, idToken } of ended) {
+      const url = (await link.endpoints().catch(() => undefined))?.endSessionUrl;
+      if (!url) continue;
+      const state = postLogout.remember(res, returnTo);
+      return buildEndSessionUrl({ endSessionUrl: url, clientId: link.provider.clientId, idToken, postLogoutRedirectUri: options.postLogoutRedirectUri, state });
+    }
+    return undefined;
+  }
 
   async function run(req: Request, res: Response): Promise<void> {
     noStore(res);
     assertSameOrigin(req, options.appOrigins);
     requireSession(req);
     const view = new RequestSessionView(req);
-    let endSession: URL | undefined;
+    const ended: EndedLogin[] = [];
     for (const link of allLinks) {
       if (!view.marker(link.name)) continue;
-      const idToken = (await logoutProvider(shared, link, view))?.idToken;
-      const endpoints = await link.endpoints().catch(() => undefined);
-      if (!endSession && endpoints?.endSessionUrl) {
-        endSession = new URL(endpoints.endSessionUrl);
-        if (idToken) endSession.searchParams.set('id_token_hint', idToken);
-        endSession.searchParams.set('client_id', link.provider.clientId);
-      }
+      ended.push({ link, idToken: (await logoutProvider(shared, link, view))?.idToken });
     }
     const cookie = await shared.logins.endSession(req);
     // destroy() forgets the session in the store; the browser still holds its cookie.
     if (cookie) clearCookie(res, cookie.name, cookie.options);
-    const returnTo = safeReturnTo(singleParam(rawQuery(req.url), 'returnTo'), '');
-    log('logged out');
-    redirect(res, 303, returnTo || endSession?.toString() || options.postLogoutRedirect);
+    const returnTo = safeReturnTo(singleParam(rawQuery(req.url), 'returnTo'), '') || undefined;
+    const provider = options.idpLogout ? await endSessionUrl(ended, res, returnTo) : undefined;
+    log(provider ? 'logged out; continuing at the provider' : 'logged out');
+    redirect(res, 303, provider ?? returnTo ?? options.postLogoutRedirect);
   }
 
   return function oauthLogout(req: Request, res: Response, next: NextFunction) {
