@@ -25,6 +25,8 @@ import type {
 export { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_LEEWAY_SECONDS } from './assert.js';
 /** The name of the provider of a single-provider config (`req.oauth` itself). */
 export const DEFAULT_PROVIDER_NAME = 'default';
+/** `max_age` (OIDC Core §3.1.2.1): whole seconds. */
+export const MAX_AGE = /^\d{1,10}$/;
 const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 /** `req.oauth.<name>` must not shadow a member of req.oauth. */
 const RESERVED_PROVIDER_NAMES = new Set([
@@ -69,6 +71,13 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
   const redirect = assertHttpUrl(input.redirectUri, at.key('redirectUri'), true, true) as URL;
   const authorizationParams = assertRecord(input.authorizationParams, at.key('authorizationParams'));
   assertCodeResponseType(authorizationParams, at.key('authorizationParams'));
+  if (authorizationParams.max_age !== undefined && !MAX_AGE.test(authorizationParams.max_age)) {
+    throw at.key('authorizationParams').key('max_age').error('must be a whole number of seconds');
+  }
+  assertOptionalBoolean(input.authorizationResponseIssParameterSupported, at.key('authorizationResponseIssParameterSupported'));
+  if (input.authorizationResponseIssParameterSupported && !issuer) {
+    throw at.key('authorizationResponseIssParameterSupported').error('needs `issuer` (the value `iss` must equal)');
+  }
 
   const api = resolveApiTarget(input, at);
   const leeway = assertLeeway(input.refreshLeewaySeconds, at.key('refreshLeewaySeconds'));
@@ -88,6 +97,8 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     authorizationUrl: input.authorizationUrl,
     tokenUrl: input.tokenUrl,
     issuer: input.issuer,
+    authorizationResponseIssParameterSupported: input.authorizationResponseIssParameterSupported ?? false,
+    foreignIssuers: [],
     jwksUri: input.jwksUri,
     revocationUrl: input.revocationUrl,
     endSessionUrl: input.endSessionUrl,
@@ -135,6 +146,12 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     }
   } else {
     providers.set(DEFAULT_PROVIDER_NAME, resolveProvider(DEFAULT_PROVIDER_NAME, input as ProviderOptions, root, routes, false));
+  }
+
+  // Mix-up defence (RFC 9207): each provider knows the others' issuers, even when it has none itself.
+  for (const [name, provider] of providers) {
+    const foreignIssuers = [...providers.values()].filter((o) => o !== provider && o.issuer !== undefined && o.issuer !== provider.issuer).map((o) => o.issuer as string);
+    providers.set(name, Object.freeze({ ...provider, foreignIssuers: Object.freeze(foreignIssuers) }));
   }
 
   const callbacks = new Map<string, string>();
