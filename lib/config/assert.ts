@@ -8,6 +8,8 @@ import type { FetchLike, ProviderOptions, TokenEndpointAuthMethod } from './opti
 export const DEFAULT_LEEWAY_SECONDS = 60;
 /** Default `httpTimeoutMs`. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+/** `max_age` (OIDC Core §3.1.2.1): whole seconds. */
+export const MAX_AGE = /^\d{1,10}$/;
 const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 

@@ -8,6 +8,7 @@ import {
   assertOptionalBoolean,
   assertRecord,
   assertTimeout,
+  MAX_AGE,
   normalizeScope,
   OptionPath,
   resolveApiTarget,
@@ -25,8 +26,6 @@ import type {
 export { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_LEEWAY_SECONDS } from './assert.js';
 /** The name of the provider of a single-provider config (`req.oauth` itself). */
 export const DEFAULT_PROVIDER_NAME = 'default';
-/** `max_age` (OIDC Core §3.1.2.1): whole seconds. */
-export const MAX_AGE = /^\d{1,10}$/;
 const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 /** `req.oauth.<name>` must not shadow a member of req.oauth. */
 const RESERVED_PROVIDER_NAMES = new Set([

@@ -15,6 +15,8 @@ export interface LoginTransaction {
   r: string;
   /** created at, epoch ms */
   t: number;
+  /** `max_age` sent, in seconds: the ID token's `auth_time` is checked against it */
+  m?: number;
 }
 
 /** What the session itself holds: never tokens, only this login marker per provider. */
@@ -96,6 +98,7 @@ export function peekTransaction(session: LiveSession, state: string, now: number
   if (typeof all !== 'object' || all === null || !Object.prototype.hasOwnProperty.call(all, state)) return undefined;
   const tx = (all as Record<string, LoginTransaction | undefined>)[state];
   if (typeof tx !== 'object' || tx === null || typeof tx.t !== 'number' || typeof tx.p !== 'string' || typeof tx.r !== 'string') return undefined;
+  if (tx.m !== undefined && typeof tx.m !== 'number') return undefined;
   if (now - tx.t >= TRANSACTION_TTL_MS) return undefined;
   return tx;
 }

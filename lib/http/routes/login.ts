@@ -1,15 +1,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ProviderLink } from '../../client/provider-link.js';
 import { debugFor } from '../../debug.js';
-import { buildAuthorizationUrl } from '../../protocol/authorize-url.js';
+import { buildAuthorizationUrl, loginAuthorizationParams } from '../../protocol/authorize-url.js';
 import { randomCodeVerifier, randomState } from '../../protocol/pkce.js';
 import type { LoginStore } from '../../session/login-store.js';
 import { rawQuery, safeReturnTo, singleParam } from './safe-redirect.js';
 
 const log = debugFor('login');
-
-/** Authorization parameters a login link may pass through (`/login?prompt=login`). */
-export const PASS_THROUGH_PARAMS = ['prompt', 'login_hint', 'ui_locales', 'max_age', 'acr_values'] as const;
 
 /** GET login: a new transaction (state, PKCE verifier, nonce) saved in the session, then 302 to the AS. */
 export function createLoginHandler(link: ProviderLink, logins: LoginStore, postLoginRedirect: string): RequestHandler {
@@ -22,13 +19,9 @@ export function createLoginHandler(link: ProviderLink, logins: LoginStore, postL
     const state = randomState();
     const codeVerifier = provider.pkce ? randomCodeVerifier() : undefined;
     const nonce = provider.scope.includes('openid') ? randomState() : undefined;
-    const params: Record<string, string> = { ...provider.authorizationParams };
-    for (const name of PASS_THROUGH_PARAMS) {
-      const value = singleParam(query, name);
-      if (value !== undefined && value.length <= 256) params[name] = value;
-    }
+    const { params, maxAge } = loginAuthorizationParams(provider.authorizationParams, query);
     const now = Date.now();
-    await logins.begin(req, state, { p: provider.name, v: codeVerifier, n: nonce, r: returnTo, t: now });
+    await logins.begin(req, state, { p: provider.name, v: codeVerifier, n: nonce, r: returnTo, t: now, m: maxAge });
     log('login started for %s', provider.name);
     res.redirect(302, buildAuthorizationUrl({
       authorizationUrl: endpoints.authorizationUrl,
