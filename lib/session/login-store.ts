@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Store } from 'express-session';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
-import { abandonPending, addTransaction, requireSession, takeAbandonedLogin, type AbandonedLogin, type LiveSession, type LoginMarker, type LoginTransaction } from './session-data.js';
+import { abandonPending, addTransaction, limitPendingOnlyLifetime, requireSession, takeAbandonedLogin, type AbandonedLogin, type LiveSession, type LoginMarker, type LoginTransaction } from './session-data.js';
 import type { SessionView } from './session-view.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
 import { storeCall } from './store-call.js';
@@ -38,11 +38,15 @@ export class LoginStore {
     this.#claims = new TransactionClaims(lock);
   }
 
-  /** Record a new login transaction in this session and save it before the redirect. */
+  /**
+   * Record a new login transaction in this session and save it before the redirect. A session
+   * holding nothing else expires with the transaction (10 minutes).
+   */
   async begin(req: Request, state: string, tx: LoginTransaction): Promise<void> {
     const session = requireSession(req);
     guardSessionSaves(session, this.timeoutMs);
     addTransaction(session, state, tx, tx.t);
+    limitPendingOnlyLifetime(session);
     await saveLiveSession(session, this.timeoutMs);
   }
 
