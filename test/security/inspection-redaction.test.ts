@@ -1,17 +1,16 @@
 import { inspect } from 'node:util';
 import request from 'supertest';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
+import type { TestAuthorizationServer } from '../support/authorization-server';
 import { login } from '../support/login-flow';
-import { createTestApp, providerOptions } from '../support/test-app';
+import { createTestApp } from '../support/test-app';
+import { startTwoClientAs, twoClientProviders } from './helpers';
 
 // Nothing reachable from req.oauth shows a client secret or a token: not util.inspect with
 // getters, hidden properties and custom inspection off, not JSON.stringify, not a walk over every
 // own key (symbols included) and getter of the object and its prototypes.
-const CB_A = 'http://127.0.0.1:3000/callback/a';
-const CB_B = 'http://127.0.0.1:3000/callback/b';
 let as: TestAuthorizationServer;
 beforeAll(async () => {
-  as = await startAuthorizationServer({ redirectUris: [CB_A, CB_B] });
+  as = await startTwoClientAs();
 });
 afterAll(() => as.stop());
 
@@ -47,7 +46,7 @@ describe('inspecting req.oauth', () => {
     const views: Record<string, string> = {};
     const { app } = createTestApp({
       oauth: {
-        providers: { a: providerOptions(as, { redirectUri: CB_A }) as never, b: providerOptions(as, { clientId: 'rp-post', redirectUri: CB_B }) as never },
+        providers: twoClientProviders(as),
         onTokens: (e) => void (e.tokens && tokens.push(...[e.tokens.accessToken, e.tokens.refreshToken, e.tokens.idToken].filter((t): t is string => !!t))),
       },
       routes: (a) =>

@@ -1,15 +1,14 @@
 import request from 'supertest';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
+import type { TestAuthorizationServer } from '../support/authorization-server';
 import { authorize, pathOf } from '../support/login-flow';
-import { createTestApp, providerOptions } from '../support/test-app';
+import { createTestApp } from '../support/test-app';
+import { startTwoClientAs, twoClientProviders } from './helpers';
 
 // Two providers (two clients of one real AS): a callback delivered to the wrong provider's route
 // is refused without consuming the other provider's pending login.
-const CB_A = 'http://127.0.0.1:3000/callback/a';
-const CB_B = 'http://127.0.0.1:3000/callback/b';
 let as: TestAuthorizationServer;
 beforeAll(async () => {
-  as = await startAuthorizationServer({ redirectUris: [CB_A, CB_B] });
+  as = await startTwoClientAs();
 });
 afterAll(() => as.stop());
 beforeEach(() => as.clearRequests());
@@ -18,10 +17,7 @@ describe('callback delivered to the wrong provider', () => {
   it("should answer 400 and leave the other provider's pending login intact", async () => {
     const { app } = createTestApp({
       oauth: {
-        providers: {
-          a: providerOptions(as, { redirectUri: CB_A }) as never,
-          b: providerOptions(as, { clientId: 'rp-post', redirectUri: CB_B }) as never,
-        },
+        providers: twoClientProviders(as),
       },
     });
     const agent = request.agent(app);
