@@ -9,6 +9,8 @@ import type { ClientAssertionKey, FetchLike, ProviderOptions, TokenEndpointAuthM
 export const DEFAULT_LEEWAY_SECONDS = 60;
 /** Default `httpTimeoutMs`. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+/** `max_age` (OIDC Core §3.1.2.1): whole seconds. */
+export const MAX_AGE = /^\d{1,10}$/;
 const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt'];
 /** Methods that authenticate with the client secret (sent, or as the HMAC key of a JWT). */
 const SECRET_METHODS: ReadonlySet<TokenEndpointAuthMethod> = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt']);

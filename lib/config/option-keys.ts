@@ -10,7 +10,7 @@ function keyList<T>(keys: Record<keyof T, true>): readonly string[] {
 
 /** Keys of one provider (the whole config of a single-provider app, with COMMON_KEYS). */
 export const PROVIDER_KEYS = keyList<ProviderOptions>({
-  clientId: true, clientSecret: true, authorizationUrl: true, tokenUrl: true, issuer: true, jwksUri: true, revocationUrl: true,
+  clientId: true, clientSecret: true, authorizationUrl: true, tokenUrl: true, issuer: true, authorizationResponseIssParameterSupported: true, jwksUri: true, revocationUrl: true,
   endSessionUrl: true, redirectUri: true, scope: true, authorizationParams: true, tokenEndpointAuthMethod: true, pkce: true,
   apiBaseUrl: true, allowedOrigins: true, tokenPlacement: true, extraQuery: true, apiHeaders: true, tokenRequestHeaders: true,
   defaultTokenType: true, refreshLeewaySeconds: true, retryOn401: true, clientAssertionKey: true, clientAssertionAlg: true,

@@ -32,6 +32,12 @@ export interface ProviderOptions {
   issuer?: string;
   /** JWKS for ID token signatures; discovered from `issuer` when absent. */
   jwksUri?: string;
+  /**
+   * RFC 9207 / RFC 8414 `authorization_response_iss_parameter_supported`: `true` makes `iss`
+   * required on every callback (needs `issuer`). Default: what the discovery document says; with
+   * explicit endpoints (no discovery) the callback checks `iss` only when present.
+   */
+  authorizationResponseIssParameterSupported?: boolean;
   /** RFC 7009 revocation endpoint. */
   revocationUrl?: string;
   /** RP-initiated logout endpoint (`id_token_hint` is sent). */
@@ -184,6 +190,10 @@ export interface ResolvedProvider {
   readonly authorizationUrl: string | undefined;
   readonly tokenUrl: string | undefined;
   readonly issuer: string | undefined;
+  /** `iss` required on callbacks even without discovery (the option). */
+  readonly authorizationResponseIssParameterSupported: boolean;
+  /** The configured issuers of the other providers (a callback naming one is a mix-up). */
+  readonly foreignIssuers: readonly string[];
   readonly jwksUri: string | undefined;
   readonly revocationUrl: string | undefined;
   readonly endSessionUrl: string | undefined;

@@ -8,6 +8,7 @@ import {
   assertOptionalBoolean,
   assertRecord,
   assertTimeout,
+  MAX_AGE,
   normalizeScope,
   OptionPath,
   resolveApiTarget,
@@ -72,6 +73,13 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
   const redirect = assertHttpUrl(input.redirectUri, at.key('redirectUri'), true, true) as URL;
   const authorizationParams = assertRecord(input.authorizationParams, at.key('authorizationParams'));
   assertCodeResponseType(authorizationParams, at.key('authorizationParams'));
+  if (authorizationParams.max_age !== undefined && !MAX_AGE.test(authorizationParams.max_age)) {
+    throw at.key('authorizationParams').key('max_age').error('must be a whole number of seconds');
+  }
+  assertOptionalBoolean(input.authorizationResponseIssParameterSupported, at.key('authorizationResponseIssParameterSupported'));
+  if (input.authorizationResponseIssParameterSupported && !issuer) {
+    throw at.key('authorizationResponseIssParameterSupported').error('needs `issuer` (the value `iss` must equal)');
+  }
 
   const api = resolveApiTarget(input, at);
   const leeway = assertLeeway(input.refreshLeewaySeconds, at.key('refreshLeewaySeconds'));
@@ -96,6 +104,8 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     authorizationUrl: input.authorizationUrl,
     tokenUrl: input.tokenUrl,
     issuer: input.issuer,
+    authorizationResponseIssParameterSupported: input.authorizationResponseIssParameterSupported ?? false,
+    foreignIssuers: [],
     jwksUri: input.jwksUri,
     revocationUrl: input.revocationUrl,
     endSessionUrl: input.endSessionUrl,
@@ -166,6 +176,12 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     }
   } else {
     providers.set(DEFAULT_PROVIDER_NAME, resolveProvider(DEFAULT_PROVIDER_NAME, input as ProviderOptions, root, routes, false));
+  }
+
+  // Mix-up defence (RFC 9207): each provider knows the others' issuers, even when it has none itself.
+  for (const [name, provider] of providers) {
+    const foreignIssuers = [...providers.values()].filter((o) => o !== provider && o.issuer !== undefined && o.issuer !== provider.issuer).map((o) => o.issuer as string);
+    providers.set(name, Object.freeze({ ...provider, foreignIssuers: Object.freeze(foreignIssuers) }));
   }
 
   const callbacks = new Map<string, string>();

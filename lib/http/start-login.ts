@@ -3,6 +3,8 @@ import type { Request } from 'express';
 import type { LoginRequest, LoginStarter } from '../client/login-request.js';
 import type { ProviderLink } from '../client/provider-link.js';
 import { debugFor } from '../debug.js';
+import { MAX_AGE } from '../config/assert.js';
+import { loginAuthorizationParams } from '../protocol/authorize-url.js';
 import { buildAuthorizationRedirect } from '../protocol/par.js';
 import { randomCodeVerifier, randomState } from '../protocol/pkce.js';
 import type { LoginStore } from '../session/login-store.js';
@@ -20,6 +22,8 @@ export interface LoginBegin {
   params: Readonly<Record<string, string>>;
   /** Set by requireAuth for a step-up or incremental login; kept on the login it produces. */
   stepUp?: StepUpRequest;
+  /** The `max_age` sent (seconds): the callback checks the ID token's `auth_time` against it. */
+  maxAge?: number;
 }
 
 /**
@@ -33,6 +37,7 @@ export async function beginLogin(link: ProviderLink, logins: LoginStore, req: Re
   const codeVerifier = provider.pkce ? randomCodeVerifier() : undefined;
   const nonce = start.scope.includes('openid') ? randomState() : undefined;
   const tx: LoginTransaction = { p: provider.name, v: codeVerifier, n: nonce, r: start.returnTo, t: Date.now() };
+  if (start.maxAge !== undefined) tx.m = start.maxAge;
   if (start.stepUp) tx.u = start.stepUp;
   await logins.begin(req, state, tx);
   log(start.stepUp ? 'step-up login started for %s' : 'login started for %s', provider.name);
@@ -74,37 +79,25 @@ export function loginStarterFor(context: object, provider: string): RuleLoginSta
   return starters.get(context.constructor)?.get(provider);
 }
 
-/** Authorization parameters a login link may pass through (`/login?prompt=login`). */
-export const PASS_THROUGH_PARAMS = ['prompt', 'login_hint', 'ui_locales', 'max_age', 'acr_values'] as const;
-
 export interface LoginStart extends Partial<LoginRequest> {
   /** `/login` query: `returnTo` and the allow-listed parameters; the configured ones win over them. */
   query?: URLSearchParams;
 }
 
-/** The allow-listed parameters of a `/login` query string (each once, at most 256 characters). */
-function queryParams(query: URLSearchParams | undefined): Record<string, string> {
-  const params: Record<string, string> = {};
-  if (!query) return params;
-  for (const name of PASS_THROUGH_PARAMS) {
-    const value = singleParam(query, name);
-    if (value !== undefined && value.length <= 256) params[name] = value;
-  }
-  return params;
-}
-
 /**
  * Start a login, for the `/login` route and for `req.oauth.login`, then 302 to the authorization
- * endpoint (or PAR's `request_uri`). Parameters, the later winning: `/login` query (allow-listed) <
- * configured `authorizationParams` < per-login ones from code. Per-login scopes add to the configured ones.
+ * endpoint (or PAR's `request_uri`). Parameters, the later winning: `/login` query (allow-listed,
+ * only names the config leaves unset) < configured `authorizationParams` < per-login ones from code. Per-login scopes add to the configured ones.
  */
 export async function startLogin(req: IncomingMessage, res: ServerResponse, link: ProviderLink, logins: LoginStore, postLoginRedirect: string, start: LoginStart): Promise<void> {
   const { provider } = link;
   noStore(res);
   const returnTo = safeReturnTo(start.returnTo ?? (start.query && singleParam(start.query, 'returnTo')), postLoginRedirect);
   const scope = start.scope?.length ? [...new Set([...provider.scope, ...start.scope])] : provider.scope;
-  const params = { ...queryParams(start.query), ...provider.authorizationParams, ...start.authorizationParams };
-  redirect(res, 302, await beginLogin(link, logins, req as Request, { returnTo, scope, params }));
+  const configured = loginAuthorizationParams(provider.authorizationParams, start.query ?? new URLSearchParams());
+  const params = { ...configured.params, ...start.authorizationParams };
+  const maxAge = params.max_age !== undefined && MAX_AGE.test(params.max_age) ? Number(params.max_age) : undefined;
+  redirect(res, 302, await beginLogin(link, logins, req as Request, { returnTo, scope, params, maxAge }));
 }
 
 /** `req.oauth.login` through the http layer (the client never imports http/). */

@@ -31,13 +31,20 @@ export function readCallbackState(params: URLSearchParams): { state: string; cod
 }
 
 /**
- * Steps 2–4 of the callback, after its transaction was claimed: the mix-up defence (RFC 9207),
+ * Steps 2–4 of the callback, after its transaction was claimed: the mix-up defence (RFC 9207:
+ * never another configured provider's issuer; this provider's issuer when known, required when
+ * the AS promises it),
  * the AS's error response (RFC 6749 §4.1.2.1; only a safe error code is kept, never the text),
  * then exactly one `code`. Returns the code to redeem.
  */
 export function readAuthorizationResponse(params: URLSearchParams, endpoints: ProviderEndpoints): string {
   const iss = params.getAll('iss');
   if (iss.length > 1) throw new InvalidCallbackError('The callback carries more than one "iss".', OAUTH_CODES.MIX_UP);
+  // Even a provider configured without `issuer` knows the others' issuers: a response issued by
+  // one of them was sent here by a provider that forwarded the login (mix-up, RFC 9207 §2.4).
+  if (iss.length === 1 && endpoints.foreignIssuers.includes(iss[0] as string)) {
+    throw new InvalidCallbackError('The callback "iss" names another configured provider (mix-up attack?).', OAUTH_CODES.MIX_UP);
+  }
   if (endpoints.issuer !== undefined) {
     if (iss.length === 1 && iss[0] !== endpoints.issuer) {
       throw new InvalidCallbackError('The callback "iss" is not this provider\'s issuer (mix-up attack?).', OAUTH_CODES.MIX_UP);

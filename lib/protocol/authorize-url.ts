@@ -1,3 +1,4 @@
+import { MAX_AGE } from '../config/assert.js';
 import { codeChallengeS256 } from './pkce.js';
 
 export interface AuthorizeRequest {
@@ -38,4 +39,27 @@ export function withQuery(authorizationUrl: string, params: URLSearchParams): st
 /** RFC 6749 §4.1.1 authorization request URL (+ PKCE S256, + OIDC nonce). Pure. */
 export function buildAuthorizationUrl(req: AuthorizeRequest): string {
   return withQuery(req.authorizationUrl, authorizationRequestParams(req));
+}
+
+/** Authorization parameters a login link may pass through (`/login?prompt=login`). */
+export const PASS_THROUGH_PARAMS = ['prompt', 'login_hint', 'ui_locales', 'max_age', 'acr_values'] as const;
+const MAX_PASS_THROUGH_LENGTH = 256;
+
+/**
+ * The authorize parameters of one login: the configured `authorizationParams`, plus the
+ * allow-listed parameters of the login link (each given exactly once) for names the config does
+ * not set. The config wins, so a link such as `/login?prompt=none&max_age=999999999` cannot
+ * weaken an app's `prompt=login`, `max_age` or `acr_values` (step-up). A link's `max_age` must be
+ * whole seconds. Returns the `max_age` sent, in seconds, for the `auth_time` check at the callback.
+ */
+export function loginAuthorizationParams(configured: Readonly<Record<string, string>>, query: URLSearchParams): { params: Record<string, string>; maxAge: number | undefined } {
+  const params: Record<string, string> = { ...configured };
+  for (const name of PASS_THROUGH_PARAMS) {
+    const values = query.getAll(name);
+    if (Object.prototype.hasOwnProperty.call(configured, name) || values.length !== 1) continue;
+    const value = values[0] as string;
+    if (value.length > MAX_PASS_THROUGH_LENGTH || (name === 'max_age' && !MAX_AGE.test(value))) continue;
+    params[name] = value;
+  }
+  return { params, maxAge: params.max_age === undefined ? undefined : Number(params.max_age) };
 }

@@ -19,6 +19,8 @@ export interface ProviderEndpoints {
   pushedAuthorizationRequired: boolean;
   /** `token_endpoint_auth_signing_alg_values_supported`, when the AS lists them. */
   tokenEndpointAuthSigningAlgs: readonly string[] | undefined;
+  /** Issuers of the other configured providers: a callback naming one of them is a mix-up. */
+  foreignIssuers: readonly string[];
 }
 
 interface DiscoveryDocument {
@@ -36,7 +38,19 @@ interface DiscoveryDocument {
   token_endpoint_auth_signing_alg_values_supported?: unknown;
 }
 
-const cache = new WeakMap<ResolvedProvider, Promise<ProviderEndpoints>>();
+/** First wait after a failed discovery; doubled after each further failure, up to the maximum. */
+export const DISCOVERY_RETRY_MIN_MS = 1000;
+export const DISCOVERY_RETRY_MAX_MS = 60_000;
+
+interface CacheEntry {
+  pending: Promise<ProviderEndpoints>;
+  /** Set once `pending` failed: no new attempt before this time (epoch ms). */
+  retryAt?: number;
+  /** The wait after the next failure. */
+  nextBackoffMs: number;
+}
+
+const cache = new WeakMap<ResolvedProvider, CacheEntry>();
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && /^https?:\/\//.test(v) ? v : undefined;
@@ -83,39 +97,53 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
     revocationUrl: p.revocationUrl ?? str(doc.revocation_endpoint),
     endSessionUrl: p.endSessionUrl ?? str(doc.end_session_endpoint),
     userinfoUrl: p.userinfoUrl ?? str(doc.userinfo_endpoint),
-    issParameterRequired: doc.authorization_response_iss_parameter_supported === true,
+    issParameterRequired: p.authorizationResponseIssParameterSupported || doc.authorization_response_iss_parameter_supported === true,
     pushedAuthorizationRequestUrl: str(doc.pushed_authorization_request_endpoint),
     pushedAuthorizationRequired: doc.require_pushed_authorization_requests === true,
     tokenEndpointAuthSigningAlgs: stringList(doc.token_endpoint_auth_signing_alg_values_supported),
+    foreignIssuers: p.foreignIssuers,
+  };
+}
+
+function configuredEndpoints(p: ResolvedProvider): ProviderEndpoints {
+  return {
+    authorizationUrl: p.authorizationUrl as string,
+    tokenUrl: p.tokenUrl as string,
+    issuer: p.issuer,
+    jwksUri: p.jwksUri,
+    revocationUrl: p.revocationUrl,
+    endSessionUrl: p.endSessionUrl,
+    userinfoUrl: p.userinfoUrl,
+    issParameterRequired: p.authorizationResponseIssParameterSupported,
+    pushedAuthorizationRequestUrl: undefined,
+    pushedAuthorizationRequired: false,
+    tokenEndpointAuthSigningAlgs: undefined,
+    foreignIssuers: p.foreignIssuers,
   };
 }
 
 /**
  * The provider's endpoints: from config when complete (no network), else discovered once from
- * `issuer` and cached. A failed discovery is not cached, so the next request tries again.
+ * `issuer` and cached. A failed discovery is answered from the cache for a short while (1 s,
+ * doubling up to 60 s while it keeps failing, reset by a success), so an outage costs the
+ * provider a handful of requests instead of one per `/login`.
  */
 export function resolveEndpoints(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: number): Promise<ProviderEndpoints> {
-  let pending = cache.get(p);
-  if (!pending) {
-    pending = needsDiscovery(p)
-      ? discover(p, fetchFn, timeoutMs)
-      : Promise.resolve({
-          authorizationUrl: p.authorizationUrl as string,
-          tokenUrl: p.tokenUrl as string,
-          issuer: p.issuer,
-          jwksUri: p.jwksUri,
-          revocationUrl: p.revocationUrl,
-          endSessionUrl: p.endSessionUrl,
-          userinfoUrl: p.userinfoUrl,
-          issParameterRequired: false,
-          pushedAuthorizationRequestUrl: undefined,
-          pushedAuthorizationRequired: false,
-          tokenEndpointAuthSigningAlgs: undefined,
-        });
-    cache.set(p, pending);
-    pending.catch(() => cache.delete(p));
+  const entry = cache.get(p);
+  if (entry && (entry.retryAt === undefined || Date.now() < entry.retryAt)) return entry.pending;
+  if (!needsDiscovery(p)) {
+    const pending = Promise.resolve(configuredEndpoints(p));
+    cache.set(p, { pending, nextBackoffMs: DISCOVERY_RETRY_MIN_MS });
+    return pending;
   }
-  return pending;
+  const next: CacheEntry = { pending: discover(p, fetchFn, timeoutMs), nextBackoffMs: DISCOVERY_RETRY_MIN_MS };
+  const backoffMs = entry?.nextBackoffMs ?? DISCOVERY_RETRY_MIN_MS;
+  next.pending.catch(() => {
+    next.retryAt = Date.now() + backoffMs;
+    next.nextBackoffMs = Math.min(backoffMs * 2, DISCOVERY_RETRY_MAX_MS);
+  });
+  cache.set(p, next);
+  return next.pending;
 }
 
 const userinfoCache = new WeakMap<ResolvedProvider, Promise<string | undefined>>();

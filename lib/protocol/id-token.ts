@@ -55,6 +55,21 @@ export async function verifyIdToken(idToken: string, expected: IdTokenExpectatio
   return payload;
 }
 
+/**
+ * OIDC Core §3.1.2.1 and §3.1.3.7: when the login sent `max_age`, the verified ID token must carry
+ * `auth_time`, no more than `max_age` seconds ago (plus the clock skew). Without a verified ID
+ * token that cannot be confirmed, so the login is refused too. Throws `OAuthError`
+ * (`OAUTH_ID_TOKEN_INVALID`, 502).
+ */
+export function assertAuthTime(claims: JWTPayload | undefined, maxAgeSeconds: number | undefined, now = Date.now()): void {
+  if (maxAgeSeconds === undefined) return;
+  const authTime = claims?.auth_time;
+  if (typeof authTime !== 'number' || !Number.isFinite(authTime)) throw rejected('max_age was requested but there is no verified ID token with auth_time.');
+  if (Math.floor(now / 1000) - authTime > maxAgeSeconds + ID_TOKEN_CLOCK_TOLERANCE_SECONDS) {
+    throw rejected('The user authenticated longer ago than max_age allows (auth_time); log in again.');
+  }
+}
+
 /** The claims of the login's ID token that a refreshed one must repeat (OIDC Core §12.2). */
 export interface OriginalIdTokenClaims {
   iss: string;

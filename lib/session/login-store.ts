@@ -5,7 +5,7 @@ import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { SessionUnavailableError } from '../errors.js';
 import { addToLogoutIndex, logoutIndexKey, readLogoutIndex, rememberLogoutToken, replayKey, type LogoutSubject } from './logout-index.js';
-import { abandonPending, addTransaction, loginMarker, requireSession, takeAbandonedLogin, type AbandonedLogin, type LiveSession, type LoginMarker, type LoginTransaction } from './session-data.js';
+import { abandonPending, addTransaction, limitPendingOnlyLifetime, loginMarker, requireSession, takeAbandonedLogin, type AbandonedLogin, type LiveSession, type LoginMarker, type LoginTransaction } from './session-data.js';
 import type { SessionView } from './session-view.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
 import { storeCall } from './store-call.js';
@@ -71,11 +71,15 @@ export class LoginStore {
     this.#claims = new TransactionClaims(lock);
   }
 
-  /** Record a new login transaction in this session and save it before the redirect. */
+  /**
+   * Record a new login transaction in this session and save it before the redirect. A session
+   * holding nothing else expires with the transaction (10 minutes).
+   */
   async begin(req: Request, state: string, tx: LoginTransaction): Promise<void> {
     const session = requireSession(req);
     guardSessionSaves(session, this.timeoutMs);
     addTransaction(session, state, tx, tx.t);
+    limitPendingOnlyLifetime(session);
     await saveLiveSession(session, this.timeoutMs);
   }
 

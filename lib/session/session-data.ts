@@ -15,6 +15,8 @@ export interface LoginTransaction {
   r: string;
   /** created at, epoch ms */
   t: number;
+  /** `max_age` sent, in seconds: the ID token's `auth_time` is checked against it. */
+  m?: number;
   /** What a step-up or incremental login asked for (requireAuth); absent for ordinary logins. */
   u?: StepUpRequest;
 }
@@ -126,12 +128,26 @@ export function addTransaction(session: LiveSession, state: string, tx: LoginTra
   data.tx = Object.fromEntries([[state, tx], ...live]);
 }
 
+/**
+ * A session that holds nothing but pending logins (no login, no data of the app) lives only as
+ * long as a transaction: anonymous `/login` requests cannot fill the store with sessions that
+ * never expire. The login regenerates the session, which gets the app's own cookie settings back.
+ */
+export function limitPendingOnlyLifetime(session: LiveSession): void {
+  const markers = session.oauth?.p;
+  if (markers && Object.keys(markers).length > 0) return;
+  if (!Object.keys(session).every((key) => key === 'cookie' || key === 'oauth')) return;
+  const current = session.cookie.originalMaxAge;
+  if (current === null || current === undefined || current > TRANSACTION_TTL_MS) session.cookie.maxAge = TRANSACTION_TTL_MS;
+}
+
 /** The transaction for `state`, if present, well-formed and fresh (not removed). */
 export function peekTransaction(session: LiveSession, state: string, now: number): LoginTransaction | undefined {
   const all: unknown = session.oauth?.tx;
   if (typeof all !== 'object' || all === null || !Object.prototype.hasOwnProperty.call(all, state)) return undefined;
   const tx = (all as Record<string, LoginTransaction | undefined>)[state];
   if (typeof tx !== 'object' || tx === null || typeof tx.t !== 'number' || typeof tx.p !== 'string' || typeof tx.r !== 'string') return undefined;
+  if (tx.m !== undefined && typeof tx.m !== 'number') return undefined;
   if (now - tx.t >= TRANSACTION_TTL_MS) return undefined;
   return tx;
 }

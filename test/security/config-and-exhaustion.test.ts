@@ -51,15 +51,19 @@ describe('#39 discovery and configuration validation', () => {
     }
   });
 
-  it('should retry discovery after a failure (not cache it)', async () => {
+  it('should retry discovery after a failure once its 1 s backoff has passed', async () => {
     let up = false;
     const server = await discoveryServer((i) => (up ? { issuer: i, authorization_endpoint: `${i}/a`, token_endpoint: `${i}/t` } : undefined));
     try {
       const { app } = createTestApp({ oauth: { ...providers.oidc({ issuer: server.issuer }), ...client } });
       expect((await request(app).get('/login')).status).toBe(503);
       up = true;
+      expect((await request(app).get('/login')).status).toBe(503);
+      const realNow = Date.now.bind(Date);
+      jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 1000);
       expect((await request(app).get('/login')).status).toBe(302);
     } finally {
+      jest.restoreAllMocks();
       await server.stop();
     }
   });

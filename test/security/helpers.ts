@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { TestAuthorizationServer } from '../support/authorization-server';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { authorize } from '../support/login-flow';
 import { createTestApp, providerOptions } from '../support/test-app';
 
@@ -23,4 +23,20 @@ export async function expectRejected(as: TestAuthorizationServer, agent: request
   expect((await agent.get('/session')).body.authenticated).toBe(false);
   expect(await as.tokenRequests()).toEqual([]);
   return res;
+}
+
+const CALLBACK_A = 'http://127.0.0.1:3000/callback/a';
+const CALLBACK_B = 'http://127.0.0.1:3000/callback/b';
+
+/** A real AS with both callbacks registered, for two providers `a` (rp-basic) and `b` (rp-post). */
+export function startTwoClientAs(): Promise<TestAuthorizationServer> {
+  return startAuthorizationServer({ redirectUris: [CALLBACK_A, CALLBACK_B] });
+}
+
+/** The `providers` option for `a` and `b` of `startTwoClientAs()`; each callback is `/callback/<name>`. */
+export function twoClientProviders(as: TestAuthorizationServer) {
+  return {
+    a: providerOptions(as, { redirectUri: CALLBACK_A }) as never,
+    b: providerOptions(as, { clientId: 'rp-post', redirectUri: CALLBACK_B }) as never,
+  };
 }

@@ -4,7 +4,7 @@ import type { ProviderLink } from '../../client/provider-link.js';
 import { debugFor, tokenId } from '../../debug.js';
 import { InvalidCallbackError } from '../../errors.js';
 import { readAuthorizationResponse, readCallbackState } from '../../protocol/authorization-response.js';
-import { verifyIdToken } from '../../protocol/id-token.js';
+import { assertAuthTime, verifyIdToken } from '../../protocol/id-token.js';
 import { generateDpopKey } from '../../protocol/dpop.js';
 import { exchangeCode } from '../../protocol/token-endpoint.js';
 import { fromTokenResponse } from '../../protocol/token-set.js';
@@ -16,8 +16,8 @@ import { noStore, redirect } from '../respond.js';
 import { rawQuery } from './safe-redirect.js';
 
 const log = debugFor('callback');
-/** ID-token claims that are protocol plumbing, not facts about the user. */
-const PROTOCOL_CLAIMS = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'auth_time', 'at_hash', 'c_hash', 'azp', 'sid', 'jti', 'acr', 'amr']);
+/** ID-token claims that are protocol plumbing, not facts about the user (`acr`, `amr`, `auth_time` are: step-up checks). */
+const PROTOCOL_CLAIMS = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 'azp', 'sid', 'jti']);
 
 function loginMarker(claims: Record<string, unknown> | undefined, now: number): LoginMarker {
   const marker: LoginMarker = { at: now };
@@ -52,6 +52,7 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     if (tokens.idToken && endpoints.issuer && endpoints.jwksUri) {
       claims = await verifyIdToken(tokens.idToken, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, fetch: link.fetch, nonce: tx.n, timeoutMs: link.timeoutMs });
     }
+    assertAuthTime(claims, tx.m ?? tx.u?.m);
     const user = provider.fetchUserInfo ? await userInfoAtLogin(link, tokens, claims) : claims;
     const marker = withAuthenticationContext(loginMarker(user, Date.now()), claims, tx);
     let done;

@@ -4,7 +4,7 @@ import type { LoginStore } from '../../session/login-store.js';
 import { startLogin } from '../start-login.js';
 import { rawQuery } from './safe-redirect.js';
 
-export { PASS_THROUGH_PARAMS } from '../start-login.js';
+export { PASS_THROUGH_PARAMS } from '../../protocol/authorize-url.js';
 
 /** GET login: a new transaction (state, PKCE verifier, nonce) saved in the session, then 302 to the AS (start-login.ts). */
 export function createLoginHandler(link: ProviderLink, logins: LoginStore, postLoginRedirect: string): RequestHandler {
