@@ -50,6 +50,9 @@ describe('ID token in a refresh response', () => {
     const agent = appShowingTokens();
     await login(agent);
     const original = (await agent.get('/token')).body.idToken as string;
+    // ID tokens carry whole-second times and no jti: one issued in the same second as the login's
+    // can be byte-identical, which would make "stored the new one" unobservable.
+    await new Promise((r) => setTimeout(r, 1100));
     const refreshed = (await agent.post('/refresh').expect(200)).body as { idToken: string };
     expect(refreshed.idToken).not.toBe(original);
     expect(JSON.parse(Buffer.from(refreshed.idToken.split('.')[1]!, 'base64url').toString()).sub).toBe('alice');
