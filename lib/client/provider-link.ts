@@ -41,6 +41,15 @@ export class ProviderLink {
   }
 
   /**
+   * Whether a login's token record keeps the raw ID token. It is needed only as `id_token_hint`
+   * when logout continues at the provider's end-session endpoint; otherwise the record keeps just
+   * the claims a refreshed ID token is checked against (a third of the record's size).
+   */
+  keepsIdToken(endpoints: ProviderEndpoints): boolean {
+    return endpoints.endSessionUrl !== undefined;
+  }
+
+  /**
    * RFC 7009: revoke the refresh token, then the access token, when the provider has a revocation
    * endpoint. Failures are logged and reported on the `error` event; this never throws.
    */

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
+import type { OriginalIdTokenClaims } from '../protocol/id-token.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { abandonPending, addTransaction, requireSession, takeAbandonedLogin, type AbandonedLogin, type LiveSession, type LoginMarker, type LoginTransaction } from './session-data.js';
@@ -19,7 +20,9 @@ function cookieOf(session: LiveSession): CookieLike {
 /** What `completeLogin` writes for one provider. */
 export interface NewLogin {
   provider: string;
+  /** As stored: with the raw ID token only when it is kept (record-format.ts `withIdToken`). */
   tokens: TokenSet;
+  idTokenClaims?: OriginalIdTokenClaims;
   marker: LoginMarker;
 }
 
@@ -87,7 +90,8 @@ export class LoginStore {
       markers[name] = { ...markers[name]!, exp: expiry };
     }
     const marker = expiry === undefined ? login.marker : { ...login.marker, exp: expiry };
-    await writeRecord(store, recordKey(fresh.id, login.provider), { v: 1, tokens: login.tokens }, cookie, this.timeoutMs);
+    const record: TokenRecord = { v: 1, tokens: login.tokens, ...(login.idTokenClaims ? { idTokenClaims: login.idTokenClaims } : {}) };
+    await writeRecord(store, recordKey(fresh.id, login.provider), record, cookie, this.timeoutMs);
     fresh.oauth = { p: { ...markers, [login.provider]: marker } };
     if (abandoned) fresh.oauth.x = abandoned;
     await saveLiveSession(fresh, this.timeoutMs);

@@ -177,6 +177,6 @@ export async function expireAccessToken(store: Store, sessionId: string, provide
   if (!record) throw new Error(`no token record for session ${sessionId.slice(0, 4)}… and provider ${provider}`);
   // Keep the record's own cookie (its expiry), which readRecord does not return.
   const stored = await new Promise<{ cookie?: CookieLike } | null | undefined>((resolve, reject) => store.get(key, (err, value) => (err ? reject(err) : resolve(value as never))));
-  const expired = { v: record.v + 1, tokens: { ...record.tokens, expiresAt: Date.now() - 1000 } };
+  const expired = { ...record, v: record.v + 1, tokens: { ...record.tokens, expiresAt: Date.now() - 1000 } };
   await writeRecord(store, key, expired, stored?.cookie ?? { expires: null, originalMaxAge: null }, STORE_TIMEOUT_MS);
 }

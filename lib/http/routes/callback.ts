@@ -4,9 +4,10 @@ import type { ProviderLink } from '../../client/provider-link.js';
 import { debugFor, tokenId } from '../../debug.js';
 import { InvalidCallbackError } from '../../errors.js';
 import { readAuthorizationResponse, readCallbackState } from '../../protocol/authorization-response.js';
-import { verifyIdToken } from '../../protocol/id-token.js';
+import { originalIdTokenClaims, verifyIdToken } from '../../protocol/id-token.js';
 import { exchangeCode } from '../../protocol/token-endpoint.js';
 import { fromTokenResponse } from '../../protocol/token-set.js';
+import { withIdToken } from '../../session/record-format.js';
 import type { LoginMarker, LoginTransaction } from '../../session/session-data.js';
 import type { LoginOutcome } from '../../session/transactions.js';
 import { RequestSessionView } from '../../session/session-view.js';
@@ -51,7 +52,8 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     const marker = loginMarker(claims, Date.now());
     let done;
     try {
-      done = await logins.completeLogin(req, { provider: link.name, tokens, marker });
+      const kept = withIdToken(tokens, link.keepsIdToken(endpoints) ? tokens.idToken : undefined, claims && originalIdTokenClaims(claims));
+      done = await logins.completeLogin(req, { provider: link.name, ...kept, marker });
     } catch (err) {
       // The provider issued tokens nobody can use now: revoke them (best effort) before failing.
       await link.revoke(tokens);
