@@ -107,9 +107,9 @@ export async function verifyRefreshedIdToken(
 }
 
 /**
- * The claims a refreshed ID token is checked against: those the login kept, else those of the
- * raw ID token it kept (records written before only the claims were kept). Undefined when the
- * login had no ID token, or only one that could not be verified.
+ * The claims a refreshed ID token is checked against: those the login's record kept, else those
+ * of the raw ID token it kept instead (a provider with an end-session endpoint, or a record of the
+ * first format). Undefined when the login had no ID token.
  */
 export function loginIdTokenClaims(kept: OriginalIdTokenClaims | undefined, rawIdToken: string | undefined): OriginalIdTokenClaims | undefined {
   if (kept) return kept;
