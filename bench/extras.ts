@@ -6,8 +6,8 @@ import http from 'node:http';
 import express from 'express';
 import session from 'express-session';
 import { oauthMiddleware, type OAuthMiddlewareOptions } from 'express-oauth2-session';
-import { startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
-import { recordKey, writeRecord } from '../lib/session/token-record';
+import { authorizeWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import { readRecord, recordKey, writeRecord, type TokenRecord } from '../lib/session/token-record';
 import { forkReady, freePort, median, realLogin, sumLockStats } from './bench-kit';
 import type { RedisClientKind } from '../test/support/redis-clients';
 import { redisServerPath, startRedisServer } from '../test/support/redis-server';
@@ -100,12 +100,12 @@ function heap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** What one real login leaves in a MemoryStore (session JSON, token record JSON), for cloning. */
-async function loginShape(provider: TestProvider, port: number) {
+/** What one real login leaves in a MemoryStore: the session and the token record, for cloning. */
+async function loginShape(provider: TestProvider, port: number, overrides: Partial<OAuthMiddlewareOptions>) {
   const store = new session.MemoryStore();
   const app = express();
   app.use(session({ store, secret: 's', resave: false, saveUninitialized: false, cookie: { maxAge: 86_400_000 } }));
-  app.use(oauthMiddleware(provider.providerOptions({ redirectUri: `http://127.0.0.1:${port}/callback` })));
+  app.use(oauthMiddleware({ ...provider.providerOptions({ redirectUri: `http://127.0.0.1:${port}/callback` }), ...overrides } as OAuthMiddlewareOptions));
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   try {
@@ -113,7 +113,8 @@ async function loginShape(provider: TestProvider, port: number) {
     const stored = (store as unknown as { sessions: Record<string, string> }).sessions;
     const recordId = Object.keys(stored).find((k) => k.endsWith(':oauth:default')) as string;
     const sessionId = recordId.slice(0, -':oauth:default'.length);
-    return { session: JSON.parse(stored[sessionId] as string), record: JSON.parse(stored[recordId] as string) };
+    const record = (await readRecord(store, recordId, 1000)) as TokenRecord;
+    return { session: JSON.parse(stored[sessionId] as string), record, cookie: JSON.parse(stored[recordId] as string).cookie, recordJson: (stored[recordId] as string).length };
   } finally {
     server.close();
   }
@@ -128,21 +129,49 @@ async function bytesPerSession(write: (store: session.MemoryStore, sid: string) 
   return (heap() - before) / SESSIONS;
 }
 
+const fresh = (s: string) => randomBytes(Math.ceil((s.length * 3) / 4)).toString('base64url').slice(0, s.length);
+
+/** A copy of a login's record with fresh token values (and nonce) of the same lengths. */
+function cloneRecord(r: TokenRecord, withIdToken: boolean): TokenRecord {
+  const tokens = { ...r.tokens, accessToken: fresh(r.tokens.accessToken), ...(r.tokens.refreshToken ? { refreshToken: fresh(r.tokens.refreshToken) } : {}) };
+  if (!withIdToken) return { v: 1, tokens: { ...tokens, idToken: undefined } };
+  const claims = r.idTokenClaims;
+  return { v: 1, tokens, ...(claims ? { idTokenClaims: { ...claims, ...(claims.nonce ? { nonce: fresh(claims.nonce) } : {}) } } : {}) };
+}
+
 async function memory(provider: TestProvider, port: number) {
-  const shape = await loginShape(provider, port);
-  const fresh = (s: string) => randomBytes(Math.ceil((s.length * 3) / 4)).toString('base64url').slice(0, s.length);
+  // Without an end-session endpoint the record keeps the ID token's claims; with one, the raw ID token (id_token_hint).
+  const claimsOnly = await loginShape(provider, port, { endSessionUrl: undefined });
+  const rawKept = await loginShape(provider, port, {});
   const set = (store: session.MemoryStore, sid: string, data: object) => new Promise<void>((resolve) => store.set(sid, data as never, () => resolve()));
-  const tokens = shape.record.oauthTokens.tokens as Record<string, unknown>;
-  const loggedIn = (withIdToken: boolean) => async (store: session.MemoryStore, sid: string) => {
+  const loggedIn = (shape: typeof claimsOnly, withIdToken: boolean) => async (store: session.MemoryStore, sid: string) => {
     await set(store, sid, shape.session);
-    const t: Record<string, unknown> = { ...tokens, accessToken: fresh(tokens.accessToken as string), refreshToken: fresh(tokens.refreshToken as string) };
-    if (!withIdToken) delete t.idToken;
-    await writeRecord(store, recordKey(sid, 'default'), { v: 1, tokens: t as never }, shape.record.cookie, 1000);
+    await writeRecord(store, recordKey(sid, 'default'), cloneRecord(shape.record, withIdToken), shape.cookie, 1000);
   };
-  const eosBytes = await bytesPerSession(loggedIn(true));
-  const eosNoIdTokenBytes = await bytesPerSession(loggedIn(false));
-  const bareBytes = await bytesPerSession((store, sid) => set(store, sid, { cookie: shape.session.cookie, user: { sub: 'alice' } }));
-  return { sessions: SESSIONS, idTokenChars: String(tokens.idToken ?? '').length, eosBytes, eosNoIdTokenBytes, bareBytes, sessionJson: JSON.stringify(shape.session).length, recordJson: JSON.stringify(shape.record).length };
+  /** The first stored format (before issue 15): `{ cookie: { expires, originalMaxAge }, oauthTokens: { v, tokens } }` with the raw ID token. */
+  const firstFormat = async (store: session.MemoryStore, sid: string) => {
+    await set(store, sid, rawKept.session);
+    const { tokens } = cloneRecord(rawKept.record, true);
+    const issuedAt = tokens.issuedAt ?? Date.now();
+    await set(store, recordKey(sid, 'default'), { cookie: { ...rawKept.cookie, originalMaxAge: 86_400_000 }, oauthTokens: { v: 1, tokens: { ...tokens, tokenType: 'bearer', issuedAt } } });
+  };
+  const eosBytes = await bytesPerSession(loggedIn(claimsOnly, true));
+  const eosRawIdTokenBytes = await bytesPerSession(loggedIn(rawKept, true));
+  const eosNoIdTokenBytes = await bytesPerSession(loggedIn(claimsOnly, false));
+  const firstFormatBytes = await bytesPerSession(firstFormat);
+  const bareBytes = await bytesPerSession((store, sid) => set(store, sid, { cookie: claimsOnly.session.cookie, user: { sub: 'alice' } }));
+  return {
+    sessions: SESSIONS,
+    idTokenChars: String(rawKept.record.tokens.idToken ?? '').length,
+    eosBytes,
+    eosRawIdTokenBytes,
+    eosNoIdTokenBytes,
+    firstFormatBytes,
+    bareBytes,
+    sessionJson: JSON.stringify(claimsOnly.session).length,
+    recordJson: claimsOnly.recordJson,
+    rawRecordJson: rawKept.recordJson,
+  };
 }
 
 async function main(): Promise<void> {

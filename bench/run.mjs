@@ -8,6 +8,7 @@
 // Environment: BENCH_ROUNDS (default 6: roles swap every round), BENCH_SECONDS (5), BENCH_WARMUP (3), BENCH_CONNECTIONS (50);
 // --quick = 2 rounds × 2 s after 1 s. BENCH_ONLY=1,3 runs only those groups (RESULTS.md untouched).
 // --render rewrites RESULTS.md from the last full run's saved measurements (after editing report.mjs).
+// Both also copy RESULTS.md's summary table into the README's performance section.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -150,12 +151,23 @@ function runScript(file, args = [], execArgv = []) {
   return JSON.parse(execFileSync(process.execPath, [...execArgv, '--import', 'tsx', path.join(here, file), ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }));
 }
 
+/** Write RESULTS.md and copy its summary table between the README's bench-summary markers. */
+function writeResults(md) {
+  writeFileSync(path.join(here, 'RESULTS.md'), md);
+  const readmeFile = path.join(root, 'README.md');
+  const readme = readFileSync(readmeFile, 'utf8');
+  const table = md.split('\n<!-- summary:start')[1]?.split('\n').slice(1).join('\n').split('\n<!-- summary:end -->')[0];
+  const [before, rest] = readme.split(/(?<=<!-- bench-summary:start[^\n]*-->\n)/);
+  const after = rest?.slice(rest.indexOf('<!-- bench-summary:end -->'));
+  if (!table || !after?.startsWith('<!-- bench-summary:end -->')) throw new Error('README.md has no bench-summary markers (or RESULTS.md no summary)');
+  writeFileSync(readmeFile, `${before}${table}\n${after}`);
+  console.log('wrote bench/RESULTS.md and the README performance table');
+}
+
 // `--render`: rewrite RESULTS.md from the last full run's measurements (bench/.results/last.json).
 const resultsDir = path.join(here, '.results');
 if (process.argv.includes('--render')) {
-  const saved = JSON.parse(readFileSync(path.join(resultsDir, 'last.json'), 'utf8'));
-  writeFileSync(path.join(here, 'RESULTS.md'), renderResults(saved));
-  console.log('wrote bench/RESULTS.md from bench/.results/last.json');
+  writeResults(renderResults(JSON.parse(readFileSync(path.join(resultsDir, 'last.json'), 'utf8'))));
   process.exit(0);
 }
 
@@ -229,7 +241,6 @@ console.log(`\n${md}`);
 if (!process.env.BENCH_ONLY) {
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(path.join(resultsDir, 'last.json'), JSON.stringify(measured));
-  writeFileSync(path.join(here, 'RESULTS.md'), md);
-  console.log('wrote bench/RESULTS.md');
+  writeResults(md);
 }
 process.exit(0);

@@ -3,10 +3,11 @@ import type { ResolvedProvider, TokensEvent } from '../config/options.js';
 import { debugFor, tokenId } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError, TimeoutError, TokenEndpointError } from '../errors.js';
 import type { OAuthEventEmitter } from '../events.js';
-import { acceptRefreshedIdToken } from '../protocol/id-token.js';
+import { acceptRefreshedIdToken, loginIdTokenClaims } from '../protocol/id-token.js';
 import { refreshGrant } from '../protocol/token-endpoint.js';
 import type { RefreshLock } from '../session/lock.js';
 import { deleteRecord, readRecord, writeRecord, type CookieLike, type TokenRecord } from '../session/token-record.js';
+import { withIdToken } from '../session/record-format.js';
 import { hasTombstone, recordEndKey } from '../session/tombstone.js';
 import type { ProviderLink } from './provider-link.js';
 import { fromTokenResponse, isExpiring } from '../protocol/token-set.js';
@@ -153,15 +154,16 @@ export class Refresher {
     const tokens = fromTokenResponse(body, this.now(), current.tokens, link.provider.defaultTokenType, link.provider.dpop);
     const { issuer, jwksUri } = endpoints;
     const idTokenRules = issuer && jwksUri ? { issuer, jwksUri, clientId: link.provider.clientId, fetch: link.fetch, timeoutMs: this.#deps.timeoutMs } : undefined;
-    const idToken = await acceptRefreshedIdToken(typeof body.id_token === 'string' ? body.id_token : undefined, current.tokens.idToken, idTokenRules);
-    if (idToken === undefined) delete tokens.idToken;
-    else tokens.idToken = idToken;
-    const next: TokenRecord = { v: current.v + 1, tokens, ...(current.dpop ? { dpop: current.dpop } : {}) };
+    const original = loginIdTokenClaims(current.idTokenClaims, current.tokens.idToken);
+    const verified = await acceptRefreshedIdToken(typeof body.id_token === 'string' ? body.id_token : undefined, original, idTokenRules);
+    const kept = link.keepsIdToken(endpoints) ? (verified ?? current.tokens.idToken) : undefined;
+    const next: TokenRecord = { v: current.v + 1, ...withIdToken(tokens, kept, original), ...(current.dpop ? { dpop: current.dpop } : {}) };
     await writeRecord(handle.store, handle.key, next, handle.cookie, this.#deps.timeoutMs);
     await this.#dropIfEnded(handle, next);
     log('refreshed %s: token %s → %s', link.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));
     this.events.emit('refresh', { provider: link.name, outcome: 'refreshed', tokenId: tokenId(next.tokens.accessToken) });
-    await this.notify(handle, next.tokens, current.tokens, 'refresh');
+    // onTokens sees a verified refreshed ID token even when the record does not keep it.
+    await this.notify(handle, verified ? { ...next.tokens, idToken: verified } : next.tokens, current.tokens, 'refresh');
     return next;
   }
 

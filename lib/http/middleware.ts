@@ -43,7 +43,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const { httpTimeoutMs: timeoutMs } = config;
   const events = new OAuthEventEmitter();
   const outbound = config.fetch ?? pooledFetch;
-  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, outbound, timeoutMs, events)] as const));
+  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, outbound, timeoutMs, events, config.idpLogout)] as const));
   const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false);
   const shared: ClientShared = {
     refresher: new Refresher({ lock: config.lock, timeoutMs, events, onTokens: config.onTokens }),

@@ -80,6 +80,16 @@ export interface OriginalIdTokenClaims {
   nonce?: string;
 }
 
+/** The claims of a verified login ID token that a refreshed one must repeat; undefined without `iss` and `sub`. */
+export function originalIdTokenClaims(payload: Record<string, unknown>): OriginalIdTokenClaims | undefined {
+  const { iss, sub, auth_time: authTime, nonce } = payload;
+  if (typeof iss !== 'string' || typeof sub !== 'string') return undefined;
+  const claims: OriginalIdTokenClaims = { iss, sub };
+  if (typeof authTime === 'number') claims.auth_time = authTime;
+  if (typeof nonce === 'string') claims.nonce = nonce;
+  return claims;
+}
+
 /**
  * Verify an ID token returned by a refresh (OIDC Core §12.2): the same checks as at login except
  * that no fresh nonce is expected, and `iss`, `sub` (and `auth_time`, `nonce` when both carry
@@ -104,18 +114,31 @@ export async function verifyRefreshedIdToken(
 }
 
 /**
- * The ID token of a refresh response, accepted only once verified by the refresh rules against
- * the login's own ID token; otherwise the login's ID token stays (an unverified one is never
- * stored, nor later sent as `id_token_hint`). Returns the ID token to keep.
+ * The claims a refreshed ID token is checked against: those the login's record kept, else those
+ * of the raw ID token it kept instead (a provider with an end-session endpoint, or a record of the
+ * first format). Undefined when the login had no ID token.
  */
-export async function acceptRefreshedIdToken(received: string | undefined, previous: string | undefined, expected: IdTokenExpectations | undefined): Promise<string | undefined> {
-  if (!received || received === previous) return previous;
-  if (!expected || !previous) return previous;
+export function loginIdTokenClaims(kept: OriginalIdTokenClaims | undefined, rawIdToken: string | undefined): OriginalIdTokenClaims | undefined {
+  if (kept) return kept;
+  if (!rawIdToken) return undefined;
   try {
-    const original = decodeJwt(previous) as OriginalIdTokenClaims;
+    return originalIdTokenClaims(decodeJwt(rawIdToken));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ID token of a refresh response if it verifies by the refresh rules against the login's
+ * claims; else undefined, and the caller keeps what it had (an unverified ID token is never
+ * stored, nor later sent as `id_token_hint`).
+ */
+export async function acceptRefreshedIdToken(received: string | undefined, original: OriginalIdTokenClaims | undefined, expected: IdTokenExpectations | undefined): Promise<string | undefined> {
+  if (!received || !original || !expected) return undefined;
+  try {
     await verifyRefreshedIdToken(received, { ...expected, original });
     return received;
   } catch {
-    return previous;
+    return undefined;
   }
 }

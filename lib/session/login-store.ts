@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import type { DpopKey } from '../protocol/dpop.js';
+import type { OriginalIdTokenClaims } from '../protocol/id-token.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { SessionUnavailableError } from '../errors.js';
@@ -38,7 +39,9 @@ function matches(marker: LoginMarker, subject: { sid?: string; sub?: string }): 
 /** What `completeLogin` writes for one provider. */
 export interface NewLogin {
   provider: string;
+  /** As stored: with the raw ID token only when it is kept (record-format.ts `withIdToken`). */
   tokens: TokenSet;
+  idTokenClaims?: OriginalIdTokenClaims;
   marker: LoginMarker;
   /** The ID token's `sid` claim (the provider's session), when it had one. */
   sid?: string;
@@ -125,7 +128,7 @@ export class LoginStore {
     }
     const marker: LoginMarker = expiry === undefined ? { ...login.marker } : { ...login.marker, exp: expiry };
     if (this.indexLogins && login.sid !== undefined) marker.sid = login.sid;
-    await writeRecord(store, recordKey(fresh.id, login.provider), { v: 1, tokens: login.tokens, ...(login.dpop ? { dpop: login.dpop } : {}) }, cookie, this.timeoutMs);
+    await writeRecord(store, recordKey(fresh.id, login.provider), { v: 1, tokens: login.tokens, ...(login.idTokenClaims ? { idTokenClaims: login.idTokenClaims } : {}), ...(login.dpop ? { dpop: login.dpop } : {}) }, cookie, this.timeoutMs);
     fresh.oauth = { p: { ...markers, [login.provider]: marker } };
     if (abandoned) fresh.oauth.x = abandoned;
     if (this.indexLogins) await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.timeoutMs);

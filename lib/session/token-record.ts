@@ -1,28 +1,14 @@
 import type { Store } from 'express-session';
 import { storeCall } from './store-call.js';
-import type { TokenSet } from '../protocol/token-set.js';
-import { isDpopKey, type DpopKey } from '../protocol/dpop.js';
+import { decodeRecord, encodeRecord, type CookieLike, type StoredRecord, type TokenRecord } from './record-format.js';
 
 /**
  * The token set of one login lives in its own record of the session store, under
  * `<sid>:oauth:<provider>`, with a version number. The session itself only holds a login marker,
  * so a request that saves a stale copy of the session cannot write an old refresh token back
- * (express-openid-connect #408).
+ * (express-openid-connect #408). The stored format is record-format.ts's.
  */
-export interface TokenRecord {
-  /** Incremented on every write; lets a waiter tell that another worker already refreshed. */
-  v: number;
-  tokens: TokenSet;
-  /** RFC 9449: the login's DPoP key (private JWK), with the `dpop` option. Never leaves the store and the signer. */
-  dpop?: DpopKey;
-}
-
-interface StoredRecord {
-  cookie: { expires?: string | Date | null; originalMaxAge?: number | null };
-  oauthTokens: TokenRecord;
-}
-
-export type CookieLike = StoredRecord['cookie'];
+export type { CookieLike, TokenRecord };
 
 export function recordKey(sessionId: string, provider: string): string {
   return `${sessionId}:oauth:${provider}`;
@@ -30,16 +16,12 @@ export function recordKey(sessionId: string, provider: string): string {
 
 export async function readRecord(store: Store, key: string, timeoutMs: number): Promise<TokenRecord | undefined> {
   const stored = await storeCall<StoredRecord | null>(timeoutMs, 'read tokens', (cb) => store.get(key, cb as never));
-  const record = stored?.oauthTokens;
-  if (!record || typeof record.v !== 'number' || typeof record.tokens?.accessToken !== 'string') return undefined;
-  if (record.dpop !== undefined && !isDpopKey(record.dpop)) return { v: record.v, tokens: record.tokens };
-  return record;
+  return decodeRecord(stored);
 }
 
 /** Write the record with the session's cookie, so it expires with the session. */
 export async function writeRecord(store: Store, key: string, record: TokenRecord, cookie: CookieLike, timeoutMs: number): Promise<void> {
-  const stored: StoredRecord = { cookie, oauthTokens: record };
-  await storeCall(timeoutMs, 'save tokens', (cb) => store.set(key, stored as never, cb));
+  await storeCall(timeoutMs, 'save tokens', (cb) => store.set(key, encodeRecord(record, cookie) as never, cb));
 }
 
 export async function deleteRecord(store: Store, key: string, timeoutMs: number): Promise<void> {
@@ -48,9 +30,8 @@ export async function deleteRecord(store: Store, key: string, timeoutMs: number)
 
 /** Extend the record's lifetime to the session's (rolling sessions); uses touch() when the store has it. */
 export async function touchRecord(store: Store, key: string, record: TokenRecord, cookie: CookieLike, timeoutMs: number): Promise<void> {
-  const stored: StoredRecord = { cookie, oauthTokens: record };
   if (typeof store.touch === 'function') {
-    await storeCall(timeoutMs, 'extend tokens', (cb) => store.touch!(key, stored as never, cb as never));
+    await storeCall(timeoutMs, 'extend tokens', (cb) => store.touch!(key, encodeRecord(record, cookie) as never, cb as never));
   } else {
     await writeRecord(store, key, record, cookie, timeoutMs);
   }

@@ -4,11 +4,12 @@ import type { ProviderLink } from '../../client/provider-link.js';
 import { debugFor, tokenId } from '../../debug.js';
 import { InvalidCallbackError } from '../../errors.js';
 import { readAuthorizationResponse, readCallbackState } from '../../protocol/authorization-response.js';
-import { assertAuthTime, verifyIdToken } from '../../protocol/id-token.js';
+import { assertAuthTime, originalIdTokenClaims, verifyIdToken } from '../../protocol/id-token.js';
 import { generateDpopKey } from '../../protocol/dpop.js';
 import { exchangeCode } from '../../protocol/token-endpoint.js';
 import { fromTokenResponse } from '../../protocol/token-set.js';
 import { userInfoAtLogin } from '../../client/userinfo.js';
+import { withIdToken } from '../../session/record-format.js';
 import { withAuthenticationContext, type LoginMarker, type LoginTransaction } from '../../session/session-data.js';
 import type { LoginOutcome } from '../../session/transactions.js';
 import { RequestSessionView } from '../../session/session-view.js';
@@ -57,7 +58,8 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     const marker = withAuthenticationContext(loginMarker(user, Date.now()), claims, tx);
     let done;
     try {
-      done = await logins.completeLogin(req, { provider: link.name, tokens, marker, sid: typeof claims?.sid === 'string' ? claims.sid : undefined, dpop });
+      const kept = withIdToken(tokens, link.keepsIdToken(endpoints) ? tokens.idToken : undefined, claims && originalIdTokenClaims(claims));
+      done = await logins.completeLogin(req, { provider: link.name, ...kept, marker, sid: typeof claims?.sid === 'string' ? claims.sid : undefined, dpop });
     } catch (err) {
       // The provider issued tokens nobody can use now: revoke them (best effort) before failing.
       await link.revoke(tokens);
