@@ -140,9 +140,9 @@ function cloneRecord(r: TokenRecord, withIdToken: boolean): TokenRecord {
 }
 
 async function memory(provider: TestProvider, port: number) {
-  // Without an end-session endpoint the record keeps the ID token's claims; with one, the raw ID token (id_token_hint).
+  // Without idpLogout (the default) the record keeps the ID token's claims; with it and an end-session endpoint, the raw ID token (id_token_hint).
   const claimsOnly = await loginShape(provider, port, { endSessionUrl: undefined });
-  const rawKept = await loginShape(provider, port, {});
+  const rawKept = await loginShape(provider, port, { idpLogout: true });
   const set = (store: session.MemoryStore, sid: string, data: object) => new Promise<void>((resolve) => store.set(sid, data as never, () => resolve()));
   const loggedIn = (shape: typeof claimsOnly, withIdToken: boolean) => async (store: session.MemoryStore, sid: string) => {
     await set(store, sid, shape.session);

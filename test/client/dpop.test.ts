@@ -1,3 +1,4 @@
+import { readRecord, type TokenRecord } from '../../lib/session/token-record';
 import request from 'supertest';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { clientCredentials } from 'express-oauth2-session';
@@ -37,13 +38,12 @@ function dpopApp(server: TestAuthorizationServer = as) {
   });
 }
 
-type StoredRecord = { oauthTokens: { v: number; tokens: { accessToken: string; tokenType: string }; dpop: DpopKey } };
 async function loggedIn(server: TestAuthorizationServer = as) {
   const test = dpopApp(server);
   const agent = request.agent(test.app);
   await login(agent);
   const sessionId = (await agent.get('/session')).body.sessionId as string;
-  const record = async () => new Promise<StoredRecord>((resolve, reject) => test.store.get(`${sessionId}:oauth:default`, (err, v) => (err ? reject(err) : resolve(v as never)))).then((r) => r.oauthTokens);
+  const record = async () => (await readRecord(test.store, `${sessionId}:oauth:default`, 2000)) as TokenRecord & { dpop: DpopKey };
   return { ...test, agent, sessionId, record };
 }
 

@@ -20,7 +20,7 @@ function appShowingTokens(options: { endSession: boolean }) {
   const events: TokensEvent[] = [];
   const { app, store } = createTestApp({
     oauth: {
-      ...providerOptions(as, { scope: ['openid', 'offline_access'], ...(options.endSession ? { endSessionUrl: as.endpoints.endSession } : {}) }),
+      ...providerOptions(as, { scope: ['openid', 'offline_access'], ...(options.endSession ? { endSessionUrl: as.endpoints.endSession, idpLogout: true } : {}) }),
       onTokens: (e) => void events.push(e),
     },
     routes: (a) => {

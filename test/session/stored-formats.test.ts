@@ -24,7 +24,7 @@ const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'ba
 async function loggedIn(endSession: boolean) {
   const store = new session.MemoryStore();
   const events: TokensEvent[] = [];
-  const overrides = endSession ? { endSessionUrl: as.endpoints.endSession } : {};
+  const overrides = endSession ? { endSessionUrl: as.endpoints.endSession, idpLogout: true } : {};
   const { app } = createTestApp({
     store,
     oauth: { ...providerOptions(as, overrides), onTokens: (e) => void events.push(e) },
