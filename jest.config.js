@@ -22,7 +22,15 @@ module.exports = {
     {
       ...shared,
       displayName: 'express4',
-      testMatch: ['<rootDir>/test/http/{login-flow,logout-revocation}.test.ts', '<rootDir>/test/client/{provider-client,refresh-races}.test.ts', '<rootDir>/test/security/callback-validation.test.ts', '<rootDir>/test/session/login-races.test.ts', '<rootDir>/test/http/require-auth*.test.ts', '<rootDir>/test/http/lazy-client.test.ts', '<rootDir>/test/http/login-from-code.test.ts'],
+      testMatch: [
+        '<rootDir>/test/http/{login-flow,logout-revocation}.test.ts',
+        '<rootDir>/test/client/{provider-client,refresh-races}.test.ts',
+        '<rootDir>/test/security/callback-validation.test.ts',
+        '<rootDir>/test/session/login-races.test.ts',
+        '<rootDir>/test/http/require-auth*.test.ts',
+        '<rootDir>/test/http/lazy-client.test.ts',
+        '<rootDir>/test/http/login-from-code.test.ts',
+      ],
       moduleNameMapper: { '^express$': 'express4', ...shared.moduleNameMapper },
     },
   ],

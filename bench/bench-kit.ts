@@ -33,7 +33,14 @@ export function forkReady(file: string, args: object, tsx: boolean): Promise<{ u
 export async function get(url: string, cookie?: string) {
   const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
   await res.arrayBuffer();
-  return { status: res.status, location: res.headers.get('location') ?? '', cookie: res.headers.getSetCookie().find((c) => c.startsWith('connect.sid='))?.split(';')[0] };
+  return {
+    status: res.status,
+    location: res.headers.get('location') ?? '',
+    cookie: res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('connect.sid='))
+      ?.split(';')[0],
+  };
 }
 
 /** A real login at the provider (login and consent pages without a browser); the session cookie. */
@@ -44,7 +51,6 @@ export async function realLogin(url: string): Promise<string> {
   if (done.status !== 303 || !done.cookie) throw new Error(`login failed: ${done.status}`);
   return done.cookie;
 }
-
 
 /** The Redis lock's counters (`GET /__lock-stats` of storm-worker.ts), summed over the workers. */
 export async function sumLockStats(urls: string[]): Promise<Record<string, number>> {

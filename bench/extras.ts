@@ -6,7 +6,7 @@ import http from 'node:http';
 import express from 'express';
 import session from 'express-session';
 import { oauthMiddleware, type OAuthMiddlewareOptions } from 'express-oauth2-session';
-import { authorizeWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import { startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
 import { readRecord, recordKey, writeRecord, type TokenRecord } from '../lib/session/token-record';
 import { forkReady, freePort, median, realLogin, sumLockStats } from './bench-kit';
 import type { RedisClientKind } from '../test/support/redis-clients';
@@ -75,9 +75,16 @@ async function stormSuite(provider: TestProvider, ports: number[]) {
     const redis = await startRedisServer();
     try {
       for (const lockClient of LOCK_CLIENTS) {
-        const workers = await Promise.all([0, 1, 2, 3].map((i) => forkReady('storm-worker.ts', { oauth: oauth(ports[1] as number), redisUrl: redis.url, lockClient, ...(i === 0 ? { port: ports[1] } : {}) }, true)));
+        const workers = await Promise.all(
+          [0, 1, 2, 3].map((i) => forkReady('storm-worker.ts', { oauth: oauth(ports[1] as number), redisUrl: redis.url, lockClient, ...(i === 0 ? { port: ports[1] } : {}) }, true)),
+        );
         try {
-          const result = await storms(`4 processes + Redis (connect-redis 9, ${LOCK_LABELS[lockClient]})`, workers.map((w) => w.url), provider, proxy.url);
+          const result = await storms(
+            `4 processes + Redis (connect-redis 9, ${LOCK_LABELS[lockClient]})`,
+            workers.map((w) => w.url),
+            provider,
+            proxy.url,
+          );
           results.push({ ...result, lockStats: await sumLockStats(workers.map((w) => w.url)) });
         } finally {
           await Promise.all(workers.map((w) => w.stop()));
@@ -129,7 +136,10 @@ async function bytesPerSession(write: (store: session.MemoryStore, sid: string) 
   return (heap() - before) / SESSIONS;
 }
 
-const fresh = (s: string) => randomBytes(Math.ceil((s.length * 3) / 4)).toString('base64url').slice(0, s.length);
+const fresh = (s: string) =>
+  randomBytes(Math.ceil((s.length * 3) / 4))
+    .toString('base64url')
+    .slice(0, s.length);
 
 /** A copy of a login's record with fresh token values (and nonce) of the same lengths. */
 function cloneRecord(r: TokenRecord, withIdToken: boolean): TokenRecord {

@@ -48,7 +48,9 @@ function groupTable(group) {
   ];
   const med = (pair, side, metric) => stats(pair.samples.map((x) => x[side][metric])).median;
   for (const pair of group.pairs) {
-    lines.push(`| ${pair.base.name} → **${pair.other.name}** | ${int(med(pair, 'base', 'rps'))}, ${int(med(pair, 'base', 'cpu'))} | ${int(med(pair, 'other', 'rps'))}, ${int(med(pair, 'other', 'cpu'))} | ${range(ratio(pair, 'rps'), x2)} | ${range(ratio(pair, 'cpu'), x2)} | ${int(med(pair, 'base', 'p99'))} / ${int(med(pair, 'other', 'p99'))} |`);
+    lines.push(
+      `| ${pair.base.name} → **${pair.other.name}** | ${int(med(pair, 'base', 'rps'))}, ${int(med(pair, 'base', 'cpu'))} | ${int(med(pair, 'other', 'rps'))}, ${int(med(pair, 'other', 'cpu'))} | ${range(ratio(pair, 'rps'), x2)} | ${range(ratio(pair, 'cpu'), x2)} | ${int(med(pair, 'base', 'p99'))} / ${int(med(pair, 'other', 'p99'))} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -77,10 +79,12 @@ function yardstickRows(groups) {
     [BARE, 'bare + a middleware setting one property on req', 'yardstick: a middleware that only sets `req.extra = {…}`, vs bare'],
     [BARE, MARKER, 'yardstick: bare with its login kept as `req.session.oauth.p.default = { at, sub }` (our session shape) instead of `req.session.user = { sub }`, vs bare'],
     [MARKER, 'express-oauth2-session', 'express-oauth2-session vs that bare app with the same session shape (the middleware at run time)'],
-  ].filter(([base, other]) => findPair(groups.loggedIn, base, other)).map(([base, other, what]) => {
-    const pair = findPair(groups.loggedIn, base, other);
-    return `| ${what} | ${range(ratio(pair, 'rps'), x2)} req/s, ${range(ratio(pair, 'cpu'), x2)} CPU/req | – | |`;
-  });
+  ]
+    .filter(([base, other]) => findPair(groups.loggedIn, base, other))
+    .map(([base, other, what]) => {
+      const pair = findPair(groups.loggedIn, base, other);
+      return `| ${what} | ${range(ratio(pair, 'rps'), x2)} req/s, ${range(ratio(pair, 'cpu'), x2)} CPU/req | – | |`;
+    });
 }
 
 function stormRows(storms) {
@@ -96,14 +100,16 @@ function stormTable(storms) {
   const lines = [
     `### 4. Refresh storm: ${storms[0].concurrency} concurrent requests on one session whose access token has expired`,
     '',
-    'Each storm: expire the session\'s access token, then fire all requests at once (`req.oauth.get` to the local API). The token endpoint is the real provider behind a proxy that adds a fixed delay; token requests are counted at the provider.',
+    "Each storm: expire the session's access token, then fire all requests at once (`req.oauth.get` to the local API). The token endpoint is the real provider behind a proxy that adds a fixed delay; token requests are counted at the provider.",
     '',
     '| setup | token requests at the provider, per storm | failed requests | token endpoint latency (ms, median) | p99 with a valid token (ms, median of 3 bursts) | p99 in the storm (ms, median of 3 storms) | added p99 (ms) | added p99 / token latency |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const s of storms) {
     const failed = s.storms.reduce((n, x) => n + x.failed, 0);
-    lines.push(`| ${s.setup} | ${s.storms.map((x) => x.refreshesAtAs).join(', ')} | ${failed} | ${int(s.tokenLatencyMs)} | ${int(s.validP99)} | ${int(s.stormP99)} | ${signed(s.addedP99)} | ${(s.addedP99 / s.tokenLatencyMs).toFixed(2)} |`);
+    lines.push(
+      `| ${s.setup} | ${s.storms.map((x) => x.refreshesAtAs).join(', ')} | ${failed} | ${int(s.tokenLatencyMs)} | ${int(s.validP99)} | ${int(s.stormP99)} | ${signed(s.addedP99)} | ${(s.addedP99 / s.tokenLatencyMs).toFixed(2)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -130,14 +136,14 @@ function memoryRow(m) {
 const NOTES = [
   'How a pair is measured: two server processes (bench/server.ts), each holding every variant as an app on its own port, both pinned to core 0; one serves the baseline and the other the variant AT THE SAME TIME, each under its own autocannon (50 connections, own process, pinned to core 1 with the local API). Whatever else happens on the machine hits both alike, and the kernel gives both the same share of core 0, so the req/s ratio is the inverse of the CPU cost ratio. Roles swap every round, so a difference between the two processes cancels out; warm-up runs both roles. Absolute req/s are therefore those of half a core each.',
   'Why not one variant after the other: on this 2-core virtual machine the CPU time per request of the same code in the same process drifted by up to ±20 % from one 5-second window to the next (host CPU steal), far more than the differences measured here; run simultaneously, the A/A pair (the same app in both processes) stays within a few per cent per round.',
-  'CPU µs/req is the server process\'s user+system CPU (`process.cpuUsage()` before and after the round, read over IPC) divided by the requests it served. Ratios are per round (variant / baseline of the same round); tables show the median and the spread over rounds.',
+  "CPU µs/req is the server process's user+system CPU (`process.cpuUsage()` before and after the round, read over IPC) divided by the requests it served. Ratios are per round (variant / baseline of the same round); tables show the median and the spread over rounds.",
   'Sessions for the authenticated workloads come from real logins against the embedded oidc-provider (its login and consent pages, driven without a browser by `authorizeWithoutBrowser`): express-oauth2-session, passport + passport-oauth2 (PKCE + state, session-backed; `serializeUser` keeps the `sub`, `deserializeUser` rebuilds `{ sub }`) and express-openid-connect (its encrypted `appSession` cookie). Bare express-session logs in through a route that sets `req.session.user = { sub }`. The library is loaded from source (`lib/`, through tsx and the tsconfig path of `express-oauth2-session`).',
   'Yardsticks in section 1: "bare + 2 no-op middleware layers" (Express\'s routing cost per layer; express-oauth2-session adds two on the logged-in route, `oauthMiddleware` and `requireAuth()`), "bare + a middleware setting one property on req" (what attaching anything to `req` costs), and "bare, login kept in express-oauth2-session\'s session shape" (the bare app writing `req.session.oauth = { p: { default: { at, sub } } }` instead of `req.session.user = { sub }`). The pair from that last app to express-oauth2-session is the middleware\'s own run-time cost with the session shape factored out.',
-  'Where the cost is (found with `node --cpu-prof` on the two simultaneously loaded servers, and by timing inside the running server): Express gives every `req` its own hidden class (`Object.setPrototypeOf(req, app.request)` on each request), so V8 cannot cache property accesses on `req`. Measured separately in a running server on this machine, a property read on `req` costs about 0.2 µs, Express\'s `req.path` getter about 3 µs and adding a property about 5 µs, where the same operations on ordinary objects take nanoseconds; that is why `oauthMiddleware` runs in ~0.1–0.2 µs on plain objects (section 6) but several µs in the server. express-oauth2-session has to add one property, `req.oauth`. passport adds eight on every request (`login`, `logIn`, `logout`, `logOut`, `isAuthenticated`, `isUnauthenticated`, `_sessionManager`, `user`), which is most of why it costs more than express-oauth2-session here.',
+  "Where the cost is (found with `node --cpu-prof` on the two simultaneously loaded servers, and by timing inside the running server): Express gives every `req` its own hidden class (`Object.setPrototypeOf(req, app.request)` on each request), so V8 cannot cache property accesses on `req`. Measured separately in a running server on this machine, a property read on `req` costs about 0.2 µs, Express's `req.path` getter about 3 µs and adding a property about 5 µs, where the same operations on ordinary objects take nanoseconds; that is why `oauthMiddleware` runs in ~0.1–0.2 µs on plain objects (section 6) but several µs in the server. express-oauth2-session has to add one property, `req.oauth`. passport adds eight on every request (`login`, `logIn`, `logout`, `logOut`, `isAuthenticated`, `isUnauthenticated`, `_sessionManager`, `user`), which is most of why it costs more than express-oauth2-session here.",
   'Fixed in the middleware while doing this: it read `req.path` on every request to look up its own routes (login, callback, logout). It now first matches `req.url` against a regular expression that accepts exactly the URLs parseurl splits without its full parser (for those, `req.path` is the part before `?`), returns `next()` at once when that path is not one of its routes, and only reads `req.path` otherwise, so the route decision is unchanged (lib/http/middleware.ts, `PLAIN_PATH`). Time inside the middleware in the running server went from about 12 µs to 7–9 µs per request. Earlier rounds removed a per-request `Map` in `req.oauth`, the empty transaction map kept in the session after login, and building a refresh handle while the token is fresh.',
-  'The rest of the logged-in gap to bare is mostly express-session\'s own work on the session shape: on every request it parses the stored JSON, hashes the session twice (`JSON.stringify` with a replacer, then SHA-1) and, on `touch`, serializes it again; `{ oauth: { p: { default: { at, sub } } } }` costs that more than `{ user: { sub } }` (in isolation about 3.7 µs against 2.4 µs per hash). The login marker\'s shape is part of the session format (lib/session/session-data.ts) and was left as it is.',
+  "The rest of the logged-in gap to bare is mostly express-session's own work on the session shape: on every request it parses the stored JSON, hashes the session twice (`JSON.stringify` with a replacer, then SHA-1) and, on `touch`, serializes it again; `{ oauth: { p: { default: { at, sub } } } }` costs that more than `{ user: { sub } }` (in isolation about 3.7 µs against 2.4 µs per hash). The login marker's shape is part of the session format (lib/session/session-data.ts) and was left as it is.",
   'Refresh storms: every request of a storm waits for the one refresh. In one process that wait overlaps with the queue of 200 requests the server is working through, so the added p99 lies between about zero and one token-endpoint round trip (−7, +65 and +3 ms in three full runs on 2026-11-23). With Redis, waiters in the other processes poll the lock every 25 ms (`redisLock` `pollIntervalMs`) and then re-read the record from Redis, which adds up to about one poll interval more (+77, +95 and +98 ms in the same runs).',
-  'Memory: two real logins are done first (cookie `maxAge` one day, scope `openid profile email`), one against the provider configured without its end-session endpoint (the token record keeps the ID token\'s `iss`, `sub`, `nonce`) and one with it (the record keeps the raw ID token for `id_token_hint`); each stored session and token record is cloned 10 000 times with fresh session ids and fresh token and nonce values of the same lengths (token record written with `writeRecord`, as the middleware does). The first-format row writes the pre-issue-15 record shape by hand with the same values. MemoryStore keeps each value as a JSON string, so the stored characters are most of the cost; the rest is the two keys (`<sid>` and `<sid>:oauth:<provider>`) and their table entries.',
+  "Memory: two real logins are done first (cookie `maxAge` one day, scope `openid profile email`), one against the provider configured without its end-session endpoint (the token record keeps the ID token's `iss`, `sub`, `nonce`) and one with it (the record keeps the raw ID token for `id_token_hint`); each stored session and token record is cloned 10 000 times with fresh session ids and fresh token and nonce values of the same lengths (token record written with `writeRecord`, as the middleware does). The first-format row writes the pre-issue-15 record shape by hand with the same values. MemoryStore keeps each value as a JSON string, so the stored characters are most of the cost; the rest is the two keys (`<sid>` and `<sid>:oauth:<provider>`) and their table entries.",
 ];
 
 /** The whole RESULTS.md. */

@@ -79,7 +79,10 @@ function freePort() {
 
 /** The embedded test provider (oidc-provider) in its own process, with the variants' redirect URIs. */
 function startProvider(redirectUris) {
-  const child = spawn(process.execPath, [path.join(root, 'lib/testing/provider-cli.mjs'), '--options', JSON.stringify({ redirectUris, accessTokenTTL: 3600, logErrors: false })], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [path.join(root, 'lib/testing/provider-cli.mjs'), '--options', JSON.stringify({ redirectUris, accessTokenTTL: 3600, logErrors: false })], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   children.push(child);
   return new Promise((resolve) => {
     let out = '';
@@ -123,7 +126,11 @@ async function measurePair(servers, base, other) {
     const before = await cpuOf(servers);
     const [ra, rb] = await Promise.all([load(target(servers[0], a).url, target(servers[0], a).cookie, seconds), load(target(servers[1], b).url, target(servers[1], b).cookie, seconds)]);
     const after = await cpuOf(servers);
-    for (const [v, r] of [[a, ra], [b, rb]]) if (r.non2xx || r.errors) throw new Error(`${v.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    for (const [v, r] of [
+      [a, ra],
+      [b, rb],
+    ])
+      if (r.non2xx || r.errors) throw new Error(`${v.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     const sample = (r, i) => ({ rps: r.requests / r.seconds, cpu: (after[i] - before[i]) / r.requests, p99: r.p99 });
     return [sample(ra, 0), sample(rb, 1)];
   };
@@ -148,7 +155,9 @@ async function compare(title, servers, pairs) {
 }
 
 function runScript(file, args = [], execArgv = []) {
-  return JSON.parse(execFileSync(process.execPath, [...execArgv, '--import', 'tsx', path.join(here, file), ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }));
+  return JSON.parse(
+    execFileSync(process.execPath, [...execArgv, '--import', 'tsx', path.join(here, file), ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }),
+  );
 }
 
 /** Write RESULTS.md and copy its summary table between the README's bench-summary markers. */
@@ -183,7 +192,7 @@ const V = {
   bare: { name: 'bare express + express-session', app: 'bare', path: '/protected' },
   layers: { name: 'bare + 2 no-op middleware layers', app: 'bare-layers', path: '/protected' },
   property: { name: 'bare + a middleware setting one property on req', app: 'bare-property', path: '/protected' },
-  marker: { name: 'bare, login kept in express-oauth2-session\'s session shape', app: 'bare-marker', path: '/protected' },
+  marker: { name: "bare, login kept in express-oauth2-session's session shape", app: 'bare-marker', path: '/protected' },
   eos: { name: 'express-oauth2-session', app: 'eos', path: '/protected' },
   passport: { name: 'passport + passport-oauth2 (session)', app: 'passport', path: '/protected' },
   eoc: { name: 'express-openid-connect (cookie session)', app: 'openid-connect', path: '/protected' },

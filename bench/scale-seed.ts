@@ -15,8 +15,7 @@ export interface LoginShape {
   record: { cookie: CookieLike; oauthTokens: TokenRecord };
 }
 
-const promisify = <T>(run: (cb: (err: unknown, value?: T) => void) => void) =>
-  new Promise<T | undefined>((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
+const promisify = <T>(run: (cb: (err: unknown, value?: T) => void) => void) => new Promise<T | undefined>((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
 
 /** express-session's signed cookie for `sid` (cookie-signature's format). */
 export function sessionCookie(sid: string): string {
@@ -34,7 +33,10 @@ export async function readLoginShape(store: RedisStore, cookie: string): Promise
   return { session, record };
 }
 
-const like = (s: string | undefined) => randomBytes(Math.ceil(((s?.length ?? 43) * 3) / 4)).toString('base64url').slice(0, s?.length ?? 43);
+const like = (s: string | undefined) =>
+  randomBytes(Math.ceil(((s?.length ?? 43) * 3) / 4))
+    .toString('base64url')
+    .slice(0, s?.length ?? 43);
 
 /** Write `count` logged-in sessions whose access tokens expire at `expiresAt`; their session ids. */
 export async function seedSessions(store: RedisStore, shape: LoginShape, count: number, expiresAt: number): Promise<string[]> {

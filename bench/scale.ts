@@ -75,14 +75,29 @@ async function main(): Promise<void> {
   const tokenEndpoint = (await (await fetch(`${tokensUrl}/__stats`)).json()) as { refreshCalls: number; reused: number };
   const lock = await sumLockStats(workers.map((w) => w.url));
 
-  const result = { sessions: SESSIONS, expiring: EXPIRING, processes: PROCESSES, connections: CONNECTIONS, lockClient: LOCK_CLIENT, seedSeconds, tokenCalls: tokenEndpoint.refreshCalls, reusedRefreshTokens: tokenEndpoint.reused, ...load, redisBytesPerSession: bytesPerSession, ...keyBytes, lock };
+  const result = {
+    sessions: SESSIONS,
+    expiring: EXPIRING,
+    processes: PROCESSES,
+    connections: CONNECTIONS,
+    lockClient: LOCK_CLIENT,
+    seedSeconds,
+    tokenCalls: tokenEndpoint.refreshCalls,
+    reusedRefreshTokens: tokenEndpoint.reused,
+    ...load,
+    redisBytesPerSession: bytesPerSession,
+    ...keyBytes,
+    lock,
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
   log(`token calls at the token endpoint: ${result.tokenCalls} (expected exactly ${EXPIRING}: ${verdict(result.tokenCalls === EXPIRING)}); refresh tokens reused: ${result.reusedRefreshTokens}`);
   log(`expiring sessions requested after the expiry: ${load.expiringRequested} of ${EXPIRING}`);
   log(`requests: ${load.requests} in ${load.seconds.toFixed(1)} s = ${load.throughput.toFixed(0)} req/s; failed: ${load.failed} (${verdict(load.failed === 0)})`);
   log(`p99: ${load.p99.toFixed(0)} ms overall, ${load.p99AfterExpiry.toFixed(0)} ms from the expiry on`);
-  log(`Redis bytes per logged-in session: ${bytesPerSession.toFixed(0)} (used_memory growth); MEMORY USAGE session ${keyBytes.memoryUsageSession.toFixed(0)} + record ${keyBytes.memoryUsageRecord.toFixed(0)}; STRLEN ${keyBytes.strlenSession.toFixed(0)} + ${keyBytes.strlenRecord.toFixed(0)}`);
+  log(
+    `Redis bytes per logged-in session: ${bytesPerSession.toFixed(0)} (used_memory growth); MEMORY USAGE session ${keyBytes.memoryUsageSession.toFixed(0)} + record ${keyBytes.memoryUsageRecord.toFixed(0)}; STRLEN ${keyBytes.strlenSession.toFixed(0)} + ${keyBytes.strlenRecord.toFixed(0)}`,
+  );
   log(`lock: ${JSON.stringify(lock)}`);
   process.exitCode = result.tokenCalls === EXPIRING && load.failed === 0 && load.expiringRequested === EXPIRING ? 0 : 1;
 }

@@ -144,15 +144,24 @@ function subOf(idToken: string): string {
 /** passport + passport-oauth2, session-backed: logged in for real; the user id is deserialized from the session. */
 async function passportApp(): Promise<Ready> {
   // passport and passport-oauth2 are dependencies of bench/ only (untyped here).
-   
+
   const { Passport } = require('passport') as { Passport: new () => Record<string, (...args: unknown[]) => express.RequestHandler> };
-   
+
   const { Strategy } = require('passport-oauth2') as { Strategy: new (options: object, verify: (...args: unknown[]) => void) => object };
   const passport = new Passport();
   const { issuer } = options;
   const app = baseApp();
   const url = await listen(app, options.ports.passport);
-  const strategyOptions = { authorizationURL: `${issuer}/auth`, tokenURL: `${issuer}/token`, clientID: 'rp-post', clientSecret: 'rp-post-secret', callbackURL: `${url}/callback`, scope: ['openid'], state: true, pkce: true };
+  const strategyOptions = {
+    authorizationURL: `${issuer}/auth`,
+    tokenURL: `${issuer}/token`,
+    clientID: 'rp-post',
+    clientSecret: 'rp-post-secret',
+    callbackURL: `${url}/callback`,
+    scope: ['openid'],
+    state: true,
+    pkce: true,
+  };
   passport.use!('oauth2', new Strategy(strategyOptions, (_at, _rt, params, _profile, done) => (done as Done)(null, { sub: subOf((params as { id_token: string }).id_token) })) as never);
   passport.serializeUser!(((user: { sub: string }, done: Done) => done(null, user.sub)) as never);
   passport.deserializeUser!(((sub: string, done: Done) => done(null, { sub })) as never);
@@ -169,7 +178,6 @@ async function passportApp(): Promise<Ready> {
 
 /** express-openid-connect: its own encrypted cookie session, logged in for real. */
 async function openidConnect(): Promise<Ready> {
-   
   const { auth, requiresAuth } = require('express-openid-connect') as { auth(config: object): express.RequestHandler; requiresAuth(): express.RequestHandler };
   const app = express();
   const url = await listen(app, options.ports.openidConnect);

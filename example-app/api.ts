@@ -21,11 +21,13 @@ export async function startExampleApi(options: { introspectionUrl: string; clien
   app.get('/api/quote', async (req, res) => {
     const token = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
     const info = token
-      ? ((await (await fetch(options.introspectionUrl, {
-          method: 'POST',
-          headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
-        })).json()) as { active?: boolean; sub?: string; exp?: number })
+      ? ((await (
+          await fetch(options.introspectionUrl, {
+            method: 'POST',
+            headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+          })
+        ).json()) as { active?: boolean; sub?: string; exp?: number })
       : { active: false };
     if (!info.active) {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"').status(401).json({ error: 'invalid_token' });
@@ -38,9 +40,10 @@ export async function startExampleApi(options: { introspectionUrl: string; clien
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

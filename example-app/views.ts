@@ -28,9 +28,7 @@ const CSS = `
 export const SIGNED_OUT_PATH = '/?signedOut=1';
 
 export function layout(title: string, body: string, loggedIn: boolean): string {
-  const auth = loggedIn
-    ? `<form method="post" action="/logout?returnTo=${encodeURIComponent(SIGNED_OUT_PATH)}"><button class="secondary" type="submit">Log out</button></form>`
-    : '';
+  const auth = loggedIn ? `<form method="post" action="/logout?returnTo=${encodeURIComponent(SIGNED_OUT_PATH)}"><button class="secondary" type="submit">Log out</button></form>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · express-oauth2-session</title><style>${CSS}</style></head>
 <body><header><nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/status">Token status</a></nav>${auth}</header>

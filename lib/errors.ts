@@ -73,11 +73,7 @@ export class AuthorizationResponseError extends OAuthError {
   /** The `error` code sent by the AS, limited to RFC 6749 characters. */
   readonly error: string;
   constructor(error: string, status: number) {
-    super(
-      status === 403 ? OAUTH_CODES.AUTHORIZATION_DENIED : OAUTH_CODES.AUTHORIZATION_ERROR,
-      `The authorization server answered the login with error "${error}".`,
-      { status, expose: true },
-    );
+    super(status === 403 ? OAUTH_CODES.AUTHORIZATION_DENIED : OAUTH_CODES.AUTHORIZATION_ERROR, `The authorization server answered the login with error "${error}".`, { status, expose: true });
     this.error = error;
   }
 }
@@ -92,10 +88,7 @@ export class TokenEndpointError extends OAuthError {
   readonly errorUri: string | undefined;
   /** From the endpoint's `Retry-After` (capped at 60 s), when it sent one. */
   readonly retryAfterMs: number | undefined;
-  constructor(
-    message: string,
-    details: { status: number; error?: string; errorDescription?: string; errorUri?: string; code?: OAuthErrorCode; cause?: unknown; retryAfterMs?: number },
-  ) {
+  constructor(message: string, details: { status: number; error?: string; errorDescription?: string; errorUri?: string; code?: OAuthErrorCode; cause?: unknown; retryAfterMs?: number }) {
     super(details.code ?? OAUTH_CODES.TOKEN_ENDPOINT, message, { status: details.status, cause: details.cause });
     this.error = details.error;
     this.errorDescription = details.errorDescription;

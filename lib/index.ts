@@ -32,16 +32,7 @@ export { providers, type ProviderPreset, type BattleNetRegion } from './config/p
 export { clientCredentials } from './client/client-credentials.js';
 export { passwordGrant, type PasswordGrantOptions } from './client/password-grant.js';
 export type { GrantClient } from './client/grant-client.js';
-export type {
-  OAuthMiddlewareOptions,
-  ProviderOptions,
-  BackendClientOptions,
-  RouteOptions,
-  TokensEvent,
-  TokenEndpointAuthMethod,
-  TokenPlacement,
-  FetchLike,
-} from './config/options.js';
+export type { OAuthMiddlewareOptions, ProviderOptions, BackendClientOptions, RouteOptions, TokensEvent, TokenEndpointAuthMethod, TokenPlacement, FetchLike } from './config/options.js';
 export type { TokenSet } from './protocol/token-set.js';
 export type { OAuthRequestContext, RequestContext, RegisteredProviderName } from './client/request-context.js';
 export type { ProviderClient, OAuthUser } from './client/provider-client.js';

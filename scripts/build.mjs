@@ -23,11 +23,7 @@ function exportNames(file) {
 }
 
 rmSync(dist, { recursive: true, force: true });
-const tsc = spawnSync(
-  process.execPath,
-  [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dist, 'cjs')],
-  { stdio: 'inherit' },
-);
+const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dist, 'cjs')], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 writeFileSync(path.join(dist, 'cjs/package.json'), '{ "type": "commonjs" }\n');
 

@@ -1,4 +1,13 @@
-import { AuthorizationResponseError, InvalidCallbackError, OAuthError, OAUTH_CODES, ReauthenticationRequiredError, SessionUnavailableError, TokenEndpointError, isOAuthError } from 'express-oauth2-session';
+import {
+  AuthorizationResponseError,
+  InvalidCallbackError,
+  OAuthError,
+  OAUTH_CODES,
+  ReauthenticationRequiredError,
+  SessionUnavailableError,
+  TokenEndpointError,
+  isOAuthError,
+} from 'express-oauth2-session';
 
 describe('OAuthError family', () => {
   it.each([

@@ -39,7 +39,9 @@ it('should emit login, refresh (refreshed, joined), logout and error events with
   failHook = false;
   await agent.post('/logout').expect(303);
 
-  const names = events.map(([name, payload]) => `${name}:${(payload as { outcome?: string; reason?: string; code?: string }).outcome ?? (payload as { reason?: string }).reason ?? (payload as { code?: string }).code ?? ''}`);
+  const names = events.map(
+    ([name, payload]) => `${name}:${(payload as { outcome?: string; reason?: string; code?: string }).outcome ?? (payload as { reason?: string }).reason ?? (payload as { code?: string }).code ?? ''}`,
+  );
   expect(names).toEqual(['login:', 'refresh:joined', 'refresh:refreshed', 'error:OAUTH_HOOK_FAILED', 'logout:user']);
   expect(events[0]).toEqual(['login', { provider: 'default', sub: 'carol' }]);
   expect((events[2]?.[1] as { tokenId: string }).tokenId).toMatch(/^[0-9a-f]{6}$/);

@@ -37,7 +37,11 @@ export function readLoginOptions(options: LoginOptions | undefined): LoginReques
   if (options.returnTo !== undefined && typeof options.returnTo !== 'string') throw at.key('returnTo').error('must be a string');
   const params = assertRecord(options.authorizationParams, at.key('authorizationParams'));
   for (const name of Object.keys(params)) {
-    if (OWN_PARAMS.has(name)) throw at.key('authorizationParams').key(name).error(name === 'scope' ? 'is not allowed: use the `scope` option' : 'is set by the package and cannot be given');
+    if (OWN_PARAMS.has(name))
+      throw at
+        .key('authorizationParams')
+        .key(name)
+        .error(name === 'scope' ? 'is not allowed: use the `scope` option' : 'is set by the package and cannot be given');
   }
   return { returnTo: options.returnTo, authorizationParams: params, scope: normalizeScope(options.scope, at.key('scope')) };
 }

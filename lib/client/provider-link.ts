@@ -61,7 +61,9 @@ export class ProviderLink {
     if (!this.provider.pushedAuthorizationRequests && !endpoints.pushedAuthorizationRequired) return undefined;
     const url = endpoints.pushedAuthorizationRequestUrl;
     if (!url) {
-      throw new OAuthError(OAUTH_CODES.DISCOVERY, `${endpoints.issuer ?? this.name} advertises no pushed_authorization_request_endpoint; turn pushedAuthorizationRequests off for it.`, { status: 502 });
+      throw new OAuthError(OAUTH_CODES.DISCOVERY, `${endpoints.issuer ?? this.name} advertises no pushed_authorization_request_endpoint; turn pushedAuthorizationRequests off for it.`, {
+        status: 502,
+      });
     }
     return { url, client: this.tokenClient, fetch: this.fetch, timeoutMs: this.timeoutMs };
   }
@@ -84,7 +86,10 @@ export class ProviderLink {
     if (!tokens) return;
     const url = (await this.endpoints().catch(() => undefined))?.revocationUrl;
     if (!url) return;
-    const pairs: Array<[string | undefined, 'refresh_token' | 'access_token']> = [[tokens.refreshToken, 'refresh_token'], [tokens.accessToken, 'access_token']];
+    const pairs: Array<[string | undefined, 'refresh_token' | 'access_token']> = [
+      [tokens.refreshToken, 'refresh_token'],
+      [tokens.accessToken, 'access_token'],
+    ];
     for (const [token, hint] of pairs) {
       if (!token) continue;
       await revokeToken(this.fetch, url, this.tokenClient, token, hint, this.timeoutMs, dpop).catch((err: unknown) => {

@@ -184,7 +184,7 @@ export class Refresher {
   async #onRejected(handle: RecordHandle, current: TokenRecord, cause: TokenEndpointError): Promise<TokenRecord> {
     const latest = await readRecord(handle.store, handle.key, this.#deps.timeoutMs);
     if (latest && latest.v > current.v) {
-      log('refresh of %s lost a race; using the winner\'s token', handle.link.name);
+      log("refresh of %s lost a race; using the winner's token", handle.link.name);
       this.events.emit('refresh-race-lost', { provider: handle.link.name });
       return latest;
     }

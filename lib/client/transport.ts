@@ -132,5 +132,4 @@ export async function sendApiRequest(url: URL, method: string, headers: Headers,
  * redirects never followed). Discovery, JWKS, revocation and API calls all use it unless the
  * `fetch` option replaces it.
  */
-export const pooledFetch: FetchLike = (input, init = {}) =>
-  sendApiRequest(new URL(input), (init.method ?? 'GET').toUpperCase(), new Headers(init.headers), init.body, init as ApiRequestInit);
+export const pooledFetch: FetchLike = (input, init = {}) => sendApiRequest(new URL(input), (init.method ?? 'GET').toUpperCase(), new Headers(init.headers), init.body, init as ApiRequestInit);

@@ -10,20 +10,52 @@ function keyList<T>(keys: Record<keyof T, true>): readonly string[] {
 
 /** Keys of one provider (the whole config of a single-provider app, with COMMON_KEYS). */
 export const PROVIDER_KEYS = keyList<ProviderOptions>({
-  clientId: true, clientSecret: true, authorizationUrl: true, tokenUrl: true, issuer: true, authorizationResponseIssParameterSupported: true, jwksUri: true, revocationUrl: true,
-  endSessionUrl: true, redirectUri: true, scope: true, authorizationParams: true, tokenEndpointAuthMethod: true, pkce: true,
-  apiBaseUrl: true, allowedOrigins: true, tokenPlacement: true, extraQuery: true, apiHeaders: true, tokenRequestHeaders: true,
-  defaultTokenType: true, refreshLeewaySeconds: true, retryOn401: true, clientAssertionKey: true, clientAssertionAlg: true,
+  clientId: true,
+  clientSecret: true,
+  authorizationUrl: true,
+  tokenUrl: true,
+  issuer: true,
+  authorizationResponseIssParameterSupported: true,
+  jwksUri: true,
+  revocationUrl: true,
+  endSessionUrl: true,
+  redirectUri: true,
+  scope: true,
+  authorizationParams: true,
+  tokenEndpointAuthMethod: true,
+  pkce: true,
+  apiBaseUrl: true,
+  allowedOrigins: true,
+  tokenPlacement: true,
+  extraQuery: true,
+  apiHeaders: true,
+  tokenRequestHeaders: true,
+  defaultTokenType: true,
+  refreshLeewaySeconds: true,
+  retryOn401: true,
+  clientAssertionKey: true,
+  clientAssertionAlg: true,
   pushedAuthorizationRequests: true,
-  userinfoUrl: true, fetchUserInfo: true,
+  userinfoUrl: true,
+  fetchUserInfo: true,
   incrementalAuthorizationParams: true,
   dpop: true,
 });
 
 /** Keys that apply to every provider (the top level, beside `providers`). */
 export const COMMON_KEYS = keyList<MultiProviderOptions>({
-  routes: true, onTokens: true, onRefreshFailure: true, lock: true, postLoginRedirect: true, postLogoutRedirect: true,
-  idpLogout: true, postLogoutRedirectUri: true, httpTimeoutMs: true, fetch: true, backchannelLogout: true, providers: true,
+  routes: true,
+  onTokens: true,
+  onRefreshFailure: true,
+  lock: true,
+  postLoginRedirect: true,
+  postLogoutRedirect: true,
+  idpLogout: true,
+  postLogoutRedirectUri: true,
+  httpTimeoutMs: true,
+  fetch: true,
+  backchannelLogout: true,
+  providers: true,
 });
 
 /** Keys of `routes`. */
@@ -45,7 +77,8 @@ export interface KeyPlacement {
 }
 
 const RESPONSE_TYPE_KEYS = new Set(['responseType', 'response_type']);
-const IMPLICIT_FLOW_FAQ = 'implicit and hybrid flows are not supported (OAuth 2.1 removes the implicit grant: tokens in the browser URL leak and cannot be kept server-side); see "Why no implicit flow?" in the README FAQ';
+const IMPLICIT_FLOW_FAQ =
+  'implicit and hybrid flows are not supported (OAuth 2.1 removes the implicit grant: tokens in the browser URL leak and cannot be kept server-side); see "Why no implicit flow?" in the README FAQ';
 
 /**
  * Throws a `TypeError` for the first key of `input` that is not in `known`, naming its path and the

@@ -107,7 +107,7 @@ export function stackexchange(options: { key: string }): ProviderPreset {
  * Scope defaults to `openid` (an ID token, verified, its claims on `req.oauth.user`).
  */
 export function oidc(options: { issuer: string }): ProviderPreset {
-  if (typeof options?.issuer !== 'string' || options.issuer.length === 0) throw configError('oidc.issuer', 'must be the provider\'s issuer URL');
+  if (typeof options?.issuer !== 'string' || options.issuer.length === 0) throw configError('oidc.issuer', "must be the provider's issuer URL");
   return { issuer: options.issuer, scope: ['openid'] };
 }
 

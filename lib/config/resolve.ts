@@ -15,13 +15,7 @@ import {
   resolveClientAuth,
 } from './assert.js';
 import { assertCodeResponseType, assertKnownKeys, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
-import type {
-  OAuthMiddlewareOptions,
-  ProviderOptions,
-  ResolvedConfig,
-  ResolvedProvider,
-  RouteOptions,
-} from './options.js';
+import type { OAuthMiddlewareOptions, ProviderOptions, ResolvedConfig, ResolvedProvider, RouteOptions } from './options.js';
 
 export { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_LEEWAY_SECONDS } from './assert.js';
 /** The name of the provider of a single-provider config (`req.oauth` itself). */
@@ -29,8 +23,27 @@ export const DEFAULT_PROVIDER_NAME = 'default';
 const PROVIDER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 /** `req.oauth.<name>` must not shadow a member of req.oauth. */
 const RESERVED_PROVIDER_NAMES = new Set([
-  'constructor', 'user', 'login', 'fetch', 'get', 'post', 'put', 'patch', 'delete', 'provider', 'providerName', 'loginPath',
-  'isAuthenticated', 'isAuthenticatedWithAny', 'getToken', 'refresh', 'logout', 'userinfo', 'toJSON', 'toString', 'valueOf',
+  'constructor',
+  'user',
+  'login',
+  'fetch',
+  'get',
+  'post',
+  'put',
+  'patch',
+  'delete',
+  'provider',
+  'providerName',
+  'loginPath',
+  'isAuthenticated',
+  'isAuthenticatedWithAny',
+  'getToken',
+  'refresh',
+  'logout',
+  'userinfo',
+  'toJSON',
+  'toString',
+  'valueOf',
 ]);
 
 function assertPath(value: unknown, at: OptionPath): string | false | undefined {

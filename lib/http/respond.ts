@@ -101,7 +101,10 @@ export function prefersHtml(accept: string | undefined): boolean {
     const qParam = params.map((p) => p.trim().split('=')).find(([k]) => k === 'q');
     const q = qParam ? Number(qParam[1]) : 1;
     if (!Number.isFinite(q)) return;
-    for (const [name, t, st] of [['html', 'text', 'html'], ['json', 'application', 'json']] as const) {
+    for (const [name, t, st] of [
+      ['html', 'text', 'html'],
+      ['json', 'application', 'json'],
+    ] as const) {
       const s = type === t && subtype === st ? 2 : type === t && subtype === '*' ? 1 : type === '*' && subtype === '*' ? 0 : -1;
       if (s > best[name].s) best[name] = { q, s, o };
     }

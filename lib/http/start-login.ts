@@ -43,14 +43,14 @@ export async function beginLogin(link: ProviderLink, logins: LoginStore, req: Re
   log(start.stepUp ? 'step-up login started for %s' : 'login started for %s', provider.name);
   return buildAuthorizationRedirect(
     {
-    authorizationUrl: endpoints.authorizationUrl,
-    clientId: provider.clientId,
-    redirectUri: provider.redirectUri,
-    scope: start.scope,
-    state,
-    codeVerifier,
-    nonce,
-    params: start.params,
+      authorizationUrl: endpoints.authorizationUrl,
+      clientId: provider.clientId,
+      redirectUri: provider.redirectUri,
+      scope: start.scope,
+      state,
+      codeVerifier,
+      nonce,
+      params: start.params,
     },
     link.pushedAuthorization(endpoints),
   );

@@ -96,10 +96,7 @@ export function originalIdTokenClaims(payload: Record<string, unknown>): Origina
  * them) equal to the login's ID token. A different `sub` means the refresh token now speaks for another user.
  * Throws `OAuthError` (`OAUTH_ID_TOKEN_INVALID`, 502).
  */
-export async function verifyRefreshedIdToken(
-  idToken: string,
-  expected: IdTokenExpectations & { original: OriginalIdTokenClaims },
-): Promise<JWTPayload> {
+export async function verifyRefreshedIdToken(idToken: string, expected: IdTokenExpectations & { original: OriginalIdTokenClaims }): Promise<JWTPayload> {
   const payload = await verifyCommon(idToken, expected);
   const { original } = expected;
   if (payload.iss !== original.iss) throw rejected('The refreshed ID token has another issuer than the login.');

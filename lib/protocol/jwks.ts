@@ -21,7 +21,7 @@ async function fetchKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): 
     doc = (await res.json()) as JSONWebKeySet;
     return createLocalJWKSet(doc);
   } catch (err) {
-    throw new OAuthError(OAUTH_CODES.ID_TOKEN_INVALID, 'The provider\'s signing keys (JWKS) could not be fetched.', { status: 502, cause: err });
+    throw new OAuthError(OAUTH_CODES.ID_TOKEN_INVALID, "The provider's signing keys (JWKS) could not be fetched.", { status: 502, cause: err });
   }
 }
 

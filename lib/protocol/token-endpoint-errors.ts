@@ -61,7 +61,7 @@ export function containsSecret(text: string, secrets: ReadonlyArray<string | und
 export function safeErrorDescription(value: unknown, secrets: ReadonlyArray<string | undefined>): string | undefined {
   if (typeof value !== 'string' || value.length === 0) return undefined;
   if (containsSecret(value, secrets)) return undefined;
-   
+
   return value.slice(0, MAX_ERROR_DESCRIPTION).replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
 }
 

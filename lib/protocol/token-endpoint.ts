@@ -127,12 +127,7 @@ function withoutGrantType(extra: Record<string, string>): Record<string, string>
  * Authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5) through `AuthorizationCode#getToken`.
  * Returns the raw token response.
  */
-export function exchangeCode(
-  config: TokenClientConfig,
-  tokenUrl: string,
-  grant: { code: string; redirectUri: string; codeVerifier?: string },
-  dpop?: DpopKey,
-): Promise<TokenEndpointBody> {
+export function exchangeCode(config: TokenClientConfig, tokenUrl: string, grant: { code: string; redirectUri: string; codeVerifier?: string }, dpop?: DpopKey): Promise<TokenEndpointBody> {
   const params = { code: grant.code, redirect_uri: grant.redirectUri, ...(grant.codeVerifier ? { code_verifier: grant.codeVerifier } : {}) };
   const client = grantFor(config, 'code', tokenUrl);
   return withDpop(tokenUrl, dpop, (http) => callTokenEndpoint(config, tokenUrl, [grant.code, grant.codeVerifier], (auth) => client.getToken({ ...params, ...auth }, http)));

@@ -6,7 +6,18 @@ import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { SessionUnavailableError } from '../errors.js';
 import { addToLogoutIndex, logoutIndexKey, readLogoutIndex, rememberLogoutToken, replayKey, type LogoutSubject } from './logout-index.js';
-import { abandonPending, addTransaction, limitPendingOnlyLifetime, loginMarker, requireSession, takeAbandonedLogin, type AbandonedLogin, type LiveSession, type LoginMarker, type LoginTransaction } from './session-data.js';
+import {
+  abandonPending,
+  addTransaction,
+  limitPendingOnlyLifetime,
+  loginMarker,
+  requireSession,
+  takeAbandonedLogin,
+  type AbandonedLogin,
+  type LiveSession,
+  type LoginMarker,
+  type LoginTransaction,
+} from './session-data.js';
 import type { SessionView } from './session-view.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
 import { storeCall } from './store-call.js';
@@ -128,7 +139,13 @@ export class LoginStore {
     }
     const marker: LoginMarker = expiry === undefined ? { ...login.marker } : { ...login.marker, exp: expiry };
     if (this.indexLogins && login.sid !== undefined) marker.sid = login.sid;
-    await writeRecord(store, recordKey(fresh.id, login.provider), { v: 1, tokens: login.tokens, ...(login.idTokenClaims ? { idTokenClaims: login.idTokenClaims } : {}), ...(login.dpop ? { dpop: login.dpop } : {}) }, cookie, this.timeoutMs);
+    await writeRecord(
+      store,
+      recordKey(fresh.id, login.provider),
+      { v: 1, tokens: login.tokens, ...(login.idTokenClaims ? { idTokenClaims: login.idTokenClaims } : {}), ...(login.dpop ? { dpop: login.dpop } : {}) },
+      cookie,
+      this.timeoutMs,
+    );
     fresh.oauth = { p: { ...markers, [login.provider]: marker } };
     if (abandoned) fresh.oauth.x = abandoned;
     if (this.indexLogins) await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.timeoutMs);

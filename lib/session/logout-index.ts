@@ -36,7 +36,9 @@ export async function readLogoutIndex(store: Store, key: string, timeoutMs: numb
   const stored = await storeCall<StoredIndex | null>(timeoutMs, 'read the logout index', (cb) => store.get(key, cb as never));
   const sessions = stored?.oauthSessions;
   if (typeof sessions !== 'object' || sessions === null) return [];
-  return Object.entries(sessions).filter(([, exp]) => exp === 0 || exp > now).map(([id]) => id);
+  return Object.entries(sessions)
+    .filter(([, exp]) => exp === 0 || exp > now)
+    .map(([id]) => id);
 }
 
 /**

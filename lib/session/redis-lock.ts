@@ -125,7 +125,7 @@ export function redisLock(client: RedisClientLike, options: RedisLockOptions = {
       if ((await Promise.race([subscribing, first.done])) === 'subscribed') subscribing = undefined;
       first.cancel();
       try {
-        for (let fallback = false; ; ) {
+        for (let fallback = false; ;) {
           const ttl = await run(() => redis.pttl(name));
           if (ttl === -2) return void (stats[messaged ? 'wokenByMessage' : fallback ? 'wokenByFallback' : 'foundFree'] += 1);
           const left = deadline - Date.now();

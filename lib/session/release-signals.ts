@@ -60,7 +60,11 @@ export class ReleaseSignals {
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     this.#channels.clear();
-    if (subscriber) await subscriber.then((sub) => sub.close(), () => {});
+    if (subscriber)
+      await subscriber.then(
+        (sub) => sub.close(),
+        () => {},
+      );
   }
 
   #leave(channel: string, entry: Channel, wake: () => void): void {

@@ -12,10 +12,14 @@ import { guardSessionSaves } from './tombstone.js';
  */
 function warnAboutCookie(cookie: { sameSite?: unknown; secure?: unknown }, appOrigins: ReadonlySet<string>): void {
   if (cookie.sameSite === 'strict' || cookie.sameSite === true) {
-    process.emitWarning('express-session cookie has sameSite "strict": browsers will not send it on the provider\'s redirect to your callback, so logins fail. Use sameSite: "lax".', { code: 'OAUTH_COOKIE_SAMESITE' });
+    process.emitWarning('express-session cookie has sameSite "strict": browsers will not send it on the provider\'s redirect to your callback, so logins fail. Use sameSite: "lax".', {
+      code: 'OAUTH_COOKIE_SAMESITE',
+    });
   }
   if (!cookie.secure && [...appOrigins].some((o) => o.startsWith('https:'))) {
-    process.emitWarning('express-session cookie is not "secure" although your redirect URI is https: set cookie.secure (and app.set("trust proxy", 1) behind a TLS proxy).', { code: 'OAUTH_COOKIE_INSECURE' });
+    process.emitWarning('express-session cookie is not "secure" although your redirect URI is https: set cookie.secure (and app.set("trust proxy", 1) behind a TLS proxy).', {
+      code: 'OAUTH_COOKIE_INSECURE',
+    });
   }
 }
 

@@ -21,7 +21,11 @@ export function installHarness({ provider, server, issuer, clients, strictClient
     let basicClientId;
     if (basic) {
       const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-      try { basicClientId = decodeURIComponent(decoded.slice(0, decoded.indexOf(':')).replace(/\+/g, ' ')); } catch { /* let oidc-provider reject it */ }
+      try {
+        basicClientId = decodeURIComponent(decoded.slice(0, decoded.indexOf(':')).replace(/\+/g, ' '));
+      } catch {
+        /* let oidc-provider reject it */
+      }
     }
     const entry = { at: new Date().toISOString(), endpoint: ctx.path, clientId: basicClientId, authMethod: basic ? 'client_secret_basic' : 'client_secret_post_or_none' };
     requests.push(entry);
@@ -42,13 +46,16 @@ export function installHarness({ provider, server, issuer, clients, strictClient
       entry.clientId = client.clientId;
       if (!basic) entry.authMethod = client.clientAuthMethod === 'none' || JWT_METHODS.has(client.clientAuthMethod) ? client.clientAuthMethod : 'client_secret_post';
     }
-    try { entry.grantType = ctx.oidc?.params?.grant_type; } catch { /* params not parsed */ }
+    try {
+      entry.grantType = ctx.oidc?.params?.grant_type;
+    } catch {
+      /* params not parsed */
+    }
     entry.status = ctx.status;
     if (ctx.status >= 400 && ctx.body && typeof ctx.body === 'object') entry.error = ctx.body.error;
     // Post-check: body credentials used by a client registered for client_secret_basic.
     // (The request was already processed, e.g. a code consumed; the caller still gets the 401.)
-    if (strictClientAuth && client && !basic && SECRET_METHODS.has(client.clientAuthMethod)
-        && client.clientAuthMethod !== 'client_secret_post' && ctx.status < 400) {
+    if (strictClientAuth && client && !basic && SECRET_METHODS.has(client.clientAuthMethod) && client.clientAuthMethod !== 'client_secret_post' && ctx.status < 400) {
       reject(client.clientAuthMethod, 'client_secret_post');
     }
     return undefined;
@@ -80,14 +87,27 @@ export function installHarness({ provider, server, issuer, clients, strictClient
   });
 
   function harnessRoute(req, res, pathname) {
-    const json = (status, obj) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
+    const json = (status, obj) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(obj));
+    };
     if (pathname === '/__harness/requests' && req.method === 'GET') return json(200, requests);
-    if (pathname === '/__harness/requests' && req.method === 'DELETE') { requests.length = 0; return json(200, { ok: true }); }
+    if (pathname === '/__harness/requests' && req.method === 'DELETE') {
+      requests.length = 0;
+      return json(200, { ok: true });
+    }
     if (pathname === '/__harness/fail-next' && req.method === 'POST') {
       let raw = '';
-      req.on('data', (c) => { raw += c; });
+      req.on('data', (c) => {
+        raw += c;
+      });
       req.on('end', () => {
-        try { failNext(raw ? JSON.parse(raw) : {}); json(200, { ok: true, pending: faults.length }); } catch (e) { json(400, { error: e.message }); }
+        try {
+          failNext(raw ? JSON.parse(raw) : {});
+          json(200, { ok: true, pending: faults.length });
+        } catch (e) {
+          json(400, { error: e.message });
+        }
       });
       return undefined;
     }

@@ -171,10 +171,7 @@ export interface AgentLike {
  * Log in on a supertest agent: GET /login on your app, the provider's login and consent pages,
  * then your callback. Resolves with the callback response (303 on success).
  */
-export async function loginWithoutBrowser<R extends AgentResponse>(
-  agent: { get(path: string): PromiseLike<R> },
-  options: AuthorizeOptions & { loginPath?: string } = {},
-): Promise<R> {
+export async function loginWithoutBrowser<R extends AgentResponse>(agent: { get(path: string): PromiseLike<R> }, options: AuthorizeOptions & { loginPath?: string } = {}): Promise<R> {
   const start = await agent.get(options.loginPath ?? '/login');
   const location = start.headers.location;
   if (start.status !== 302 || typeof location !== 'string') throw new Error(`GET ${options.loginPath ?? '/login'} answered ${start.status}, expected a 302 to the provider`);

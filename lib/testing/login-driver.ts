@@ -43,7 +43,11 @@ export class CookieJar {
 }
 
 function decodeEntities(s: string): string {
-  return s.replace(/&amp;/g, '&').replace(/&#x2F;/gi, '/').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+  return s
+    .replace(/&amp;/g, '&')
+    .replace(/&#x2F;/gi, '/')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"');
 }
 
 function parseInteractionForm(html: string, pageUrl: string): { action: string; prompt: string | undefined } | undefined {
@@ -97,7 +101,13 @@ export async function authorizeWithoutBrowser(authorizationUrl: string, options:
     }
     const html = await res.text();
     const form = res.status === 200 ? parseInteractionForm(html, url) : undefined;
-    if (!form?.prompt) throw new Error(`no login/consent form at ${url} (HTTP ${res.status}): ${html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 300)}`);
+    if (!form?.prompt)
+      throw new Error(
+        `no login/consent form at ${url} (HTTP ${res.status}): ${html
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .slice(0, 300)}`,
+      );
     if (form.prompt === 'login') {
       [method, url, body] = ['POST', form.action, new URLSearchParams({ prompt: 'login', login: user, password: 'test' }).toString()];
     } else if (form.prompt === 'consent' && consent) {
@@ -133,7 +143,13 @@ export async function endSessionWithoutBrowser(endSessionUrl: string, options: {
   const html = await page.text();
   const form = /<form\b[^>]*\bid="op\.logoutForm"[^>]*\baction="([^"]+)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
   const xsrf = form && /<input\b[^>]*\bname="xsrf"[^>]*\bvalue="([^"]*)"/i.exec(form[2] ?? '');
-  if (!form?.[1] || !xsrf) throw new Error(`no logout confirmation form at ${endSessionUrl} (HTTP ${page.status}): ${html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 300)}`);
+  if (!form?.[1] || !xsrf)
+    throw new Error(
+      `no logout confirmation form at ${endSessionUrl} (HTTP ${page.status}): ${html
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 300)}`,
+    );
   const action = new URL(decodeEntities(form[1]), endSessionUrl).toString();
   const body = new URLSearchParams({ xsrf: xsrf[1] ?? '', logout: 'yes' }).toString();
   const done = await send(action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });

@@ -61,7 +61,7 @@ describe('dpop: true', () => {
     expect(rs.seen.slice(before)).toEqual([{ scheme: 'DPoP', proof: true, nonce: undefined, outcome: 'ok' }]);
   });
 
-  it('should have a token copied out of the store refused without the key, as Bearer, and with another key\'s proof', async () => {
+  it("should have a token copied out of the store refused without the key, as Bearer, and with another key's proof", async () => {
     const { record } = await loggedIn();
     const { tokens } = await record();
     const api = `${rs.url}/api/me`;
@@ -88,15 +88,18 @@ describe('dpop: true', () => {
     expect(res.body).toEqual({ sub: 'alice', jkt: await thumbprint(first.dpop), tokenType: 'DPoP' });
   });
 
-  it('should retry once with the resource server\'s nonce on 401 use_dpop_nonce', async () => {
+  it("should retry once with the resource server's nonce on 401 use_dpop_nonce", async () => {
     const { agent } = await loggedIn();
     const nonce = rs.requireNonce();
     const before = rs.seen.length;
     await agent.get('/api').expect(200);
-    expect(rs.seen.slice(before).map((s) => [s.outcome, s.nonce])).toEqual([['use_dpop_nonce', undefined], ['ok', nonce]]);
+    expect(rs.seen.slice(before).map((s) => [s.outcome, s.nonce])).toEqual([
+      ['use_dpop_nonce', undefined],
+      ['ok', nonce],
+    ]);
   });
 
-  it('should retry the token request once with the AS\'s nonce when the AS answers use_dpop_nonce', async () => {
+  it("should retry the token request once with the AS's nonce when the AS answers use_dpop_nonce", async () => {
     const strict = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300, requireDPoPNonce: true });
     try {
       const { agent, record } = await loggedIn(strict);

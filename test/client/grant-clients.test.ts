@@ -65,7 +65,9 @@ describe('clientCredentials', () => {
     const backend = clientCredentials(svc());
     await as.failNext({ path: '/token', status: 503, body: { error: 'temporarily_unavailable' }, count: 1 }); // a 2nd request would succeed
     const failed = await Promise.allSettled(Array.from({ length: 5 }, () => backend.getToken()));
-    expect(failed.map((r) => (r.status === 'rejected' ? [(r.reason as { status: number }).status, (r.reason as { code: string }).code] : 'ok'))).toEqual(Array(5).fill([503, 'OAUTH_TOKEN_ENDPOINT_ERROR']));
+    expect(failed.map((r) => (r.status === 'rejected' ? [(r.reason as { status: number }).status, (r.reason as { code: string }).code] : 'ok'))).toEqual(
+      Array(5).fill([503, 'OAUTH_TOKEN_ENDPOINT_ERROR']),
+    );
     expect((await backend.get('/api/me')).status).toBe(200);
     expect((await as.tokenRequests()).map((r) => r.status)).toEqual([200]); // the injected 503 never reaches the AS log
   });
@@ -115,7 +117,9 @@ describe('passwordGrant (discouraged, legacy providers)', () => {
       const legacy = passwordGrant(options);
       const tokens = await Promise.all([legacy.getToken(), legacy.getToken(), legacy.getToken()]);
       expect(tokens.map((t) => t.accessToken)).toEqual(['legacy-at', 'legacy-at', 'legacy-at']);
-      expect(calls.map((c) => [c.auth, Object.fromEntries(c.form)])).toEqual([[`Basic ${Buffer.from('app:s').toString('base64')}`, { scope: 'read', grant_type: 'password', username: 'ann', password: 'pw' }]]);
+      expect(calls.map((c) => [c.auth, Object.fromEntries(c.form)])).toEqual([
+        [`Basic ${Buffer.from('app:s').toString('base64')}`, { scope: 'read', grant_type: 'password', username: 'ann', password: 'pw' }],
+      ]);
       expect(() => passwordGrant({ ...options, password: '' })).toThrow(new TypeError('passwordGrant: `password` must be a non-empty string'));
     } finally {
       server.close();

@@ -36,13 +36,14 @@ const clientSecretJwt: Record<string, unknown> = { clientId: 'rp-hsjwt', clientS
 function app(oauth: OAuthMiddlewareOptions) {
   return createTestApp({
     oauth,
-    routes: (a) => a.post('/refresh', async (req, res, next) => {
-      try {
-        res.json({ changed: (await req.oauth.refresh()).accessToken !== undefined });
-      } catch (err) {
-        next(err);
-      }
-    }),
+    routes: (a) =>
+      a.post('/refresh', async (req, res, next) => {
+        try {
+          res.json({ changed: (await req.oauth.refresh()).accessToken !== undefined });
+        } catch (err) {
+          next(err);
+        }
+      }),
   }).app;
 }
 const seen = async () => (await as.requests()).map((r) => [r.endpoint, r.clientId, r.authMethod, r.grantType ?? null, r.status]);

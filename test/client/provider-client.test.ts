@@ -80,10 +80,9 @@ describe('req.oauth requests', () => {
   });
 
   it('should merge query, send plain-object bodies as JSON and add configured headers', async () => {
-    const agent = await appCalling(
-      async (oauth) => asJson(await oauth.post('/api/echo', { query: { page: 2, q: 'a b' }, body: { name: 'repo', private: true } })),
-      { apiHeaders: { 'user-agent': 'eos-test' } },
-    );
+    const agent = await appCalling(async (oauth) => asJson(await oauth.post('/api/echo', { query: { page: 2, q: 'a b' }, body: { name: 'repo', private: true } })), {
+      apiHeaders: { 'user-agent': 'eos-test' },
+    });
     const res = await agent.get('/call').expect(200);
     expect(res.body.body).toEqual({ method: 'POST', query: { page: '2', q: 'a b' }, body: { name: 'repo', private: true }, authorization: 'present', userAgent: 'eos-test' });
   });

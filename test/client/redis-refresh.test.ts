@@ -83,29 +83,37 @@ describeRedis('refresh with Redis (store + lock)', () => {
     expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
   });
 
-  it.each(REDIS_CLIENT_KINDS)('should make exactly 1 refresh across 4 app processes sharing Redis (lock on %s), with 0 failed requests and 0 logouts', async (lockClient) => {
-    const { store, sid, cookie } = await loggedIn();
-    const workers = await Promise.all(Array.from({ length: 4 }, () => startWorker(redis.url, providerOptions(as), lockClient)));
-    try {
-      // Warm every process (module loading, JIT, connections) so they really race on the refresh.
-      for (const w of workers) expect((await request(w.url).get('/me').set('Cookie', cookie)).status).toBe(200);
-      await expireAccessToken(store, sid);
-      const responses = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => request((workers[i % 4] as Worker).url).get('/me').set('Cookie', cookie)),
-      );
-      expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200));
-      expect(responses.every((r) => r.body.sub === 'alice')).toBe(true);
-      expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
-      const after = await Promise.all(workers.map((w) => request(w.url).get('/sid').set('Cookie', cookie)));
-      expect(after.map((r) => r.body.authenticated)).toEqual([true, true, true, true]);
-      const stats = await Promise.all(workers.map(async (w) => (await request(w.url).get('/__lock-stats')).body as RedisLockStats));
-      const total = (field: keyof RedisLockStats) => stats.reduce((n, s) => n + s[field], 0);
-      // Waiters in the other processes were woken by the release message: none by a fallback check.
-      expect({ wokenByFallback: total('wokenByFallback'), timedOut: total('timedOut') }).toEqual({ wokenByFallback: 0, timedOut: 0 });
-    } finally {
-      for (const w of workers) w.child.kill();
-    }
-  }, 60_000);
+  it.each(REDIS_CLIENT_KINDS)(
+    'should make exactly 1 refresh across 4 app processes sharing Redis (lock on %s), with 0 failed requests and 0 logouts',
+    async (lockClient) => {
+      const { store, sid, cookie } = await loggedIn();
+      const workers = await Promise.all(Array.from({ length: 4 }, () => startWorker(redis.url, providerOptions(as), lockClient)));
+      try {
+        // Warm every process (module loading, JIT, connections) so they really race on the refresh.
+        for (const w of workers) expect((await request(w.url).get('/me').set('Cookie', cookie)).status).toBe(200);
+        await expireAccessToken(store, sid);
+        const responses = await Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            request((workers[i % 4] as Worker).url)
+              .get('/me')
+              .set('Cookie', cookie),
+          ),
+        );
+        expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200));
+        expect(responses.every((r) => r.body.sub === 'alice')).toBe(true);
+        expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
+        const after = await Promise.all(workers.map((w) => request(w.url).get('/sid').set('Cookie', cookie)));
+        expect(after.map((r) => r.body.authenticated)).toEqual([true, true, true, true]);
+        const stats = await Promise.all(workers.map(async (w) => (await request(w.url).get('/__lock-stats')).body as RedisLockStats));
+        const total = (field: keyof RedisLockStats) => stats.reduce((n, s) => n + s[field], 0);
+        // Waiters in the other processes were woken by the release message: none by a fallback check.
+        expect({ wokenByFallback: total('wokenByFallback'), timedOut: total('timedOut') }).toEqual({ wokenByFallback: 0, timedOut: 0 });
+      } finally {
+        for (const w of workers) w.child.kill();
+      }
+    },
+    60_000,
+  );
 
   it('should not let a request that loaded the session before a refresh write the old refresh token back', async () => {
     let releaseSlow: () => void = () => {};

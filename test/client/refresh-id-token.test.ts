@@ -51,7 +51,7 @@ const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1005 - (Da
 const subOf = (jwt: string | undefined) => JSON.parse(Buffer.from(String(jwt).split('.')[1]!, 'base64url').toString()).sub as string;
 
 describe('ID token in a refresh response, provider with an end-session endpoint (raw ID token kept)', () => {
-  it('should keep the login\'s ID token when the refreshed one is forged (bad signature)', async () => {
+  it("should keep the login's ID token when the refreshed one is forged (bad signature)", async () => {
     const { agent } = appShowingTokens({ endSession: true });
     await login(agent);
     const original = (await agent.get('/token')).body.idToken as string;
@@ -82,15 +82,20 @@ describe('ID token in a refresh response, provider without an end-session endpoi
     return { ...app, record };
   }
 
-  it('should store the login\'s iss, sub and nonce instead of the ID token, and hand the ID token to onTokens', async () => {
+  it("should store the login's iss, sub and nonce instead of the ID token, and hand the ID token to onTokens", async () => {
     const { agent, events, record } = await loggedIn();
     const stored = await record();
-    expect([stored?.tokens.idToken, stored?.idTokenClaims?.iss, stored?.idTokenClaims?.sub, Object.keys(stored?.idTokenClaims ?? {})]).toEqual([undefined, as.issuer, 'alice', ['iss', 'sub', 'nonce']]);
+    expect([stored?.tokens.idToken, stored?.idTokenClaims?.iss, stored?.idTokenClaims?.sub, Object.keys(stored?.idTokenClaims ?? {})]).toEqual([
+      undefined,
+      as.issuer,
+      'alice',
+      ['iss', 'sub', 'nonce'],
+    ]);
     expect((await agent.get('/token')).body.idToken).toBeNull();
     expect(events.map((e) => [e.reason, subOf(e.tokens?.idToken)])).toEqual([['login', 'alice']]);
   });
 
-  it('should verify a refreshed ID token against the kept claims: onTokens gets it, the record keeps the login\'s claims', async () => {
+  it("should verify a refreshed ID token against the kept claims: onTokens gets it, the record keeps the login's claims", async () => {
     const { agent, events, record } = await loggedIn();
     const before = await record();
     await nextSecond();
@@ -101,7 +106,7 @@ describe('ID token in a refresh response, provider without an end-session endpoi
     expect([events[1]?.reason, subOf(refreshed), refreshed === events[0]?.tokens?.idToken]).toEqual(['refresh', 'alice', false]);
   });
 
-  it('should drop a forged refreshed ID token: onTokens gets none, the record keeps the login\'s claims', async () => {
+  it("should drop a forged refreshed ID token: onTokens gets none, the record keeps the login's claims", async () => {
     const { agent, events, record } = await loggedIn();
     const before = await record();
     await as.failNext({ status: 200, body: { access_token: 'at-after-forged-refresh', token_type: 'Bearer', expires_in: 300, id_token: await forgedIdToken() } });

@@ -49,7 +49,7 @@ async function loggedInWithExpiredToken() {
 }
 
 describe('rotation races', () => {
-  it('should let the late loser of a refresh race adopt the winner\'s tokens instead of logging the user out', async () => {
+  it("should let the late loser of a refresh race adopt the winner's tokens instead of logging the user out", async () => {
     const store = new session.MemoryStore();
     const winner = createTestApp({ store, oauth: providerOptions(as) });
     const winnerAgent = request.agent(winner.app);

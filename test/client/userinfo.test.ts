@@ -133,9 +133,7 @@ describe('fetchUserInfo: true', () => {
 
   it('should need userinfoUrl or issuer at startup', () => {
     const options = { clientId: 'c', clientSecret: 's', authorizationUrl: 'https://as.example/auth', tokenUrl: 'https://as.example/token', redirectUri: REDIRECT_URI };
-    expect(() => oauthMiddleware({ ...options, fetchUserInfo: true })).toThrow(
-      new TypeError('oauthMiddleware: `fetchUserInfo` needs `userinfoUrl`, or `issuer` to discover the UserInfo endpoint'),
-    );
+    expect(() => oauthMiddleware({ ...options, fetchUserInfo: true })).toThrow(new TypeError('oauthMiddleware: `fetchUserInfo` needs `userinfoUrl`, or `issuer` to discover the UserInfo endpoint'));
     expect(() => oauthMiddleware({ ...options, fetchUserInfo: true, userinfoUrl: 'https://as.example/userinfo' })).not.toThrow();
   });
 });

@@ -23,15 +23,24 @@ describe('clientAssertionKey / clientAssertionAlg', () => {
   it.each([
     [{ tokenEndpointAuthMethod: 'private_key_jwt' }, '`clientAssertionKey` is required with tokenEndpointAuthMethod "private_key_jwt" (a private JWK, PEM string or KeyObject)'],
     [{ tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: rsa.publicKey }, '`clientAssertionKey` must be a private key (this KeyObject is not)'],
-    [{ tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: rsa.publicKey.export({ format: 'jwk' }) }, '`clientAssertionKey` is not a usable private key: give a private JWK object, a PEM string or a KeyObject'],
-    [{ tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----' }, '`clientAssertionKey` is not a usable private key: give a private JWK object, a PEM string or a KeyObject'],
+    [
+      { tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: rsa.publicKey.export({ format: 'jwk' }) },
+      '`clientAssertionKey` is not a usable private key: give a private JWK object, a PEM string or a KeyObject',
+    ],
+    [
+      { tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----' },
+      '`clientAssertionKey` is not a usable private key: give a private JWK object, a PEM string or a KeyObject',
+    ],
     [{ tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: 42 }, '`clientAssertionKey` must be a private JWK object, a PEM string or a KeyObject'],
     [{ tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: weakRsa.privateKey }, '`clientAssertionKey` is a 1024-bit RSA key; RFC 7518 asks for at least 2048 bits'],
     [{ tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: x25519.privateKey }, '`clientAssertionKey` has an unsupported key type (x25519); use RSA, EC P-256/P-384/P-521 or Ed25519'],
     [{ tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: ec.privateKey, clientAssertionAlg: 'RS256' }, '`clientAssertionAlg` must be one of ES256 for this key'],
     [{ tokenEndpointAuthMethod: 'client_secret_jwt' }, '`clientSecret` is required with tokenEndpointAuthMethod "client_secret_jwt"'],
     [{ tokenEndpointAuthMethod: 'client_secret_jwt', clientSecret: 's', clientAssertionAlg: 'ES256' }, '`clientAssertionAlg` must be one of HS256, HS384, HS512 for this key'],
-    [{ tokenEndpointAuthMethod: 'client_secret_jwt', clientSecret: 's', clientAssertionKey: ec.privateKey }, '`clientAssertionKey` is not used with tokenEndpointAuthMethod "client_secret_jwt" (it signs with `clientSecret`); remove it'],
+    [
+      { tokenEndpointAuthMethod: 'client_secret_jwt', clientSecret: 's', clientAssertionKey: ec.privateKey },
+      '`clientAssertionKey` is not used with tokenEndpointAuthMethod "client_secret_jwt" (it signs with `clientSecret`); remove it',
+    ],
     [{ clientSecret: 's', clientAssertionKey: ec.privateKey }, '`clientAssertionKey` is used only with tokenEndpointAuthMethod "private_key_jwt"; set that method or remove the key'],
     [{ clientSecret: 's', clientAssertionAlg: 'HS256' }, '`clientAssertionAlg` is used only with tokenEndpointAuthMethod "private_key_jwt" or "client_secret_jwt"'],
     [{ pushedAuthorizationRequests: 'yes' }, '`pushedAuthorizationRequests` must be a boolean'],

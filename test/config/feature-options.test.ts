@@ -21,7 +21,11 @@ describe('resolveConfig: backchannelLogout', () => {
     [{ path: 'logout' }, base, 'oauthMiddleware: `backchannelLogout.path` must be a path starting with "/" or false'],
     [{ path: false }, base, 'oauthMiddleware: `backchannelLogout.path` must be a path starting with "/"; set `backchannelLogout: false` to turn the route off'],
     [{ paths: '/x' }, base, 'oauthMiddleware: `backchannelLogout.paths` is not an option; did you mean `path`?'],
-    [true, { clientId: 'c', authorizationUrl: 'https://as.example/a', tokenUrl: 'https://as.example/t', redirectUri: 'https://app.example/cb' }, 'oauthMiddleware: `backchannelLogout` needs a provider with `issuer` (the logout token is verified against its signing keys)'],
+    [
+      true,
+      { clientId: 'c', authorizationUrl: 'https://as.example/a', tokenUrl: 'https://as.example/t', redirectUri: 'https://app.example/cb' },
+      'oauthMiddleware: `backchannelLogout` needs a provider with `issuer` (the logout token is verified against its signing keys)',
+    ],
   ])('should throw for %j', (value, options, message) => {
     expect(() => resolve({ backchannelLogout: value }, options)).toThrow(new TypeError(message));
   });

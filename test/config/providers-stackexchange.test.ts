@@ -65,12 +65,19 @@ describe('providers.stackexchange({ key })', () => {
     expect(token.expiresAt).toBeLessThanOrEqual(after + SE_LIFETIME_S * 1000);
     const exchange = fake?.tokenRequests()[0];
     expect(exchange?.path).toBe('/oauth/access_token/json');
-    expect([exchange?.headers.authorization, exchange?.form.get('client_id'), exchange?.form.get('client_secret'), exchange?.form.get('redirect_uri')]).toEqual([undefined, 'se-client', 'se-secret', REDIRECT_URI]);
+    expect([exchange?.headers.authorization, exchange?.form.get('client_id'), exchange?.form.get('client_secret'), exchange?.form.get('redirect_uri')]).toEqual([
+      undefined,
+      'se-client',
+      'se-secret',
+      REDIRECT_URI,
+    ]);
     const call = fake?.apiRequests()[0];
     expect([call?.headers.authorization, call?.query.get('access_token'), call?.query.get('key'), call?.query.get('site')]).toEqual([undefined, SE_TOKEN, app.key, 'stackoverflow']);
 
     const log = debugLines.join('\n');
-    expect(debugLines.filter((l) => l.includes(' express-oauth2-session:http ')).map((l) => l.replace(/^.*express-oauth2-session:http /, '').replace(/ \+\d+m?s$/, ''))).toEqual([`GET ${fake?.url}/2.3/me`]);
+    expect(debugLines.filter((l) => l.includes(' express-oauth2-session:http ')).map((l) => l.replace(/^.*express-oauth2-session:http /, '').replace(/ \+\d+m?s$/, ''))).toEqual([
+      `GET ${fake?.url}/2.3/me`,
+    ]);
     for (const secret of [SE_TOKEN, encodeURIComponent(SE_TOKEN), 'se-secret', 'access_token=']) expect(log).not.toContain(secret);
   });
 
@@ -82,7 +89,7 @@ describe('providers.stackexchange({ key })', () => {
     expect(fake?.tokenRequests().map((r) => r.path)).toEqual(['/oauth/access_token']);
   });
 
-  it('should be refused by the API without the preset\'s key (the fake enforces what Stack Exchange does)', async () => {
+  it("should be refused by the API without the preset's key (the fake enforces what Stack Exchange does)", async () => {
     const { agent } = await loggedIn(stackExchangeWire(app, { json: true }), { extraQuery: {} });
     const res = await agent.get('/se?path=/2.3/me').expect(400);
     expect(res.body).toEqual({ error_id: 405, error_name: 'key_required', error_message: 'key is required when access_token is passed' });

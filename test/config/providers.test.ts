@@ -24,7 +24,10 @@ function appFor(oauth: object) {
       a.get('/api', async (req, res, next) => {
         try {
           const r = await req.oauth.get(String(req.query.path ?? '/user'));
-          res.status(r.status).type(r.headers.get('content-type') ?? 'json').send(await r.text());
+          res
+            .status(r.status)
+            .type(r.headers.get('content-type') ?? 'json')
+            .send(await r.text());
         } catch (err) {
           next(err);
         }
@@ -50,7 +53,13 @@ describe('providers.github()', () => {
 
     const [exchange, ...more] = fake.tokenRequests();
     expect(more).toEqual([]);
-    expect([exchange?.headers.accept, exchange?.headers.authorization, exchange?.form.get('client_id'), exchange?.form.get('client_secret'), exchange?.form.get('grant_type')]).toEqual(['application/json', undefined, 'app-id', 'app-secret', 'authorization_code']);
+    expect([exchange?.headers.accept, exchange?.headers.authorization, exchange?.form.get('client_id'), exchange?.form.get('client_secret'), exchange?.form.get('grant_type')]).toEqual([
+      'application/json',
+      undefined,
+      'app-id',
+      'app-secret',
+      'authorization_code',
+    ]);
     expect(tokens).toEqual([{ accessToken: GITHUB_TOKEN, tokenType: 'bearer', scope: 'read:user' }]); // no expiresAt: never refreshed proactively
     expect(fake.apiRequests().map((r) => [r.path, r.headers['user-agent'], r.headers.accept])).toEqual([
       ['/user', 'express-oauth2-session', 'application/vnd.github+json'],
@@ -82,7 +91,7 @@ describe('providers.github()', () => {
     }
   });
 
-  it('should be refused by the API without the preset\'s User-Agent (the fake enforces what GitHub does)', async () => {
+  it("should be refused by the API without the preset's User-Agent (the fake enforces what GitHub does)", async () => {
     fake = await startFakeProvider(githubWire(client));
     const { agent } = appFor({ ...providers.github(), ...pointAt(fake), ...client, apiHeaders: {} });
     await login(agent);
@@ -161,12 +170,15 @@ describe('providers.battlenet({ region })', () => {
 
   it('should reject an unknown region, and the other presets their empty options, with TypeErrors naming the option', () => {
     expect(() => providers.battlenet({ region: 'mars' as never })).toThrow(new TypeError('oauthMiddleware: `battlenet.region` must be one of us, eu, kr, tw, cn'));
-    expect(() => providers.oidc({ issuer: '' })).toThrow(new TypeError('oauthMiddleware: `oidc.issuer` must be the provider\'s issuer URL'));
+    expect(() => providers.oidc({ issuer: '' })).toThrow(new TypeError("oauthMiddleware: `oidc.issuer` must be the provider's issuer URL"));
     expect(() => providers.stackexchange({ key: '' })).toThrow(new TypeError('oauthMiddleware: `stackexchange.key` must be your app key (a non-empty string)'));
   });
 
   it('should send game-data query parameters through init.query', async () => {
-    fake = await startFakeProvider({ token: () => ({ body: { access_token: 'bnet-at', token_type: 'bearer', expires_in: 86399, scope: 'wow.profile' } }), api: (req) => ({ body: { path: req.path, query: Object.fromEntries(req.query), auth: req.headers.authorization } }) });
+    fake = await startFakeProvider({
+      token: () => ({ body: { access_token: 'bnet-at', token_type: 'bearer', expires_in: 86399, scope: 'wow.profile' } }),
+      api: (req) => ({ body: { path: req.path, query: Object.fromEntries(req.query), auth: req.headers.authorization } }),
+    });
     const { app } = createTestApp({
       oauth: { ...providers.battlenet({ region: 'eu' }), ...pointAt(fake), ...client },
       routes: (a) => a.get('/class', async (req, res) => res.json(await (await req.oauth.get('/data/wow/playable-class/7', { query: { namespace: 'static-eu', locale: 'en_GB' } })).json())),

@@ -74,6 +74,10 @@ describe('backend grant clients and oauthMiddleware', () => {
     [{ password: '' }, 'password'],
     [{ username: 42 }, 'username'],
   ])('should refuse passwordGrant credentials that are not non-empty strings (%p)', (patch, path) => {
-    expect(refusal(() => passwordGrant({ ...client, ...user, ...patch } as never))).toEqual({ message: `TypeError: passwordGrant: \`${path}\` must be a non-empty string`, code: 'ERR_OAUTH_CONFIG', path });
+    expect(refusal(() => passwordGrant({ ...client, ...user, ...patch } as never))).toEqual({
+      message: `TypeError: passwordGrant: \`${path}\` must be a non-empty string`,
+      code: 'ERR_OAUTH_CONFIG',
+      path,
+    });
   });
 });

@@ -19,7 +19,11 @@ describe('resolveConfig', () => {
     ['plain-http tokenUrl', { tokenUrl: 'http://as.example/token' }, '`tokenUrl` must use https (http is allowed only for loopback hosts)'],
     ['redirectUri', { redirectUri: '/callback' }, '`redirectUri` must be an absolute http(s) URL'],
     ['scope', { scope: ['ok', 'has space'] }, '`scope` must be a space-separated string or an array of scope strings'],
-    ['tokenEndpointAuthMethod', { tokenEndpointAuthMethod: 'tls_client_auth' }, '`tokenEndpointAuthMethod` must be one of client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt'],
+    [
+      'tokenEndpointAuthMethod',
+      { tokenEndpointAuthMethod: 'tls_client_auth' },
+      '`tokenEndpointAuthMethod` must be one of client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt',
+    ],
     ['secret for basic', { clientSecret: undefined, tokenEndpointAuthMethod: 'client_secret_basic' }, '`clientSecret` is required with tokenEndpointAuthMethod "client_secret_basic"'],
     ['allowedOrigins', { allowedOrigins: ['https://api.example/v1'] }, '`allowedOrigins[0]` must be an origin (scheme://host[:port]) with no path'],
     ['tokenPlacement', { tokenPlacement: 'cookie' }, '`tokenPlacement` must be "header" or "query"'],
@@ -45,7 +49,8 @@ describe('resolveConfig', () => {
     expect((error as { code: string }).code).toBe('ERR_OAUTH_CONFIG');
   });
 
-  const FAQ = 'implicit and hybrid flows are not supported (OAuth 2.1 removes the implicit grant: tokens in the browser URL leak and cannot be kept server-side); see "Why no implicit flow?" in the README FAQ';
+  const FAQ =
+    'implicit and hybrid flows are not supported (OAuth 2.1 removes the implicit grant: tokens in the browser URL leak and cannot be kept server-side); see "Why no implicit flow?" in the README FAQ';
   const github = { ...valid, redirectUri: 'https://app.example/cb/github' };
   it.each([
     ['a misspelt key', { ...valid, scopes: 'openid' }, 'scopes', 'is not an option; did you mean `scope`?'],
@@ -56,13 +61,23 @@ describe('resolveConfig', () => {
     ['a misspelt route', { ...valid, routes: { logn: '/signin' } }, 'routes.logn', 'is not an option; did you mean `login`?'],
     ['a misspelt provider key', { providers: { github: { ...github, scop: 'repo' } } }, 'providers.github.scop', 'is not an option; did you mean `scope`?'],
     ['a provider key beside providers', { providers: { github }, clientId: 'id' }, 'clientId', 'belongs inside each `providers.<name>` entry when `providers` is given'],
-    ['a top-level key inside a provider', { providers: { github: { ...github, httpTimeoutMs: 5 } } }, 'providers.github.httpTimeoutMs', 'is not a per-provider option: set it at the top level, beside `providers`'],
+    [
+      'a top-level key inside a provider',
+      { providers: { github: { ...github, httpTimeoutMs: 5 } } },
+      'providers.github.httpTimeoutMs',
+      'is not a per-provider option: set it at the top level, beside `providers`',
+    ],
     ['responseType token', { ...valid, responseType: 'token' }, 'responseType', `must be "code": ${FAQ}`],
     ['response_type code id_token', { ...valid, response_type: 'code id_token' }, 'response_type', `must be "code": ${FAQ}`],
     ['responseType code', { ...valid, responseType: 'code' }, 'responseType', 'is not an option: the authorization code flow (response_type=code) is always used; remove it'],
     ['authorizationParams.response_type token', { ...valid, authorizationParams: { response_type: 'token' } }, 'authorizationParams.response_type', `must be "code": ${FAQ}`],
     ['a hybrid response_type', { ...valid, authorizationParams: { response_type: 'code id_token' } }, 'authorizationParams.response_type', `must be "code": ${FAQ}`],
-    ['a provider\'s response_type', { providers: { github: { ...github, authorizationParams: { response_type: 'id_token token' } } } }, 'providers.github.authorizationParams.response_type', `must be "code": ${FAQ}`],
+    [
+      "a provider's response_type",
+      { providers: { github: { ...github, authorizationParams: { response_type: 'id_token token' } } } },
+      'providers.github.authorizationParams.response_type',
+      `must be "code": ${FAQ}`,
+    ],
   ])('should refuse %s at startup', (_name, options, path, problem) => {
     let error: unknown;
     try {
@@ -106,11 +121,27 @@ describe('resolveConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(p)).toBe(true);
     expect({
-      name: p.name, method: p.tokenEndpointAuthMethod, pkce: p.pkce, scope: p.scope, leeway: p.refreshLeewayMs, retry: p.retryOn401,
-      login: p.loginPath, callback: p.callbackPath, origins: [...p.allowedOrigins], placement: p.tokenPlacement,
+      name: p.name,
+      method: p.tokenEndpointAuthMethod,
+      pkce: p.pkce,
+      scope: p.scope,
+      leeway: p.refreshLeewayMs,
+      retry: p.retryOn401,
+      login: p.loginPath,
+      callback: p.callbackPath,
+      origins: [...p.allowedOrigins],
+      placement: p.tokenPlacement,
     }).toEqual({
-      name: 'default', method: 'client_secret_basic', pkce: true, scope: [], leeway: 60_000, retry: true,
-      login: '/login', callback: '/auth/callback', origins: ['https://api.example'], placement: 'header',
+      name: 'default',
+      method: 'client_secret_basic',
+      pkce: true,
+      scope: [],
+      leeway: 60_000,
+      retry: true,
+      login: '/login',
+      callback: '/auth/callback',
+      origins: ['https://api.example'],
+      placement: 'header',
     });
     expect([config.logoutPath, config.onRefreshFailure, config.postLoginRedirect, config.httpTimeoutMs]).toEqual(['/logout', 'relogin', '/', 10_000]);
     expect([...config.appOrigins]).toEqual(['https://app.example']);

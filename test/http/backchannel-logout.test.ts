@@ -112,11 +112,15 @@ describe('POST /backchannel-logout', () => {
     expect([res.status, res.body]).toEqual([400, { error: 'invalid_request' }]);
   });
 
-  it('should answer 400 invalid_request to a well-formed logout token signed with a key that is not the AS\'s', async () => {
+  it("should answer 400 invalid_request to a well-formed logout token signed with a key that is not the AS's", async () => {
     const { privateKey } = await generateKeyPair('RS256');
     const forged = await new SignJWT({ events: { [EVENT]: {} }, sub: 'alice', sid: 'any' })
       .setProtectedHeader({ alg: 'RS256', kid: 'harness-rs256' })
-      .setIssuer(as.issuer).setAudience('rp-bcl').setIssuedAt().setExpirationTime('2m').setJti('jti-of-a-stranger')
+      .setIssuer(as.issuer)
+      .setAudience('rp-bcl')
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .setJti('jti-of-a-stranger')
       .sign(privateKey);
     const res = await request(test.app).post('/backchannel-logout').type('form').send({ logout_token: forged });
     expect([res.status, res.body]).toEqual([400, { error: 'invalid_request' }]);

@@ -19,7 +19,11 @@ afterAll(() => as.stop());
 /** Log in on a fresh app; `jar` holds the AS's own session cookies (its SSO session). */
 async function loggedIn(overrides: Record<string, unknown> = {}) {
   const idTokens: string[] = [];
-  const oauth = { ...providerOptions(as, { endSessionUrl: as.endpoints.endSession, ...overrides }), idpLogout: true, onTokens: ({ tokens }) => void (tokens?.idToken && idTokens.push(tokens.idToken)) } as OAuthMiddlewareOptions;
+  const oauth = {
+    ...providerOptions(as, { endSessionUrl: as.endpoints.endSession, ...overrides }),
+    idpLogout: true,
+    onTokens: ({ tokens }) => void (tokens?.idToken && idTokens.push(tokens.idToken)),
+  } as OAuthMiddlewareOptions;
   const { app } = createTestApp({ oauth, routes: (a) => a.get('/bye', (_req, res) => void res.send('bye')) });
   const agent = request.agent(app);
   const { callbackUrl, jar } = await authorize(agent);
@@ -30,7 +34,15 @@ async function loggedIn(overrides: Record<string, unknown> = {}) {
 /** After the AS logged the user out, a new authorization with the same jar asks for a login again. */
 async function asAsksForLogin(jar: CookieJar): Promise<boolean> {
   const url = new URL(as.endpoints.authorization);
-  for (const [k, v] of Object.entries({ client_id: 'rp-basic', redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries({
+    client_id: 'rp-basic',
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }))
+    url.searchParams.set(k, v);
   let res = await fetch(url, { headers: { cookie: jar.header(url.toString()) ?? '' }, redirect: 'manual' });
   jar.store(url.toString(), res);
   const interaction = new URL(res.headers.get('location') as string, url).toString();

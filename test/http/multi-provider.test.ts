@@ -10,10 +10,7 @@ const BETA_CB = 'http://127.0.0.1:3000/callback/beta';
 let alphaAs: TestAuthorizationServer;
 let betaAs: TestAuthorizationServer;
 beforeAll(async () => {
-  [alphaAs, betaAs] = await Promise.all([
-    startAuthorizationServer({ redirectUris: [ALPHA_CB], accessTokenTTL: 300 }),
-    startAuthorizationServer({ redirectUris: [BETA_CB], accessTokenTTL: 300 }),
-  ]);
+  [alphaAs, betaAs] = await Promise.all([startAuthorizationServer({ redirectUris: [ALPHA_CB], accessTokenTTL: 300 }), startAuthorizationServer({ redirectUris: [BETA_CB], accessTokenTTL: 300 })]);
 });
 afterAll(() => Promise.all([alphaAs.stop(), betaAs.stop()]));
 beforeEach(() => Promise.all([alphaAs.clearRequests(), betaAs.clearRequests()]));
@@ -41,7 +38,6 @@ function app() {
   return { ...test, tokens, agent: request.agent(test.app) };
 }
 
-
 describe('several providers', () => {
   it('should log in to each provider separately, keep both logins, and call each API with its own token', async () => {
     const { agent, store, tokens } = app();
@@ -67,7 +63,7 @@ describe('several providers', () => {
     expect((await betaAs.requests()).filter((r) => r.endpoint === '/token/revocation')).toHaveLength(2);
   });
 
-  it('should check a callback only against its own provider\'s transactions (zero token requests at both)', async () => {
+  it("should check a callback only against its own provider's transactions (zero token requests at both)", async () => {
     const { agent } = app();
     const a = await authorize(agent, { loginPath: '/login/alpha' });
     const params = new URL(a.callbackUrl).searchParams;

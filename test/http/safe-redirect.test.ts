@@ -4,9 +4,26 @@ import { buildAuthorizationUrl } from '../../lib/protocol/authorize-url';
 
 describe('safeReturnTo (checklist #14)', () => {
   it.each([
-    '//evil.com', '/\\evil.com', '\\\\evil.com', '/\t/evil.com', '/\r\n/evil.com', '///evil.com', 'https://evil.com', 'http:evil.com',
-    'https://app.example@evil.com', 'javascript:alert(1)', ' javascript:alert(1)', 'JAVASCRIPT:alert(1)', 'data:text/html,<script>', '/.//evil.com',
-    '/a/..//evil.com', '', 'relative/path', 42, ['/a', '//evil.com'], undefined,
+    '//evil.com',
+    '/\\evil.com',
+    '\\\\evil.com',
+    '/\t/evil.com',
+    '/\r\n/evil.com',
+    '///evil.com',
+    'https://evil.com',
+    'http:evil.com',
+    'https://app.example@evil.com',
+    'javascript:alert(1)',
+    ' javascript:alert(1)',
+    'JAVASCRIPT:alert(1)',
+    'data:text/html,<script>',
+    '/.//evil.com',
+    '/a/..//evil.com',
+    '',
+    'relative/path',
+    42,
+    ['/a', '//evil.com'],
+    undefined,
   ])('should fall back for %j', (value) => {
     expect(safeReturnTo(value, '/home')).toBe('/home');
   });
@@ -34,14 +51,29 @@ describe('PKCE and the authorization URL (checklist #7)', () => {
   });
 
   it('should build the authorization request with S256, state, nonce and extra params, keeping existing query', () => {
-    const url = new URL(buildAuthorizationUrl({
-      authorizationUrl: 'https://as.example/authorize?tenant=t1',
-      clientId: 'c', redirectUri: 'https://app/cb', scope: ['openid', 'email'], state: 's', codeVerifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', nonce: 'n',
-      params: { prompt: 'consent', response_type: 'token' },
-    }));
+    const url = new URL(
+      buildAuthorizationUrl({
+        authorizationUrl: 'https://as.example/authorize?tenant=t1',
+        clientId: 'c',
+        redirectUri: 'https://app/cb',
+        scope: ['openid', 'email'],
+        state: 's',
+        codeVerifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+        nonce: 'n',
+        params: { prompt: 'consent', response_type: 'token' },
+      }),
+    );
     expect(Object.fromEntries(url.searchParams)).toEqual({
-      tenant: 't1', prompt: 'consent', response_type: 'code', client_id: 'c', redirect_uri: 'https://app/cb', scope: 'openid email', state: 's',
-      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', nonce: 'n',
+      tenant: 't1',
+      prompt: 'consent',
+      response_type: 'code',
+      client_id: 'c',
+      redirect_uri: 'https://app/cb',
+      scope: 'openid email',
+      state: 's',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      nonce: 'n',
     });
   });
 });

@@ -36,7 +36,9 @@ describe('the packed package', () => {
     const outside = packed.files.filter((f) => !f.startsWith('dist/'));
     expect(outside).toEqual(['README.md', 'SECURITY.md', 'package.json']);
     expect(packed.files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
-    expect(packed.files).toEqual(expect.arrayContaining(['dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/cjs/testing/index.d.ts', 'dist/esm/testing/index.mjs', 'dist/cjs/testing/provider.mjs']));
+    expect(packed.files).toEqual(
+      expect.arrayContaining(['dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/cjs/testing/index.d.ts', 'dist/esm/testing/index.mjs', 'dist/cjs/testing/provider.mjs']),
+    );
   });
 
   it('should carry the sources inside every source map (lib/ is not shipped)', () => {
@@ -54,7 +56,11 @@ describe('the packed package', () => {
     const pkg = JSON.parse(readFileSync(path.join(projects.express5, 'node_modules/express-oauth2-session/package.json'), 'utf8'));
     expect(pkg.engines).toEqual({ node: '>=20.18.1' });
     expect(pkg.typesVersions).toEqual({ '*': { testing: ['./dist/cjs/testing/index.d.ts'] } });
-    expect(Object.keys(pkg.peerDependenciesMeta).filter((name) => pkg.peerDependenciesMeta[name].optional).sort()).toEqual(['@types/express', '@types/express-session', 'express', 'ioredis', 'oidc-provider', 'redis']);
+    expect(
+      Object.keys(pkg.peerDependenciesMeta)
+        .filter((name) => pkg.peerDependenciesMeta[name].optional)
+        .sort(),
+    ).toEqual(['@types/express', '@types/express-session', 'express', 'ioredis', 'oidc-provider', 'redis']);
     expect(pkg.peerDependencies['express-session']).toBe('^1.17');
     expect(readFileSync(path.join(ROOT, 'README.md'), 'utf8').match(/Node ≥ \d+(\.\d+)*/g)).toEqual(['Node ≥ 20.18.1']);
   });
@@ -70,14 +76,18 @@ describe('the consumer projects at run time', () => {
   it.each([
     ['express4', 'smoke.mjs', '4'],
     ['express5', 'smoke.cjs', '5'],
-  ] as const)('should mount on Express in %s (%s)', async (name, script, major) => {
-    expect(await runScript(projects[name], script)).toEqual({
-      express: major,
-      login: [302, 'https://as.example/authorize', 'code'],
-      me: [401, 'OAUTH_NOT_AUTHENTICATED'],
-      backend: { hasToken: false },
-    });
-  }, 30_000);
+  ] as const)(
+    'should mount on Express in %s (%s)',
+    async (name, script, major) => {
+      expect(await runScript(projects[name], script)).toEqual({
+        express: major,
+        login: [302, 'https://as.example/authorize', 'code'],
+        me: [401, 'OAUTH_NOT_AUTHENTICATED'],
+        backend: { hasToken: false },
+      });
+    },
+    30_000,
+  );
 
   it('should start the testing kit provider and get a backend token from CommonJS', async () => {
     expect(await runScript(projects.commonjs, 'smoke.cjs')).toEqual({ issuer: true, tokenType: 'bearer', sameInstance: true });

@@ -82,7 +82,13 @@ async function handmadeProvider(options: { issuerInDocument?: (issuer: string) =
     } else if (url.pathname === '/token') {
       tokenCalls += 1;
       const idToken = await new SignJWT({ nonce: options.nonce?.(lastNonce) ?? lastNonce, email: 'x@example.test' })
-        .setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(issuer).setAudience('rp').setSubject('user-1').setIssuedAt().setExpirationTime('5m').sign(privateKey);
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer(issuer)
+        .setAudience('rp')
+        .setSubject('user-1')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey);
       json({ access_token: 'at', token_type: 'Bearer', expires_in: 300, id_token: idToken });
     } else {
       res.writeHead(404).end();
@@ -107,7 +113,7 @@ describe('OIDC faults', () => {
     }
   });
 
-  it('should reject an ID token whose nonce is not this login\'s (502, not logged in)', async () => {
+  it("should reject an ID token whose nonce is not this login's (502, not logged in)", async () => {
     const op = await handmadeProvider({ nonce: () => 'another-login' });
     try {
       const { app } = createTestApp({ oauth: { ...providers.oidc({ issuer: op.issuer }), clientId: 'rp', clientSecret: 's', redirectUri: REDIRECT_URI, scope: ['openid'] } });

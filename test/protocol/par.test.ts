@@ -3,7 +3,7 @@ import type { FetchLike, TokenEndpointError } from 'express-oauth2-session';
 import { pushAuthorizationRequest, type PushedAuthorizationTarget } from '../../lib/protocol/par';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { authorize, pathOf } from '../support/login-flow';
-import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-app';
+import { createTestApp, REDIRECT_URI } from '../support/test-app';
 
 // RFC 9126 Pushed Authorization Requests against the real AS (oidc-provider, PAR at /request).
 let as: TestAuthorizationServer;
@@ -13,15 +13,17 @@ beforeAll(async () => {
     startAuthorizationServer({
       redirectUris: [REDIRECT_URI],
       accessTokenTTL: 300,
-      extraClients: [{
-        client_id: 'rp-par-only',
-        client_secret: 'rp-par-only-secret',
-        token_endpoint_auth_method: 'client_secret_basic',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [REDIRECT_URI],
-        require_pushed_authorization_requests: true,
-      }],
+      extraClients: [
+        {
+          client_id: 'rp-par-only',
+          client_secret: 'rp-par-only-secret',
+          token_endpoint_auth_method: 'client_secret_basic',
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          redirect_uris: [REDIRECT_URI],
+          require_pushed_authorization_requests: true,
+        },
+      ],
     }),
     startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300, requirePushedAuthorizationRequests: true }),
   ]);
@@ -105,14 +107,23 @@ describe('pushedAuthorizationRequests', () => {
     expect([res.body, res.headers.location]).toEqual([{ error: 'TokenEndpointError', code: 'OAUTH_TOKEN_ENDPOINT_ERROR', message: 'The sign-in service failed; try again.' }, undefined]);
 
     await as.failNext({ path: '/request', status: 400, body: { error: 'invalid_request', error_description: `bad ${REDIRECT_URI}` } });
-    const err = (await pushAuthorizationRequest(target(), new URLSearchParams({ client_id: 'rp-basic', redirect_uri: REDIRECT_URI, state: 'st-123456789012345' })).catch((e: unknown) => e)) as TokenEndpointError;
+    const err = (await pushAuthorizationRequest(target(), new URLSearchParams({ client_id: 'rp-basic', redirect_uri: REDIRECT_URI, state: 'st-123456789012345' })).catch(
+      (e: unknown) => e,
+    )) as TokenEndpointError;
     expect([err.name, err.status, err.message, err.error, err.errorDescription]).toEqual([
-      'TokenEndpointError', 502, 'The pushed authorization request endpoint rejected the request with "invalid_request" (HTTP 400).', 'invalid_request', undefined,
+      'TokenEndpointError',
+      502,
+      'The pushed authorization request endpoint rejected the request with "invalid_request" (HTTP 400).',
+      'invalid_request',
+      undefined,
     ]);
   });
 
   it('should answer 500 invalid_client when the AS refuses the client, and 502 for an answer without a request_uri', async () => {
-    const wrong = (await pushAuthorizationRequest({ ...target(), client: { ...target().client, clientSecret: 'wrong' } }, new URLSearchParams({ response_type: 'code', redirect_uri: REDIRECT_URI })).catch((e: unknown) => e)) as TokenEndpointError;
+    const wrong = (await pushAuthorizationRequest(
+      { ...target(), client: { ...target().client, clientSecret: 'wrong' } },
+      new URLSearchParams({ response_type: 'code', redirect_uri: REDIRECT_URI }),
+    ).catch((e: unknown) => e)) as TokenEndpointError;
     expect([wrong.status, wrong.error, wrong.message]).toEqual([500, 'invalid_client', 'The pushed authorization request endpoint rejected the request with "invalid_client" (HTTP 401).']);
 
     await as.failNext({ path: '/request', status: 201, body: { expires_in: 60 } });
@@ -124,7 +135,8 @@ describe('pushedAuthorizationRequests', () => {
   });
 
   it('should answer 504 when the PAR endpoint does not answer within httpTimeoutMs', async () => {
-    const hang: FetchLike = (input, init) => (String(input).endsWith('/request') ? new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))) : fetch(input, init));
+    const hang: FetchLike = (input, init) =>
+      String(input).endsWith('/request') ? new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))) : fetch(input, init);
     const { app } = createTestApp({ oauth: { ...discovered(as, { pushedAuthorizationRequests: true }), httpTimeoutMs: 200, fetch: hang } });
     expect((await request(app).get('/login').expect(504)).body).toEqual({ error: 'TimeoutError', code: 'OAUTH_TIMEOUT', message: 'The sign-in service failed; try again.' });
     const err = (await pushAuthorizationRequest({ ...target(), fetch: hang, timeoutMs: 100 }, new URLSearchParams()).catch((e: unknown) => e)) as Error;
@@ -133,7 +145,9 @@ describe('pushedAuthorizationRequests', () => {
 
   it('should push through the `fetch` option', async () => {
     const seen: string[] = [];
-    const { app } = createTestApp({ oauth: { ...discovered(as, { pushedAuthorizationRequests: true }), fetch: (input, init) => (seen.push(`${init?.method ?? 'GET'} ${String(input)}`), fetch(input, init)) } });
+    const { app } = createTestApp({
+      oauth: { ...discovered(as, { pushedAuthorizationRequests: true }), fetch: (input, init) => (seen.push(`${init?.method ?? 'GET'} ${String(input)}`), fetch(input, init)) },
+    });
     await request(app).get('/login').expect(302);
     expect(seen).toEqual([`GET ${as.issuer}/.well-known/openid-configuration`, `POST ${as.endpoints.pushedAuthorizationRequest}`]);
   });

@@ -31,9 +31,11 @@ beforeEach(() => {
 
 const SECRET = 'SECRET-canary-7f3a';
 const basic: TokenClientConfig = { clientId: 'client-1', clientSecret: SECRET, authMethod: 'client_secret_basic', timeoutMs: 300 };
-const reply = (status: number, body: string, type = 'application/json'): Handler => (_req, _body, res) => {
-  res.writeHead(status, { 'content-type': type }).end(body);
-};
+const reply =
+  (status: number, body: string, type = 'application/json'): Handler =>
+  (_req, _body, res) => {
+    res.writeHead(status, { 'content-type': type }).end(body);
+  };
 
 function caught(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
   return promise.then(
@@ -44,7 +46,7 @@ function caught(promise: Promise<unknown>): Promise<Error & Record<string, unkno
   );
 }
 
-describe('token endpoint calls (through simple-oauth2\'s documented API)', () => {
+describe("token endpoint calls (through simple-oauth2's documented API)", () => {
   it('should send client_secret_basic and the grant as a form, and parse JSON', async () => {
     handler = reply(200, JSON.stringify({ access_token: 'at', token_type: 'Bearer' }));
     expect(await exchangeCode(basic, url, { code: 'c1', redirectUri: 'https://app/cb', codeVerifier: 'v1' })).toEqual({ access_token: 'at', token_type: 'Bearer' });
@@ -76,7 +78,7 @@ describe('token endpoint calls (through simple-oauth2\'s documented API)', () =>
     expect(await refreshGrant(basic, url, 'rt-kept-1')).toEqual({ access_token: 'at2', token_type: 'Bearer', expires_in: 60, refresh_token: 'rt-kept-1' });
   });
 
-  it('should adopt a rotated refresh token and return the raw response without simple-oauth2\'s expires_at', async () => {
+  it("should adopt a rotated refresh token and return the raw response without simple-oauth2's expires_at", async () => {
     handler = reply(200, JSON.stringify({ access_token: 'at2', token_type: 'Bearer', expires_in: 60, refresh_token: 'rt-new' }));
     const body = await refreshGrant(basic, url, 'rt-old');
     expect(body).toEqual({ access_token: 'at2', token_type: 'Bearer', expires_in: 60, refresh_token: 'rt-new' });
@@ -102,22 +104,46 @@ describe('token endpoint calls (through simple-oauth2\'s documented API)', () =>
   });
 
   it.each([
-    ['400 invalid_grant', reply(400, '{"error":"invalid_grant","error_description":"used"}'), 400, 'OAUTH_TOKEN_ENDPOINT_ERROR', 'The token endpoint rejected the request with "invalid_grant" (HTTP 400).'],
+    [
+      '400 invalid_grant',
+      reply(400, '{"error":"invalid_grant","error_description":"used"}'),
+      400,
+      'OAUTH_TOKEN_ENDPOINT_ERROR',
+      'The token endpoint rejected the request with "invalid_grant" (HTTP 400).',
+    ],
     ['401 invalid_client', reply(401, '{"error":"invalid_client"}'), 500, 'OAUTH_TOKEN_ENDPOINT_ERROR', 'The token endpoint rejected the request with "invalid_client" (HTTP 401).'],
     ['200 with error (GitHub)', reply(200, '{"error":"bad_verification_code"}'), 400, 'OAUTH_TOKEN_ENDPOINT_ERROR', 'The token endpoint rejected the request with "bad_verification_code" (HTTP 200).'],
     ['500 html', reply(500, '<html>proxy error</html>', 'text/html'), 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'The token endpoint answered HTTP 500 without a valid OAuth error body.'],
     ['200 html', reply(200, '<html>login</html>', 'text/html'), 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'The token endpoint answered with a body that is neither JSON nor form-encoded.'],
     ['200 truncated JSON', reply(200, '{"access_token":'), 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'The token endpoint answered with a body that is neither JSON nor form-encoded.'],
-    ['302 redirect', (_q: unknown, _b: unknown, res: http.ServerResponse) => void res.writeHead(302, { location: 'https://evil.example/' }).end(), 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'The token endpoint answered with a body that is neither JSON nor form-encoded.'],
-    ['2 MiB body', (_q: unknown, _b: unknown, res: http.ServerResponse) => {
-      const big = JSON.stringify({ access_token: 'x'.repeat(2 * 1024 * 1024) });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big) }).end(big);
-    }, 502, 'OAUTH_INVALID_TOKEN_RESPONSE', 'sent an oversized body.'],
-    ['2 MiB chunked body', (_q: unknown, _b: unknown, res: http.ServerResponse) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"access_token":"');
-      res.end(`${'x'.repeat(2 * 1024 * 1024)}"}`);
-    }, 502, 'OAUTH_NETWORK_ERROR', 'failed or its answer broke off'],
+    [
+      '302 redirect',
+      (_q: unknown, _b: unknown, res: http.ServerResponse) => void res.writeHead(302, { location: 'https://evil.example/' }).end(),
+      502,
+      'OAUTH_INVALID_TOKEN_RESPONSE',
+      'The token endpoint answered with a body that is neither JSON nor form-encoded.',
+    ],
+    [
+      '2 MiB body',
+      (_q: unknown, _b: unknown, res: http.ServerResponse) => {
+        const big = JSON.stringify({ access_token: 'x'.repeat(2 * 1024 * 1024) });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big) }).end(big);
+      },
+      502,
+      'OAUTH_INVALID_TOKEN_RESPONSE',
+      'sent an oversized body.',
+    ],
+    [
+      '2 MiB chunked body',
+      (_q: unknown, _b: unknown, res: http.ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"access_token":"');
+        res.end(`${'x'.repeat(2 * 1024 * 1024)}"}`);
+      },
+      502,
+      'OAUTH_NETWORK_ERROR',
+      'failed or its answer broke off',
+    ],
     ['timeout', () => undefined, 504, 'OAUTH_TIMEOUT', 'did not answer in time'],
     ['socket reset', (req: http.IncomingMessage) => req.socket.destroy(), 502, 'OAUTH_NETWORK_ERROR', 'failed or its answer broke off'],
   ])('should map %s to %i', async (_name, h, status, code, message) => {

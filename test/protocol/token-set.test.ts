@@ -5,7 +5,13 @@ const NOW = 1_700_000_000_000;
 describe('fromTokenResponse', () => {
   it('should map the wire format to a TokenSet with an absolute expiry', () => {
     expect(fromTokenResponse({ access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', scope: 'a b', id_token: 'idt', extra: 1 }, NOW)).toEqual({
-      accessToken: 'at', tokenType: 'bearer', expiresAt: NOW + 3_600_000, issuedAt: NOW, refreshToken: 'rt', scope: 'a b', idToken: 'idt',
+      accessToken: 'at',
+      tokenType: 'bearer',
+      expiresAt: NOW + 3_600_000,
+      issuedAt: NOW,
+      refreshToken: 'rt',
+      scope: 'a b',
+      idToken: 'idt',
     });
   });
 

@@ -49,7 +49,7 @@ describe('#3 replayed callback', () => {
 });
 
 describe('#4 state from another session (login CSRF)', () => {
-  it('should answer 400 when an attacker delivers the victim\'s callback in their own session', async () => {
+  it("should answer 400 when an attacker delivers the victim's callback in their own session", async () => {
     const victim = await started();
     const attacker = request.agent(createTestApp({ oauth: providerOptions(as) }).app);
     await rejected(attacker, pathOf(victim.flow.callbackUrl), 400, 'OAUTH_INVALID_CALLBACK');
@@ -114,7 +114,7 @@ describe('#7 PKCE hygiene', () => {
 });
 
 describe('#8 authorization code injection', () => {
-  it('should fail (400) when an attacker injects the victim\'s code into their own flow', async () => {
+  it("should fail (400) when an attacker injects the victim's code into their own flow", async () => {
     const victim = await started();
     const attacker = await started();
     const res = await attacker.agent.get(`/callback?state=${attacker.state}&code=${victim.code}&iss=${encodeURIComponent(attacker.iss)}`).set('Accept', 'application/json');
@@ -181,7 +181,7 @@ describe('#11 duplicate, array-valued and structured parameters', () => {
     expect((await agent.get('/session')).status).toBe(200);
   });
 
-  it('should parse the raw query whatever Express\'s query parser is', async () => {
+  it("should parse the raw query whatever Express's query parser is", async () => {
     const { app, agent, state, code } = await started();
     app.set('query parser', 'extended');
     await rejected(agent, `/callback?state[]=${state}&code=${code}`, 400, 'OAUTH_INVALID_CALLBACK');

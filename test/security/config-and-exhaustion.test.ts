@@ -81,5 +81,4 @@ describe('#40 unauthenticated resource exhaustion', () => {
     expect(await count()).toBe(0);
     expect(await as.tokenRequests()).toEqual([]);
   });
-
 });

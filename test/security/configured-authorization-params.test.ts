@@ -40,9 +40,7 @@ describe('configured authorization parameters win over the login link', () => {
   });
 
   it('should refuse a configured max_age that is not whole seconds at startup', () => {
-    expect(() => oauthMiddleware(providerOptions(as, { authorizationParams: { max_age: '1h' } }))).toThrow(
-      'oauthMiddleware: `authorizationParams.max_age` must be a whole number of seconds',
-    );
+    expect(() => oauthMiddleware(providerOptions(as, { authorizationParams: { max_age: '1h' } }))).toThrow('oauthMiddleware: `authorizationParams.max_age` must be a whole number of seconds');
   });
 });
 

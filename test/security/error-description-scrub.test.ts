@@ -46,7 +46,10 @@ describe('error_description and error_uri scrubbing at the translation point', (
   ])('should drop a refresh error_description echoing %s', async (_name, description) => {
     reply = { status: 400, body: { error: 'invalid_grant', error_description: description, error_uri: 'https://as.example/help' } };
     expect(await failure(() => refreshGrant(config, url, REFRESH))).toEqual({
-      status: 400, error: 'invalid_grant', errorDescription: undefined, errorUri: 'https://as.example/help',
+      status: 400,
+      error: 'invalid_grant',
+      errorDescription: undefined,
+      errorUri: 'https://as.example/help',
     });
   });
 
@@ -56,7 +59,10 @@ describe('error_description and error_uri scrubbing at the translation point', (
   ])('should drop a code-exchange error_description echoing %s', async (_name, description) => {
     reply = { status: 400, body: { error: 'invalid_grant', error_description: description } };
     expect(await failure(() => exchangeCode(config, url, { code: CODE, redirectUri: 'https://app/cb', codeVerifier: VERIFIER }))).toEqual({
-      status: 400, error: 'invalid_grant', errorDescription: undefined, errorUri: undefined,
+      status: 400,
+      error: 'invalid_grant',
+      errorDescription: undefined,
+      errorUri: undefined,
     });
   });
 

@@ -83,10 +83,23 @@ const RESERVED = ['state', 'code', 'iss', 'error', 'access_token', 'id_token', '
 const RAW_NOISE = ['%', '%zz', '%00', '%2', '+', '&&', '==', '=', '%26state%3D', 'state', 'code=', '%E0%A4%A', '%C0%AF'];
 const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constantFrom('', ' ', '\r\n', '\u0000', 'x'.repeat(5000)));
 const pair = (keys: fc.Arbitrary<string>, values: fc.Arbitrary<string>) => fc.tuple(keys, values).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
-const noise = fc.array(fc.oneof(pair(text.filter((k) => !RESERVED.includes(k)), text), fc.constantFrom(...RAW_NOISE)), { maxLength: 4 });
+const noise = fc.array(
+  fc.oneof(
+    pair(
+      text.filter((k) => !RESERVED.includes(k)),
+      text,
+    ),
+    fc.constantFrom(...RAW_NOISE),
+  ),
+  { maxLength: 4 },
+);
 
 function shuffleJoin(parts: string[], seed: number): string {
-  return parts.map((p, i) => [p, (i * 7919 + seed) % 101] as const).sort((a, b) => a[1] - b[1]).map(([p]) => p).join('&');
+  return parts
+    .map((p, i) => [p, (i * 7919 + seed) % 101] as const)
+    .sort((a, b) => a[1] - b[1])
+    .map(([p]) => p)
+    .join('&');
 }
 
 describe('fuzzed callbacks against the real authorization server', () => {
@@ -98,12 +111,9 @@ describe('fuzzed callbacks against the real authorization server', () => {
     // Anything but the real state: variants of it, others, duplicates, nothing.
     const state = fc.oneof(text, fc.constantFrom(`${started.state}x`, started.state.slice(1), started.state.toUpperCase(), ` ${started.state}`));
     const known = fc.oneof(text, fc.constantFrom(realCode, realIss, 'server_error', 'access_denied'));
-    const query = fc.tuple(
-      fc.array(pair(fc.constant('state'), state), { maxLength: 3 }),
-      fc.array(pair(fc.constantFrom(...RESERVED.slice(1)), known), { maxLength: 4 }),
-      noise,
-      fc.nat(),
-    ).map(([s, r, n, seed]) => shuffleJoin([...s, ...r, ...n], seed));
+    const query = fc
+      .tuple(fc.array(pair(fc.constant('state'), state), { maxLength: 3 }), fc.array(pair(fc.constantFrom(...RESERVED.slice(1)), known), { maxLength: 4 }), noise, fc.nat())
+      .map(([s, r, n, seed]) => shuffleJoin([...s, ...r, ...n], seed));
     await as.clearRequests();
     overLimit = 0;
     const t0 = Date.now();

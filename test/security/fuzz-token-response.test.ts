@@ -13,8 +13,7 @@ const CANARY = 'CANARY';
 const VSCHAR = /^[\x20-\x7E]+$/;
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 });
-const nearLimit = fc.tuple(fc.constantFrom(MAX_TOKEN_LENGTH - 1, MAX_TOKEN_LENGTH, MAX_TOKEN_LENGTH + 1), fc.constantFrom('a', ' ', '~', '\x7f', '\n'))
-  .map(([n, c]) => CANARY.padEnd(n, c));
+const nearLimit = fc.tuple(fc.constantFrom(MAX_TOKEN_LENGTH - 1, MAX_TOKEN_LENGTH, MAX_TOKEN_LENGTH + 1), fc.constantFrom('a', ' ', '~', '\x7f', '\n')).map(([n, c]) => CANARY.padEnd(n, c));
 const tokenish = fc.oneof(
   { weight: 4, arbitrary: printable.map((s) => `${CANARY}${s}`) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }).map((s) => `${CANARY}${s}`) },
@@ -31,21 +30,23 @@ const expiresIn = fc.oneof(
   fc.constantFrom(undefined, 1e308, Infinity, -Infinity, Number.NaN, '60', '1e3', '9'.repeat(400), 'soon', '', null, true, {}),
   fc.nat().map(String),
 );
-const body = fc.tuple(
-  fc.record(
-    {
-      access_token: tokenish,
-      token_type: tokenType,
-      expires_in: expiresIn,
-      expires: expiresIn,
-      refresh_token: fc.oneof({ weight: 3, arbitrary: printable }, { weight: 1, arbitrary: tokenish }),
-      id_token: fc.oneof({ weight: 3, arbitrary: printable }, { weight: 1, arbitrary: tokenish }),
-      scope: fc.jsonValue(),
-    },
-    { requiredKeys: [] },
-  ),
-  fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
-).map(([known, extra]) => ({ ...extra, ...known }) as Record<string, unknown>);
+const body = fc
+  .tuple(
+    fc.record(
+      {
+        access_token: tokenish,
+        token_type: tokenType,
+        expires_in: expiresIn,
+        expires: expiresIn,
+        refresh_token: fc.oneof({ weight: 3, arbitrary: printable }, { weight: 1, arbitrary: tokenish }),
+        id_token: fc.oneof({ weight: 3, arbitrary: printable }, { weight: 1, arbitrary: tokenish }),
+        scope: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    ),
+    fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+  )
+  .map(([known, extra]) => ({ ...extra, ...known }) as Record<string, unknown>);
 const previous = fc.option(fc.record({ accessToken: fc.constant('at0'), tokenType: fc.constant('bearer'), refreshToken: fc.constant('rt-previous') }), { nil: undefined });
 
 function checkTokenSet(input: Record<string, unknown>, prev: TokenSet | undefined, tokens: TokenSet): void {
@@ -97,7 +98,8 @@ describe('errorFromBody under fuzzing', () => {
   const secret = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 13, maxLength: 64 });
   /** A text that may embed the secret, a 12+ character slice of it, or neither, among noise. */
   const echo = (s: string) =>
-    fc.tuple(fc.string({ maxLength: 20 }), fc.nat({ max: s.length - 12 }), fc.integer({ min: 12, max: 64 }), fc.constantFrom('whole', 'slice', 'none'), fc.string({ maxLength: 400 }))
+    fc
+      .tuple(fc.string({ maxLength: 20 }), fc.nat({ max: s.length - 12 }), fc.integer({ min: 12, max: 64 }), fc.constantFrom('whole', 'slice', 'none'), fc.string({ maxLength: 400 }))
       .map(([before, start, len, mode, after]) => `${before}${mode === 'whole' ? s : mode === 'slice' ? s.slice(start, start + len) : ''}${after}`);
 
   it(`should never keep a secret or a non-RFC character in error fields (${ERROR_RUNS} cases)`, () => {

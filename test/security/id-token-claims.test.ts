@@ -79,14 +79,14 @@ describe('verifyRefreshedIdToken (OIDC Core §12.2)', () => {
   const original = { iss: ISSUER, sub: 'user-7', auth_time: NOW - 100, nonce: 'n-1' };
   const refreshed = { iss: ISSUER, aud: CLIENT, sub: 'user-7', iat: NOW, exp: NOW + 600, auth_time: NOW - 100 };
 
-  it('should accept a token with the login\'s iss, sub and auth_time and no nonce', async () => {
+  it("should accept a token with the login's iss, sub and auth_time and no nonce", async () => {
     expect(await verifyRefreshedIdToken(await sign(refreshed), { ...expected(), original })).toEqual(refreshed);
   });
 
   it.each([
     ['another sub', { sub: 'user-8' }, 'The refreshed ID token names another user (sub) than the login.'],
     ['another auth_time', { auth_time: NOW - 5 }, 'The refreshed ID token has another auth_time than the login.'],
-    ['another nonce than the login\'s', { nonce: 'n-other' }, 'The refreshed ID token has another nonce than the login.'],
+    ["another nonce than the login's", { nonce: 'n-other' }, 'The refreshed ID token has another nonce than the login.'],
     ['no iat', { iat: undefined }, 'The ID token failed verification (ERR_JWT_CLAIM_VALIDATION_FAILED: iat).'],
     ['iat in the future', { iat: NOW + 60 }, 'The ID token was issued in the future (iat); check the server clocks.'],
     ['two audiences and no azp', { aud: [CLIENT, 'x'] }, 'The ID token has several audiences but no azp claim.'],
@@ -95,7 +95,7 @@ describe('verifyRefreshedIdToken (OIDC Core §12.2)', () => {
     expect(await rejection(verifyRefreshedIdToken(token, { ...expected(), original }))).toEqual({ message, code: 'OAUTH_ID_TOKEN_INVALID', status: 502 });
   });
 
-  it('should reject a token whose issuer differs from the login\'s even when it is the configured one', async () => {
+  it("should reject a token whose issuer differs from the login's even when it is the configured one", async () => {
     const token = await sign(refreshed);
     const err = await rejection(verifyRefreshedIdToken(token, { ...expected(), original: { ...original, iss: 'https://old-issuer.example' } }));
     expect(err.message).toBe('The refreshed ID token has another issuer than the login.');

@@ -117,12 +117,7 @@ describe('#19 caching of auth responses', () => {
   it('should send Cache-Control: no-store on login, callback (success and errors) and logout', async () => {
     const agent = request.agent(app().app);
     const { callbackUrl, state } = await authorize(agent);
-    const responses = [
-      await agent.get('/login'),
-      await agent.get(`/callback?state=${state}&error=access_denied`),
-      await agent.get('/callback?state=nope&code=x'),
-      await agent.get('/logout'),
-    ];
+    const responses = [await agent.get('/login'), await agent.get(`/callback?state=${state}&error=access_denied`), await agent.get('/callback?state=nope&code=x'), await agent.get('/logout')];
     const { callbackUrl: second } = await authorize(agent);
     responses.push(await agent.get(pathOf(second)), await agent.post('/logout'));
     void callbackUrl;

@@ -25,12 +25,7 @@ describe('#36 session store disconnected (express-session continues without req.
     const { callbackUrl } = await authorize(agent);
     store.emit('disconnect');
 
-    for (const res of [
-      await agent.get('/login'),
-      await agent.get(pathOf(callbackUrl)),
-      await agent.post('/logout'),
-      await agent.get('/me').set('Accept', 'application/json'),
-    ]) {
+    for (const res of [await agent.get('/login'), await agent.get(pathOf(callbackUrl)), await agent.post('/logout'), await agent.get('/me').set('Accept', 'application/json')]) {
       expect(res.status).toBe(503);
       expect(res.headers.location).toBeUndefined();
     }

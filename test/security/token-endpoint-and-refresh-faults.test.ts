@@ -27,14 +27,15 @@ async function loggedIn(overrides = {}) {
   const { app, oauth } = createTestApp({
     store,
     oauth: { ...providerOptions(as, { apiBaseUrl: api.url, ...overrides }), onTokens: ({ tokens }) => void (tokens?.refreshToken && refreshTokens.push(tokens.refreshToken)) },
-    routes: (a) => a.get('/call', async (req, res, next) => {
-      try {
-        const r = await req.oauth.get('/api/me');
-        res.status(r.status).json(await r.json());
-      } catch (err) {
-        next(err);
-      }
-    }),
+    routes: (a) =>
+      a.get('/call', async (req, res, next) => {
+        try {
+          const r = await req.oauth.get('/api/me');
+          res.status(r.status).json(await r.json());
+        } catch (err) {
+          next(err);
+        }
+      }),
   });
   const agent = request.agent(app);
   await login(agent);
@@ -95,7 +96,10 @@ describe('#25 timeout and network failure', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const tokenUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/token`;
     try {
-      for (const [m, status, code] of [['hang', 504, 'OAUTH_TIMEOUT'], ['reset', 502, 'OAUTH_NETWORK_ERROR']] as const) {
+      for (const [m, status, code] of [
+        ['hang', 504, 'OAUTH_TIMEOUT'],
+        ['reset', 502, 'OAUTH_NETWORK_ERROR'],
+      ] as const) {
         mode = m;
         const { app } = createTestApp({ oauth: providerOptions(as, { tokenUrl, httpTimeoutMs: 300 }) });
         const agent = request.agent(app);

@@ -21,7 +21,16 @@ beforeAll(async () => {
     redirectUris: [REDIRECT_URI],
     accessTokenTTL: 300,
     rotateRefreshTokens: true,
-    extraClients: [{ client_id: 'canary-client', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [REDIRECT_URI] }],
+    extraClients: [
+      {
+        client_id: 'canary-client',
+        client_secret: SECRET,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [REDIRECT_URI],
+      },
+    ],
   });
   api = await startResourceServer({ issuer: as.issuer });
 });
@@ -38,7 +47,13 @@ describe('#20 #21 leak canaries across login, API calls, refresh, failures and l
     const store = new session.MemoryStore();
     const { app } = createTestApp({
       store,
-      oauth: { ...providerOptions(as, { clientId: 'canary-client', clientSecret: SECRET, apiBaseUrl: api.url, allowedOrigins: [api.url, as.issuer] }), onTokens: ({ tokens, previous }) => { collectTokens(tokens); collectTokens(previous); } },
+      oauth: {
+        ...providerOptions(as, { clientId: 'canary-client', clientSecret: SECRET, apiBaseUrl: api.url, allowedOrigins: [api.url, as.issuer] }),
+        onTokens: ({ tokens, previous }) => {
+          collectTokens(tokens);
+          collectTokens(previous);
+        },
+      },
       routes: (a) =>
         a.get('/call', async (req, res) => {
           try {

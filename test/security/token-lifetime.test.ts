@@ -84,13 +84,14 @@ describe('short-lived tokens end to end (real authorization server)', () => {
   it('should make no refresh for 5 calls inside the first half of a 30 s token with a 60 s leeway, then one', async () => {
     const { app } = createTestApp({
       oauth: providerOptions(as, { apiBaseUrl: api.url, refreshLeewaySeconds: 60 }),
-      routes: (a) => a.get('/call', async (req, res, next) => {
-        try {
-          res.status((await req.oauth.get('/api/me')).status).end();
-        } catch (err) {
-          next(err);
-        }
-      }),
+      routes: (a) =>
+        a.get('/call', async (req, res, next) => {
+          try {
+            res.status((await req.oauth.get('/api/me')).status).end();
+          } catch (err) {
+            next(err);
+          }
+        }),
     });
     const agent = request.agent(app);
     await login(agent);

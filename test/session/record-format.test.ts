@@ -20,7 +20,7 @@ const json = (x: unknown) => JSON.stringify(x);
 const stored = (x: StoredRecord) => JSON.parse(json(x)) as StoredRecord;
 
 describe('encodeRecord', () => {
-  it('should write one-letter keys, no default token type, the lifetime instead of issuedAt, and only the cookie\'s expiry', () => {
+  it("should write one-letter keys, no default token type, the lifetime instead of issuedAt, and only the cookie's expiry", () => {
     const out = json(encodeRecord(typical, { expires: EXPIRES, originalMaxAge: 86_400_000 }));
     expect(out).toBe(
       `{"cookie":{"expires":"2026-12-03T14:24:06.713Z"},"t":{"v":1,"a":"${A}","r":"${R}","e":1796221446697,"l":3600000,"s":"openid profile email","o":{"iss":"http://127.0.0.1:43889","sub":"alice","nonce":"${NONCE}"}}}`,
@@ -34,7 +34,7 @@ describe('encodeRecord', () => {
     expect([json(encodeRecord(raw, { expires: EXPIRES })).length, json(first).length]).toEqual([821, 941]);
   });
 
-  it('should keep a browser-session record without expiry (the store\'s own TTL applies)', () => {
+  it("should keep a browser-session record without expiry (the store's own TTL applies)", () => {
     expect(encodeRecord({ v: 3, tokens: { accessToken: 'x', tokenType: 'bearer' } }, { expires: null, originalMaxAge: null })).toEqual({ cookie: { expires: null }, t: { v: 3, a: 'x' } });
   });
 });

@@ -60,7 +60,7 @@ describe('store calls without guardSessionStore', () => {
     expect(res.headers.location).toBeUndefined();
   });
 
-  it('should give express-session\'s own session load the deadline too (503, not a hung request)', async () => {
+  it("should give express-session's own session load the deadline too (503, not a hung request)", async () => {
     const store = new FaultyStore();
     const agent = appOn(store);
     await login(agent);

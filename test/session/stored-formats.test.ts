@@ -46,7 +46,7 @@ async function rewriteInFirstFormat(t: Awaited<ReturnType<typeof loggedIn>>) {
 }
 
 describe('the stored format of a new login', () => {
-  it('should keep a marker of at and sub, and a record of the tokens with the ID token\'s iss, sub and nonce but not the ID token', async () => {
+  it("should keep a marker of at and sub, and a record of the tokens with the ID token's iss, sub and nonce but not the ID token", async () => {
     const t = await loggedIn(false);
     const nonce = claimsOf(t.login.idToken as string).nonce as string;
     expect(JSON.parse(raw(t.store, t.sid)).oauth).toEqual({ p: { default: { at: expect.any(Number), sub: 'alice' } } });
@@ -75,7 +75,7 @@ describe('a session and token record in the first format', () => {
     expect(JSON.parse(raw(t.store, t.key)).oauthTokens.tokens.accessToken).toBe(t.login.accessToken); // read, not rewritten
   });
 
-  it('should refresh, check the refreshed ID token against the old record\'s ID token, and rewrite the record compactly', async () => {
+  it("should refresh, check the refreshed ID token against the old record's ID token, and rewrite the record compactly", async () => {
     const t = await loggedIn(false);
     await rewriteInFirstFormat(t);
     const { nonce } = claimsOf(t.login.idToken as string);
@@ -86,7 +86,7 @@ describe('a session and token record in the first format', () => {
     expect([stored.oauthTokens, stored.t?.v, stored.t?.a, stored.t?.d, stored.t?.o]).toEqual([undefined, 2, accessToken, undefined, { iss: as.issuer, sub: 'alice', nonce }]);
   });
 
-  it('should send the old record\'s ID token as id_token_hint at logout', async () => {
+  it("should send the old record's ID token as id_token_hint at logout", async () => {
     const t = await loggedIn(true);
     await rewriteInFirstFormat(t);
     const res = await t.agent.post('/logout').expect(303);

@@ -8,14 +8,16 @@ import { oauthMiddleware, requireAuth } from 'express-oauth2-session';
 import { expireAccessToken, loginWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
 
 let provider: TestProvider;
-beforeAll(async () => { provider = await startTestProvider({ accessTokenTTL: 300 }); });
+beforeAll(async () => {
+  provider = await startTestProvider({ accessTokenTTL: 300 });
+});
 afterAll(() => provider.stop());
 
 test('a logged-in user sees their profile, and an expired token is refreshed', async () => {
   const store = new session.MemoryStore();
   const app = express();
   app.use(session({ store, secret: 'test', resave: false, saveUninitialized: false }));
-  app.use(oauthMiddleware(provider.providerOptions()));   // redirect URI http://127.0.0.1:3000/callback
+  app.use(oauthMiddleware(provider.providerOptions())); // redirect URI http://127.0.0.1:3000/callback
   app.get('/profile', requireAuth(), async (req, res) => res.json({ sessionId: req.sessionID, me: await (await req.oauth.get('/me')).json() }));
 
   const agent = request.agent(app);

@@ -87,5 +87,9 @@ export function createLogoutHandler(links: Iterable<ProviderLink>, shared: Clien
 export function logoutConfirmForm(req: Request, res: Response): void {
   noStore(res);
   const action = escapeHtml(pathOf(originalUrl(req)));
-  sendHtml(res, 200, '<!doctype html><meta charset="utf-8"><title>Log out</title>' + `<form method="post" action="${action}"><p>Log out of this site?</p><button type="submit">Log out</button></form>`);
+  sendHtml(
+    res,
+    200,
+    '<!doctype html><meta charset="utf-8"><title>Log out</title>' + `<form method="post" action="${action}"><p>Log out of this site?</p><button type="submit">Log out</button></form>`,
+  );
 }

@@ -7,7 +7,9 @@ async function runSmoke(pkg, express, session) {
   const { oauthMiddleware, requireAuth, oauthErrorHandler, clientCredentials, providers } = pkg;
   const app = express();
   app.use(session({ secret: 'smoke', resave: false, saveUninitialized: false }));
-  app.use(oauthMiddleware({ clientId: 'id', clientSecret: 'secret', authorizationUrl: 'https://as.example/authorize', tokenUrl: 'https://as.example/token', redirectUri: 'http://127.0.0.1/callback' }));
+  app.use(
+    oauthMiddleware({ clientId: 'id', clientSecret: 'secret', authorizationUrl: 'https://as.example/authorize', tokenUrl: 'https://as.example/token', redirectUri: 'http://127.0.0.1/callback' }),
+  );
   app.get('/me', requireAuth(), (req, res) => res.json({ sub: req.oauth.user?.sub }));
   app.use(oauthErrorHandler());
   const backend = clientCredentials({ ...providers.battlenet({ region: 'eu' }), clientId: 'id', clientSecret: 'secret' });

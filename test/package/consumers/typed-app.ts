@@ -3,22 +3,13 @@
 // typings, ESM and CommonJS resolution. req.oauth is typed by the import alone.
 import express from 'express';
 import session from 'express-session';
-import {
-  clientCredentials,
-  isOAuthError,
-  oauthErrorHandler,
-  oauthMiddleware,
-  passwordGrant,
-  providers,
-  requireAuth,
-  type GrantClient,
-  type OAuthUser,
-  type TokenSet,
-} from 'express-oauth2-session';
+import { clientCredentials, isOAuthError, oauthErrorHandler, oauthMiddleware, passwordGrant, providers, requireAuth, type GrantClient, type OAuthUser, type TokenSet } from 'express-oauth2-session';
 
 const app = express();
 app.use(session({ secret: 's', resave: false, saveUninitialized: false }));
-app.use(oauthMiddleware({ clientId: 'id', clientSecret: 'secret', authorizationUrl: 'https://as.example/authorize', tokenUrl: 'https://as.example/token', redirectUri: 'http://127.0.0.1:3000/callback' }));
+app.use(
+  oauthMiddleware({ clientId: 'id', clientSecret: 'secret', authorizationUrl: 'https://as.example/authorize', tokenUrl: 'https://as.example/token', redirectUri: 'http://127.0.0.1:3000/callback' }),
+);
 app.get('/repos', requireAuth(), async (req, res, next) => {
   try {
     const response: Response = await req.oauth.get('/user/repos');

@@ -20,7 +20,12 @@ const ERRORS = {
 export function githubWire(client: { clientId: string; clientSecret: string }, options: { ignoreAccept?: boolean } = {}): FakeHandlers {
   const validCode = codeChecker();
   const ignoreAccept = options.ignoreAccept ?? false;
-  const error = (req: RecordedRequest, code: keyof typeof ERRORS) => answer(req, { error: code, error_description: ERRORS[code], error_uri: `https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#${code.replace(/_/g, '-')}` }, ignoreAccept);
+  const error = (req: RecordedRequest, code: keyof typeof ERRORS) =>
+    answer(
+      req,
+      { error: code, error_description: ERRORS[code], error_uri: `https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#${code.replace(/_/g, '-')}` },
+      ignoreAccept,
+    );
   return {
     tokenPath: '/login/oauth/access_token',
     token(req, log) {
@@ -30,7 +35,11 @@ export function githubWire(client: { clientId: string; clientSecret: string }, o
     },
     api(req) {
       if (!req.headers['user-agent']) {
-        return { status: 403, type: 'text/plain; charset=utf-8', body: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required).' };
+        return {
+          status: 403,
+          type: 'text/plain; charset=utf-8',
+          body: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required).',
+        };
       }
       if (req.headers.authorization !== `Bearer ${GITHUB_TOKEN}`) return { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' } };
       if (req.path === '/user') return { body: { login: 'octocat', id: 583231, type: 'User' } };
