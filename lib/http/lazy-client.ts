@@ -11,8 +11,9 @@ function defineOwn(req: object, value: unknown): void {
 
 /**
  * `req.oauth` at no per-request cost: a getter on the app's request prototype (Express gives
- * each app its own, `app.request`) builds the client on first access and caches it on that
- * request. Requests that never touch `req.oauth` get no property write and no allocation.
+ * each app its own, `app.request`) builds the client on first access and caches it for that
+ * request in a WeakMap, not on the request: adding a property to Express's per-request hidden
+ * class costs microseconds. Requests that never touch `req.oauth` get no write and no allocation.
  * Returns false where that is not possible, and the caller assigns per request instead: Node's
  * shared `IncomingMessage.prototype` (plain Connect), or a prototype that another
  * `oauthMiddleware` instance already owns.
@@ -20,11 +21,12 @@ function defineOwn(req: object, value: unknown): void {
 export function installLazyClient(proto: object | null, make: MakeClient): boolean {
   if (!proto || proto === IncomingMessage.prototype || proto === Object.prototype) return false;
   const existing = Object.getOwnPropertyDescriptor(proto, 'oauth');
+  const clients = new WeakMap<object, OAuthRequestContext>();
   if (existing) return (existing.get as { [OWNER]?: MakeClient } | undefined)?.[OWNER] === make;
   const get = Object.assign(
     function oauthClient(this: Request): OAuthRequestContext {
-      const client = make(this);
-      defineOwn(this, client);
+      let client = clients.get(this);
+      if (!client) clients.set(this, (client = make(this)));
       return client;
     },
     { [OWNER]: make },
