@@ -11,9 +11,11 @@ function defineOwn(req: object, value: unknown): void {
 
 /**
  * `req.oauth` at no per-request cost: a getter on the app's request prototype (Express gives
- * each app its own, `app.request`) builds the client on first access and caches it for that
- * request in a WeakMap, not on the request: adding a property to Express's per-request hidden
- * class costs microseconds. Requests that never touch `req.oauth` get no write and no allocation.
+ * each app its own, `app.request`) builds the client on first access and caches it on that
+ * request as an own `oauth` property (later reads never reach the getter). Requests that never
+ * touch `req.oauth` get no write and no allocation. (A WeakMap from request to client, tried
+ * first, cost ~20 % of a logged-in request's CPU in the paired bench: every entry is an
+ * ephemeron the garbage collector has to trace.)
  * Returns false where that is not possible, and the caller assigns per request instead: Node's
  * shared `IncomingMessage.prototype` (plain Connect), or a prototype that another
  * `oauthMiddleware` instance already owns.
@@ -21,12 +23,11 @@ function defineOwn(req: object, value: unknown): void {
 export function installLazyClient(proto: object | null, make: MakeClient): boolean {
   if (!proto || proto === IncomingMessage.prototype || proto === Object.prototype) return false;
   const existing = Object.getOwnPropertyDescriptor(proto, 'oauth');
-  const clients = new WeakMap<object, OAuthRequestContext>();
   if (existing) return (existing.get as { [OWNER]?: MakeClient } | undefined)?.[OWNER] === make;
   const get = Object.assign(
     function oauthClient(this: Request): OAuthRequestContext {
-      let client = clients.get(this);
-      if (!client) clients.set(this, (client = make(this)));
+      const client = make(this);
+      defineOwn(this, client);
       return client;
     },
     { [OWNER]: make },

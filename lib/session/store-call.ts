@@ -32,30 +32,10 @@ export function storeCall<T = void>(timeoutMs: number, what: string, run: (cb: C
 const GUARDED_METHODS = { get: 'read the session', set: 'save the session', destroy: 'delete the session', touch: 'extend the session' } as const;
 const DEADLINES = Symbol.for('express-oauth2-session.storeDeadlines');
 
-/**
- * Deadlines of the store's own calls, checked by one shared sweeper instead of a timer per call:
- * express-session makes two store calls on every request (load, then touch or save), and a
- * promise plus a timer for each was a measurable share of a request's cost.
- */
-interface PendingCall {
-  deadline: number;
-  expire: () => void;
-}
-const pending = new Set<PendingCall>();
-let sweeper: ReturnType<typeof setInterval> | undefined;
-
-function sweep(): void {
-  const now = Date.now();
-  for (const call of pending) if (call.deadline <= now) call.expire();
-  if (pending.size === 0 && sweeper) {
-    clearInterval(sweeper);
-    sweeper = undefined;
-  }
-}
-
-function track(call: PendingCall, timeoutMs: number): void {
-  pending.add(call);
-  sweeper ??= setInterval(sweep, Math.max(10, Math.min(100, timeoutMs / 4))).unref();
+/** A method of express-session's MemoryStore itself (class `MemoryStore`, method neither overridden by a subclass nor replaced on the instance). */
+function isInProcessMethod(store: Store, name: string): boolean {
+  const proto = Object.getPrototypeOf(store) as { constructor?: { name?: string } } & Record<string, unknown>;
+  return proto?.constructor?.name === 'MemoryStore' && Object.prototype.hasOwnProperty.call(proto, name) && (store as unknown as Record<string, unknown>)[name] === proto[name];
 }
 
 /**
@@ -63,6 +43,12 @@ function track(call: PendingCall, timeoutMs: number): void {
  * express-session makes at the start and end of each request cannot hang or crash a request
  * either. Installed once per store instance (own properties that shadow the class methods); the
  * store object keeps its identity, events and every other property.
+ *
+ * Each call gets its own Node timer and no promise: Node's timer lists make a timer cheap to set
+ * and clear, while keeping pending calls in a shared collection swept on an interval (tried) cost
+ * ~10 % of a logged-in request's CPU in the paired bench (bench/RESULTS.md). Methods of an
+ * in-process `MemoryStore` (express-session's, not overridden) are left as they are: a map in this
+ * process answers on the next tick and cannot hang or fail.
  */
 export function installStoreDeadlines(store: Store, timeoutMs: number): void {
   const target = store as Store & { [DEADLINES]?: true } & Record<string, unknown>;
@@ -70,19 +56,18 @@ export function installStoreDeadlines(store: Store, timeoutMs: number): void {
   Object.defineProperty(target, DEADLINES, { value: true });
   for (const [name, what] of Object.entries(GUARDED_METHODS)) {
     const original = target[name];
-    if (typeof original !== 'function') continue;
+    if (typeof original !== 'function' || isInProcessMethod(store, name)) continue;
     target[name] = function withDeadline(this: unknown, ...args: unknown[]) {
       const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as Callback<unknown>) : undefined;
       let done = false;
       const finish: Callback<unknown> = (err, value) => {
         if (done) return;
         done = true;
-        pending.delete(call);
+        clearTimeout(timer);
         if (err) cb?.(err instanceof SessionUnavailableError ? err : new SessionUnavailableError(`The session store failed to ${what}.`, err));
         else cb?.(undefined, value);
       };
-      const call: PendingCall = { deadline: Date.now() + timeoutMs, expire: () => finish(new SessionUnavailableError(`The session store did not ${what} within ${timeoutMs} ms.`)) };
-      track(call, timeoutMs);
+      const timer = setTimeout(() => finish(new SessionUnavailableError(`The session store did not ${what} within ${timeoutMs} ms.`)), timeoutMs);
       try {
         const out = (original as (...a: unknown[]) => unknown).call(store, ...args, finish);
         if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(undefined, (err: unknown) => finish(err ?? new Error('rejected')));

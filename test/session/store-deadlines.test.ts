@@ -1,4 +1,7 @@
+import session from 'express-session';
 import request from 'supertest';
+import { SessionUnavailableError } from '../../lib/errors';
+import { installStoreDeadlines } from '../../lib/session/store-call';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { FaultyStore } from '../support/faulty-store';
 import { authorize, login, pathOf } from '../support/login-flow';
@@ -67,5 +70,27 @@ describe('store calls without guardSessionStore', () => {
     store.fail('get', 'hang');
     const res = await agent.get('/session');
     expect(res.status).toBe(503);
+  });
+});
+
+describe('installStoreDeadlines on an in-process MemoryStore', () => {
+  const methods = ['get', 'set', 'destroy', 'touch'] as const;
+
+  it("should leave express-session's own MemoryStore methods untouched (a map in this process cannot hang)", () => {
+    const store = new session.MemoryStore();
+    installStoreDeadlines(store, 50);
+    expect(methods.map((m) => store[m] === session.MemoryStore.prototype[m])).toEqual([true, true, true, true]);
+  });
+
+  it('should still give a deadline to a MemoryStore method replaced on the instance, and to a subclass', async () => {
+    const store = new session.MemoryStore();
+    store.get = () => undefined; // never answers
+    installStoreDeadlines(store, 50);
+    const err = await new Promise((resolve) => store.get('sid', resolve));
+    expect(err).toBeInstanceOf(SessionUnavailableError);
+    expect((err as Error).message).toBe('The session store did not read the session within 50 ms.');
+    const faulty = new FaultyStore();
+    installStoreDeadlines(faulty, 50);
+    expect(methods.map((m) => faulty[m] === FaultyStore.prototype[m])).toEqual([false, false, false, false]);
   });
 });
