@@ -10,7 +10,7 @@
 // --render rewrites RESULTS.md from the last full run's saved measurements (after editing report.mjs).
 // Both also copy RESULTS.md's summary table into the README's performance section.
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,20 @@ function ensurePeers() {
   if (Object.entries(wanted).some(([name, version]) => installed(name) !== version)) execFileSync('npm', ['--prefix', here, 'ci', '--no-audit', '--no-fund'], { stdio: 'inherit' });
 }
 
+/**
+ * The servers under test load express-oauth2-session from its built dist/ (tsc output, what npm
+ * installs), not from lib/ through tsx: tsx compiles with esbuild's keepNames, which wraps every
+ * closure made per request in a `__name(...)` call. bench/ resolves the package by name through a
+ * link in bench/node_modules, and tsx runs the bench's own .ts files with a tsconfig without the
+ * `paths` that point the name at lib/.
+ */
+function useBuiltPackage() {
+  execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const link = path.join(here, 'node_modules', 'express-oauth2-session');
+  if (!existsSync(link)) symlinkSync(path.join('..', '..'), link, 'dir');
+}
+const builtPackageEnv = { ...process.env, TSX_TSCONFIG_PATH: path.join(here, 'tsconfig.dist.json') };
+
 const children = [];
 process.on('exit', () => children.forEach((c) => c.kill()));
 
@@ -56,7 +70,7 @@ function pin(pid, core) {
 }
 
 function start(file, args, { tsx = true, core }) {
-  const child = fork(path.join(here, file), args, { cwd: root, execArgv: tsx ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, file), args, { cwd: root, env: builtPackageEnv, execArgv: tsx ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     child.on('message', (m) => {
@@ -156,7 +170,13 @@ async function compare(title, servers, pairs) {
 
 function runScript(file, args = [], execArgv = []) {
   return JSON.parse(
-    execFileSync(process.execPath, [...execArgv, '--import', 'tsx', path.join(here, file), ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }),
+    execFileSync(process.execPath, [...execArgv, '--import', 'tsx', path.join(here, file), ...args], {
+      cwd: root,
+      env: builtPackageEnv,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 24,
+    }),
   );
 }
 
@@ -181,6 +201,7 @@ if (process.argv.includes('--render')) {
 }
 
 ensurePeers();
+useBuiltPackage();
 const portSets = [];
 for (let i = 0; i < 2; i += 1) portSets.push({ eos: await freePort(), passport: await freePort(), openidConnect: await freePort() });
 const provider = await startProvider(portSets.flatMap((ports) => Object.values(ports)).map((p) => `http://127.0.0.1:${p}/callback`));
