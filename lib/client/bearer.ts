@@ -1,7 +1,7 @@
 import type { FetchLike, TokenPlacement } from '../config/options.js';
 import { debugFor } from '../debug.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
-import { encodeBody, sendApiRequest, type ApiRequestInit } from './transport.js';
+import { encodeBody, headersObject, sendApiRequest, type ApiRequestInit } from './transport.js';
 
 const log = debugFor('http');
 
@@ -52,13 +52,13 @@ export function prepareRequest(target: ApiTarget, input: string | URL, init: Api
 
 /** Send with the token in the Authorization header, or in the query for `tokenPlacement: 'query'`. */
 export function sendWithToken(target: ApiTarget, req: PreparedRequest, accessToken: string, fetchImpl: FetchLike | undefined): Promise<Response> {
-  const headers = new Headers(req.headers);
+  const headers = headersObject(req.headers);
   let url = req.url;
   if (target.tokenPlacement === 'query') {
     url = new URL(req.url);
     url.searchParams.set('access_token', accessToken);
   } else {
-    headers.set('authorization', `Bearer ${accessToken}`);
+    headers.authorization = `Bearer ${accessToken}`;
   }
   log('%s %s%s', req.method, req.url.origin, req.url.pathname);
   return sendApiRequest(url, req.method, headers, req.body, req.init, fetchImpl);

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { FetchLike } from '../config/options.js';
+import { BufferedResponse } from './buffered-response.js';
 
 /** `RequestInit` plus `query` (merged into the URL) and plain-object bodies sent as JSON. */
 export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
@@ -37,11 +38,11 @@ export function encodeBody(body: ApiRequestInit['body'], headers: Headers): Requ
 
 type UndiciBody = Dispatcher.DispatchOptions['body'];
 
-function toUndiciBody(body: RequestInit['body'], headers: Headers): UndiciBody {
+function toUndiciBody(body: RequestInit['body'], headers: Record<string, string>): UndiciBody {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
   if (body instanceof URLSearchParams) {
-    if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+    headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
     return body.toString();
   }
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
@@ -85,7 +86,8 @@ function toWebStream(body: Readable): ReadableStream<Uint8Array> {
   });
 }
 
-function headersObject(headers: Headers): Record<string, string> {
+/** A `Headers` as a plain object with lower-case names (what undici takes without re-validating). */
+export function headersObject(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, key) => {
     out[key] = value;
@@ -97,16 +99,19 @@ function headersObject(headers: Headers): Record<string, string> {
  * Send one request through the pooled undici dispatcher and wrap the answer in a WHATWG
  * `Response`. Redirects are never followed, so the Authorization header cannot travel to another
  * origin. With `fetchImpl` (config.fetch), that function is used instead, with `redirect: 'manual'`.
+ * `headers` as a plain object must have lower-case names (see `headersObject`).
  */
-export async function sendApiRequest(url: URL, method: string, headers: Headers, body: RequestInit['body'], init: ApiRequestInit, fetchImpl?: FetchLike): Promise<Response> {
+export async function sendApiRequest(url: URL, method: string, headers: Headers | Record<string, string>, body: RequestInit['body'], init: ApiRequestInit, fetchImpl?: FetchLike): Promise<Response> {
   if (fetchImpl) {
     const { query: _q, body: _b, ...rest } = init;
-    return fetchImpl(url, { ...rest, method, headers, body, redirect: 'manual' });
+    return fetchImpl(url, { ...rest, method, headers: headers instanceof Headers ? headers : new Headers(headers), body, redirect: 'manual' });
   }
+  const outgoing = headers instanceof Headers ? headersObject(headers) : headers;
+  const undiciBody = toUndiciBody(body, outgoing);
   const res = await undiciRequest(url, {
     method: method as Dispatcher.HttpMethod,
-    headers: headersObject(headers),
-    body: toUndiciBody(body, headers),
+    headers: outgoing,
+    body: undiciBody,
     signal: init.signal ?? undefined,
     dispatcher: agent(),
   });
@@ -122,7 +127,7 @@ export async function sendApiRequest(url: URL, method: string, headers: Headers,
   const length = Number(res.headers['content-length'] ?? NaN);
   if (Number.isFinite(length) && length <= BUFFER_LIMIT) {
     // Small bodies (the common API answer): read once, skip the web-stream bridge.
-    return new Response(await res.body.arrayBuffer(), { status: res.statusCode, headers: responseHeaders });
+    return new BufferedResponse(new Uint8Array(await res.body.arrayBuffer()), { status: res.statusCode, headers: responseHeaders });
   }
   return new Response(toWebStream(res.body), { status: res.statusCode, headers: responseHeaders });
 }
