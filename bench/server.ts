@@ -2,7 +2,9 @@
 // is an app on its own port inside this ONE process (same heap, GC and loaded modules), so the
 // variants differ only in their auth middleware. Sends { ready: { <variant>: { url, cookie } } }
 // over IPC once all are listening and logged in; answers 'cpu' with process.cpuUsage().
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
+import inspector from 'node:inspector';
 import express from 'express';
 import session from 'express-session';
 import { oauthMiddleware, requireAuth } from 'express-oauth2-session';
@@ -219,9 +221,25 @@ async function main(): Promise<void> {
   process.send?.({ ready });
 }
 
+/** CPU profile of one load window, for bench/profile.mjs ('profile-start', then 'profile-stop:<file>'). */
+const profiler = new inspector.Session();
+function profile(msg: string): void {
+  if (msg === 'profile-start') {
+    profiler.connect();
+    profiler.post('Profiler.enable', () => profiler.post('Profiler.start', () => process.send?.({ profiling: true })));
+  } else if (msg.startsWith('profile-stop:')) {
+    profiler.post('Profiler.stop', (err, result) => {
+      if (!err) writeFileSync(msg.slice('profile-stop:'.length), JSON.stringify(result.profile));
+      profiler.disconnect();
+      process.send?.({ profiled: err ? String(err) : true });
+    });
+  }
+}
+
 process.on('SIGTERM', () => process.exit(0)); // lets --cpu-prof write its profile
 process.on('message', (msg) => {
   if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (typeof msg === 'string' && msg.startsWith('profile')) profile(msg);
   if (msg === 'timing-on') Object.assign(timing, { on: true, ns: 0, calls: 0 });
   if (msg === 'timing-off') {
     timing.on = false;
