@@ -3,12 +3,11 @@ import path from 'node:path';
 import request from 'supertest';
 import type { RedisLockStats } from 'express-oauth2-session';
 import { expireAccessToken } from 'express-oauth2-session/testing';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { login, sessionCookie } from '../support/login-flow';
-import { connectRedis, createRedisApp, type RedisClient } from '../support/redis-app';
+import { useRedisFixture } from '../support/redis-app';
 import { REDIS_CLIENT_KINDS, type RedisClientKind } from '../support/redis-clients';
-import { requireRedisOrSkip, startRedisServer, type RedisServer } from '../support/redis-server';
-import { providerOptions, REDIRECT_URI } from '../support/test-app';
+import { requireRedisOrSkip } from '../support/redis-server';
+import { providerOptions } from '../support/test-app';
 
 // Issue 4: never log a user out by accident. Real redis-server, connect-redis, a rotating AS
 // (reusing a rotated refresh token revokes the whole grant), several app processes.
@@ -44,33 +43,15 @@ function startWorker(redisUrl: string, oauth: object, lockClient: RedisClientKin
 }
 
 describeRedis('refresh with Redis (store + lock)', () => {
-  let as: TestAuthorizationServer;
-  let redis: RedisServer;
-  let client: RedisClient;
-  const apps: ReturnType<typeof createRedisApp>[] = [];
-  const redisApp = (...args: Parameters<typeof createRedisApp>) => {
-    const made = createRedisApp(...args);
-    apps.push(made);
-    return made;
-  };
-  beforeAll(async () => {
-    [as, redis] = await Promise.all([startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 }), startRedisServer()]);
-    client = await connectRedis(redis.url);
-  });
-  afterAll(async () => {
-    await Promise.all(apps.map((a) => a.lock.close()));
-    await client?.quit().catch(() => {});
-    await redis?.stop();
-    await as?.stop();
-  });
-  beforeEach(() => as.clearRequests());
+  const fx = useRedisFixture();
+  beforeEach(() => fx.as.clearRequests());
 
   async function loggedIn() {
-    const { app, store, lock } = redisApp(client, providerOptions(as));
+    const { app, store, lock } = fx.app(fx.client, providerOptions(fx.as));
     const agent = request.agent(app);
     const cookie = sessionCookie(await login(agent)); // the signed session cookie, for other processes
     const { sid } = (await agent.get('/sid').expect(200)).body as { sid: string };
-    await as.clearRequests();
+    await fx.as.clearRequests();
     return { app, store, lock, agent, sid, cookie };
   }
 
@@ -80,14 +61,14 @@ describeRedis('refresh with Redis (store + lock)', () => {
     const responses = await Promise.all(Array.from({ length: 200 }, () => agent.get('/me')));
     expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200));
     expect(new Set(responses.map((r) => r.body.sub))).toEqual(new Set(['alice']));
-    expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
+    expect((await fx.as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
   });
 
   it.each(REDIS_CLIENT_KINDS)(
     'should make exactly 1 refresh across 4 app processes sharing Redis (lock on %s), with 0 failed requests and 0 logouts',
     async (lockClient) => {
       const { store, sid, cookie } = await loggedIn();
-      const workers = await Promise.all(Array.from({ length: 4 }, () => startWorker(redis.url, providerOptions(as), lockClient)));
+      const workers = await Promise.all(Array.from({ length: 4 }, () => startWorker(fx.redis.url, providerOptions(fx.as), lockClient)));
       try {
         // Warm every process (module loading, JIT, connections) so they really race on the refresh.
         for (const w of workers) expect((await request(w.url).get('/me').set('Cookie', cookie)).status).toBe(200);
@@ -101,7 +82,7 @@ describeRedis('refresh with Redis (store + lock)', () => {
         );
         expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200));
         expect(responses.every((r) => r.body.sub === 'alice')).toBe(true);
-        expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
+        expect((await fx.as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
         const after = await Promise.all(workers.map((w) => request(w.url).get('/sid').set('Cookie', cookie)));
         expect(after.map((r) => r.body.authenticated)).toEqual([true, true, true, true]);
         const stats = await Promise.all(workers.map(async (w) => (await request(w.url).get('/__lock-stats')).body as RedisLockStats));
@@ -118,7 +99,7 @@ describeRedis('refresh with Redis (store + lock)', () => {
   it('should not let a request that loaded the session before a refresh write the old refresh token back', async () => {
     let releaseSlow: () => void = () => {};
     const gate = new Promise<void>((r) => (releaseSlow = r));
-    const { app, store } = redisApp(client, providerOptions(as), {
+    const { app, store } = fx.app(fx.client, providerOptions(fx.as), {
       extraRoutes: (a) => {
         a.get('/slow', async (req, res) => {
           await gate; // the session was loaded before the refresh below
@@ -131,7 +112,7 @@ describeRedis('refresh with Redis (store + lock)', () => {
     await login(agent);
     const { sid } = (await agent.get('/sid')).body as { sid: string };
     await expireAccessToken(store, sid);
-    await as.clearRequests();
+    await fx.as.clearRequests();
 
     const slow = agent.get('/slow').then((r) => r); // starts and waits at the gate
     await new Promise((r) => setTimeout(r, 100));
@@ -142,7 +123,7 @@ describeRedis('refresh with Redis (store + lock)', () => {
     await expireAccessToken(store, sid);
     const me = await agent.get('/me').expect(200); // needs the ROTATED refresh token
     expect(me.body.sub).toBe('alice');
-    expect((await as.tokenRequests()).map((r) => [r.grantType, r.status, r.error])).toEqual([
+    expect((await fx.as.tokenRequests()).map((r) => [r.grantType, r.status, r.error])).toEqual([
       ['refresh_token', 200, undefined],
       ['refresh_token', 200, undefined],
     ]);
@@ -151,7 +132,7 @@ describeRedis('refresh with Redis (store + lock)', () => {
   it('should wait out a lock whose holder died, then refresh once', async () => {
     const { agent, store, sid, lock } = await loggedIn();
     await expireAccessToken(store, sid);
-    await client.set(`oauth-lock:${sid}:oauth:default`, 'holder-that-crashed', { PX: 600 });
+    await fx.client.set(`oauth-lock:${sid}:oauth:default`, 'holder-that-crashed', { PX: 600 });
     const res = await agent.get('/me').expect(200);
     expect(res.body.sub).toBe('alice');
     // No release message comes: the waiter checks every 250 ms, the last nap ending at the lock's expiry.
@@ -159,18 +140,18 @@ describeRedis('refresh with Redis (store + lock)', () => {
     expect(ends).toEqual({ wokenByMessage: 0, wokenByFallback: 1, foundFree: 0, timedOut: 0 });
     expect(fallbackChecks).toBeGreaterThanOrEqual(2);
     expect(fallbackChecks).toBeLessThanOrEqual(3);
-    expect((await as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
+    expect((await fx.as.tokenRequests()).map((r) => [r.grantType, r.status])).toEqual([['refresh_token', 200]]);
   });
 
   it('should answer 503 (not hang) when Redis is killed', async () => {
     const { agent } = await loggedIn();
-    await redis.kill();
+    await fx.redis.kill();
     try {
       const res = await agent.get('/me').set('Accept', 'application/json');
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('OAUTH_SESSION_UNAVAILABLE');
     } finally {
-      await redis.restart();
+      await fx.redis.restart();
       await new Promise((r) => setTimeout(r, 300)); // node-redis reconnects
     }
     // This redis-server keeps no data across restarts: the session is gone, so the user is anonymous, not broken.
@@ -180,17 +161,17 @@ describeRedis('refresh with Redis (store + lock)', () => {
 
   it('should answer 503 while Redis hangs, and keep the login once it answers again', async () => {
     const { agent } = await loggedIn();
-    redis.pause();
+    fx.redis.pause();
     try {
       const res = await agent.get('/me').set('Accept', 'application/json');
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('OAUTH_SESSION_UNAVAILABLE');
     } finally {
-      redis.resume();
+      fx.redis.resume();
     }
     await new Promise((r) => setTimeout(r, 200));
     expect((await agent.get('/me').expect(200)).body.sub).toBe('alice');
-    expect(await as.tokenRequests()).toEqual([]);
+    expect(await fx.as.tokenRequests()).toEqual([]);
   });
 });
 

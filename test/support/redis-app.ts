@@ -2,7 +2,10 @@ import { RedisStore } from 'connect-redis';
 import express from 'express';
 import session from 'express-session';
 import { guardSessionStore, oauthErrorHandler, oauthMiddleware, redisLock, type OAuthMiddlewareOptions, type RedisRefreshLock } from 'express-oauth2-session';
+import { startAuthorizationServer, type TestAuthorizationServer } from './authorization-server';
 import { connectNodeRedis, type NodeRedisClient } from './redis-clients';
+import { startRedisServer, type RedisServer } from './redis-server';
+import { REDIRECT_URI } from './test-app';
 
 export type RedisClient = NodeRedisClient;
 export const connectRedis = connectNodeRedis;
@@ -39,4 +42,38 @@ export function createRedisApp(client: RedisClient, oauth: OAuthMiddlewareOption
   options.extraRoutes?.(app);
   app.use(oauthErrorHandler());
   return { app, store, mw, lock };
+}
+
+/**
+ * What a Redis test file shares: one authorization server, one redis-server and one node-redis
+ * client, started before all tests; every app made with `app()` has its lock closed after them.
+ * Fields are set in `beforeAll`, so read them inside tests and hooks only.
+ */
+export interface RedisFixture {
+  as: TestAuthorizationServer;
+  redis: RedisServer;
+  client: RedisClient;
+  app(...args: Parameters<typeof createRedisApp>): ReturnType<typeof createRedisApp>;
+}
+
+export function useRedisFixture(): RedisFixture {
+  const apps: ReturnType<typeof createRedisApp>[] = [];
+  const fixture = {
+    app(...args: Parameters<typeof createRedisApp>) {
+      const made = createRedisApp(...args);
+      apps.push(made);
+      return made;
+    },
+  } as RedisFixture;
+  beforeAll(async () => {
+    [fixture.as, fixture.redis] = await Promise.all([startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 }), startRedisServer()]);
+    fixture.client = await connectRedis(fixture.redis.url);
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.lock.close()));
+    await fixture.client?.quit().catch(() => {});
+    await fixture.redis?.stop();
+    await fixture.as?.stop();
+  });
+  return fixture;
 }
