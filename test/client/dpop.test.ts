@@ -19,8 +19,8 @@ beforeAll(async () => {
   rs = await startDpopResourceServer({ issuer: as.issuer });
 });
 afterAll(async () => {
-  await rs.stop();
-  await as.stop();
+  await rs?.stop();
+  await as?.stop();
 });
 
 function dpopApp(server: TestAuthorizationServer = as) {
