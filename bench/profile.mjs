@@ -6,29 +6,15 @@
 // against the first. Profiles are written to bench/.results/<app>_<path>.cpuprofile (open them in
 // Chrome DevTools). Example: `npm run bench:profile -- bare:/protected eos:/protected`.
 // Environment: BENCH_SECONDS (6) per window; BENCH_TOP (30) functions listed.
-import { execFileSync, fork, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ensurePeers, freePort, here, load, root, start, startProvider, useBuiltPackage } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const out = path.join(here, '.results');
 const variants = process.argv.slice(2).map((spec) => ({ app: spec.split(':')[0], path: spec.slice(spec.indexOf(':') + 1) }));
 if (variants.length === 0) throw new Error('usage: npm run bench:profile -- bare:/protected eos:/protected');
 const seconds = Number(process.env.BENCH_SECONDS ?? 6);
-const children = [];
-process.on('exit', () => children.forEach((c) => c.kill()));
 
-const freePort = () =>
-  new Promise((resolve) =>
-    net.createServer().listen(0, '127.0.0.1', function () {
-      const { port } = this.address();
-      this.close(() => resolve(port));
-    }),
-  );
-const ready = (child) => new Promise((resolve) => child.on('message', (m) => m.ready && resolve(m.ready)));
 const ask = (child, msg, key) =>
   new Promise((resolve) => {
     const listener = (m) => m[key] !== undefined && (child.off('message', listener), resolve(m[key]));
@@ -36,48 +22,14 @@ const ask = (child, msg, key) =>
     child.send(msg);
   });
 
-execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+ensurePeers();
+useBuiltPackage();
 const ports = { eos: await freePort(), passport: await freePort(), openidConnect: await freePort() };
-const provider = await new Promise((resolve) => {
-  const options = { redirectUris: Object.values(ports).map((p) => `http://127.0.0.1:${p}/callback`), accessTokenTTL: 3600, logErrors: false };
-  const child = spawn(process.execPath, [path.join(root, 'lib/testing/provider-cli.mjs'), '--options', JSON.stringify(options)], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
-  children.push(child);
-  let text = '';
-  child.stdout.on('data', (d) => {
-    text += d;
-    const line = text.split('\n').find((l) => l.startsWith('OAUTH_TEST_PROVIDER_READY '));
-    if (line) resolve(JSON.parse(line.slice('OAUTH_TEST_PROVIDER_READY '.length)));
-  });
-});
-const api = fork(path.join(here, 'api-server.mjs'), [], { cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-children.push(api);
-const apiUrl = (await ready(api)).url;
-const env = { ...process.env, TSX_TSCONFIG_PATH: path.join(here, 'tsconfig.dist.json') };
-const server = fork(path.join(here, 'server.ts'), [JSON.stringify({ apiUrl, apiToken: 'hand-set-token', issuer: provider.issuer, ports })], {
-  cwd: root,
-  env,
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-});
-children.push(server);
-const apps = await ready(server);
+const provider = await startProvider(Object.values(ports).map((p) => `http://127.0.0.1:${p}/callback`));
+const api = await start('api-server.mjs', [], { tsx: false, core: 1 });
 // As in npm run bench: the server on core 0, the load generator on core 1 (where taskset exists).
-const taskset = spawnSyncOk('taskset', ['-a', '-p', '-c', '0', String(server.pid)]);
-
-function spawnSyncOk(command, args) {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function load(v, secs) {
-  const args = [path.join(here, 'load.mjs'), JSON.stringify({ url: `${apps[v.app].url}${v.path}`, cookie: apps[v.app].cookie ?? '', seconds: secs, connections: 50 })];
-  const [command, argv] = taskset ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args];
-  return JSON.parse(execFileSync(command, argv, { cwd: root, encoding: 'utf8' }));
-}
+const { child: server, ready: apps } = await start('server.ts', [JSON.stringify({ apiUrl: api.ready.url, apiToken: 'hand-set-token', issuer: provider.issuer, ports })], { core: 0 });
+const run = (v, secs) => load(`${apps[v.app].url}${v.path}`, apps[v.app].cookie ?? '', secs, 50);
 
 /** µs per request of a profile's self time, by function and by package. */
 function perRequest(profile, requests) {
@@ -110,11 +62,11 @@ function table(title, base, other, top) {
 }
 
 mkdirSync(out, { recursive: true });
-for (const v of variants) load(v, 2); // warm-up
+for (const v of variants) await run(v, 2); // warm-up
 const results = [];
 for (const v of variants) {
   await ask(server, 'profile-start', 'profiling');
-  const { requests } = load(v, seconds);
+  const { requests } = await run(v, seconds);
   const file = path.join(out, `${v.app}${v.path.replace(/\W/g, '_')}.cpuprofile`);
   await ask(server, `profile-stop:${file}`, 'profiled');
   const profile = JSON.parse(readFileSync(file, 'utf8'));

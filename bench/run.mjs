@@ -9,15 +9,12 @@
 // --quick = 2 rounds × 2 s after 1 s. BENCH_ONLY=1,3 runs only those groups (RESULTS.md untouched).
 // --render rewrites RESULTS.md from the last full run's saved measurements (after editing report.mjs).
 // Both also copy RESULTS.md's summary table into the README's performance section.
-import { execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtPackageEnv, children, ensurePeers, freePort, here, load, root, start, startProvider, taskset, useBuiltPackage } from './harness.mjs';
 import { renderResults } from './report.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const quick = process.argv.includes('--quick');
 const settings = {
   rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 2 : 6)),
@@ -28,101 +25,10 @@ const settings = {
 };
 const only = (process.env.BENCH_ONLY ?? '1,2,3,4,5').split(',');
 
-/** The peers are bench/'s own dependencies, at the exact versions of bench/package-lock.json. */
-function ensurePeers() {
-  const wanted = JSON.parse(readFileSync(path.join(here, 'package.json'), 'utf8')).dependencies;
-  const installed = (name) => {
-    const file = path.join(here, 'node_modules', name, 'package.json');
-    return existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).version;
-  };
-  if (Object.entries(wanted).some(([name, version]) => installed(name) !== version)) execFileSync('npm', ['--prefix', here, 'ci', '--no-audit', '--no-fund'], { stdio: 'inherit' });
-}
-
-/**
- * The servers under test load express-oauth2-session from its built dist/ (tsc output, what npm
- * installs), not from lib/ through tsx: tsx compiles with esbuild's keepNames, which wraps every
- * closure made per request in a `__name(...)` call. bench/ resolves the package by name through a
- * link in bench/node_modules, and tsx runs the bench's own .ts files with a tsconfig without the
- * `paths` that point the name at lib/.
- */
-function useBuiltPackage() {
-  execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  const link = path.join(here, 'node_modules', 'express-oauth2-session');
-  if (!existsSync(link)) symlinkSync(path.join('..', '..'), link, 'dir');
-}
-const builtPackageEnv = { ...process.env, TSX_TSCONFIG_PATH: path.join(here, 'tsconfig.dist.json') };
-
-const children = [];
-process.on('exit', () => children.forEach((c) => c.kill()));
-
-// Pin the server under test to core 0 and the load generator (and the API it calls) to core 1
-// where taskset exists: on 2 cores this removes most of the interference between them.
-const taskset = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-function pin(pid, core) {
-  if (taskset) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-}
-
-function start(file, args, { tsx = true, core }) {
-  const child = fork(path.join(here, file), args, { cwd: root, env: builtPackageEnv, execArgv: tsx ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.on('message', (m) => {
-      if (!m.ready) return;
-      pin(child.pid, core);
-      resolve({ child, ready: m.ready });
-    });
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The embedded test provider (oidc-provider) in its own process, with the variants' redirect URIs. */
-function startProvider(redirectUris) {
-  const child = spawn(process.execPath, [path.join(root, 'lib/testing/provider-cli.mjs'), '--options', JSON.stringify({ redirectUris, accessTokenTTL: 3600, logErrors: false })], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  children.push(child);
-  return new Promise((resolve) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('OAUTH_TEST_PROVIDER_READY '));
-      if (line) resolve(JSON.parse(line.slice('OAUTH_TEST_PROVIDER_READY '.length)));
-    });
-  });
-}
-
 function cpuMicros(child) {
   return new Promise((resolve) => {
     child.once('message', (m) => resolve(m.cpu.user + m.cpu.system));
     child.send('cpu');
-  });
-}
-
-function load(url, cookie, seconds) {
-  return new Promise((resolve, reject) => {
-    const args = [path.join(here, 'load.mjs'), JSON.stringify({ url, cookie, seconds, connections: settings.connections })];
-    const command = taskset ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args];
-    const p = spawn(...command, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`))));
   });
 }
 
@@ -138,7 +44,10 @@ async function measurePair(servers, base, other) {
   const target = (server, v) => ({ url: `${server.ready[v.app].url}${v.path}`, cookie: v.anonymous ? '' : server.ready[v.app].cookie });
   const both = async (a, b, seconds) => {
     const before = await cpuOf(servers);
-    const [ra, rb] = await Promise.all([load(target(servers[0], a).url, target(servers[0], a).cookie, seconds), load(target(servers[1], b).url, target(servers[1], b).cookie, seconds)]);
+    const [ra, rb] = await Promise.all([
+      load(target(servers[0], a).url, target(servers[0], a).cookie, seconds, settings.connections),
+      load(target(servers[1], b).url, target(servers[1], b).cookie, seconds, settings.connections),
+    ]);
     const after = await cpuOf(servers);
     for (const [v, r] of [
       [a, ra],
@@ -249,7 +158,7 @@ async function middlewareTime(v) {
 async function timingWindow(v) {
   const server = servers[0];
   server.child.send('timing-on');
-  await load(`${server.ready[v.app].url}${v.path}`, v.anonymous ? '' : server.ready[v.app].cookie, Math.min(settings.seconds, 3));
+  await load(`${server.ready[v.app].url}${v.path}`, v.anonymous ? '' : server.ready[v.app].cookie, Math.min(settings.seconds, 3), settings.connections);
   return new Promise((resolve) => {
     const listener = (m) => {
       if (!m.timing) return;
