@@ -3,7 +3,7 @@ import { debugFor } from '../debug.js';
 import { createDpopProof, isNonceChallenge, rememberNonce, type DpopKey } from '../protocol/dpop.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import { hasReplayableBody, sendWithToken, type ApiTarget, type PreparedRequest } from './bearer.js';
-import { sendApiRequest } from './transport.js';
+import { discardBody, sendApiRequest } from './transport.js';
 
 const log = debugFor('http');
 
@@ -33,7 +33,6 @@ export async function sendAuthorized(target: ApiTarget, req: PreparedRequest, cr
   };
   const first = await send();
   if (first.res.status !== 401 || first.nonce === undefined || !isNonceChallenge(first.res) || !hasReplayableBody(req)) return first.res;
-  // Drained rather than cancelled: cancelling a Readable.toWeb stream that already ended throws on Node 20.
-  await first.res.arrayBuffer().catch(() => undefined);
+  await discardBody(first.res);
   return (await send()).res;
 }

@@ -3,8 +3,9 @@
 import type { FetchLike } from '../config/options.js';
 import { debugFor, tokenId } from '../debug.js';
 import type { ApiRequestInit } from './transport.js';
-import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, type ApiTarget } from './bearer.js';
-import { sendAuthorized } from './dpop-transport.js';
+import { BearerMethods, prepareRequest, type ApiTarget } from './bearer.js';
+import type { Credentials } from './dpop-transport.js';
+import { sendWithRenewal, type RenewingSender } from './renew-and-retry.js';
 import { generateDpopKey, type DpopKey } from '../protocol/dpop.js';
 import { fromTokenResponse, isExpiring, type TokenSet } from '../protocol/token-set.js';
 
@@ -18,8 +19,7 @@ export class GrantClient extends BearerMethods {
   readonly #target: ApiTarget;
   readonly #request: (dpop: DpopKey | undefined) => Promise<Record<string, unknown>>;
   readonly #leewayMs: number;
-  readonly #retryOn401: boolean;
-  readonly #fetch: FetchLike | undefined;
+  readonly #sender: RenewingSender;
   readonly #defaultTokenType: 'bearer' | undefined;
   /** RFC 9449: this client's DPoP key (one per client instance, in memory), made on first use. */
   readonly #dpop: Promise<DpopKey> | undefined;
@@ -35,8 +35,7 @@ export class GrantClient extends BearerMethods {
     this.#target = target;
     this.#request = request;
     this.#leewayMs = options.leewayMs;
-    this.#retryOn401 = options.retryOn401;
-    this.#fetch = options.fetch;
+    this.#sender = { target, fetch: options.fetch, retryOn401: options.retryOn401, renew: (stale) => this.#renew(stale) };
     this.#defaultTokenType = options.defaultTokenType;
     this.#dpop = options.dpop ? generateDpopKey() : undefined;
   }
@@ -65,14 +64,14 @@ export class GrantClient extends BearerMethods {
 
   async fetch(input: string | URL, init: ApiRequestInit = {}): Promise<Response> {
     const req = prepareRequest(this.#target, input, init);
-    const token = await this.getToken();
-    const dpop = await this.#dpop;
-    const res = await sendAuthorized(this.#target, req, { tokens: token, dpop }, this.#fetch);
-    if (res.status !== 401 || !this.#retryOn401 || !isInvalidTokenChallenge(res)) return res;
-    const fresh = this.#token === token ? await this.getToken(true) : await this.getToken();
-    if (!isRetryable(req)) return res;
-    await res.body?.cancel();
-    return sendAuthorized(this.#target, req, { tokens: fresh, dpop }, this.#fetch);
+    const tokens = await this.getToken();
+    return sendWithRenewal(this.#sender, req, { tokens, dpop: await this.#dpop });
+  }
+
+  /** The API refused `stale`: a new token, unless another call already replaced it. */
+  async #renew(stale: Credentials): Promise<Credentials> {
+    const tokens = this.#token === stale.tokens ? await this.getToken(true) : await this.getToken();
+    return { tokens, dpop: stale.dpop };
   }
 
   toJSON(): Record<string, unknown> {

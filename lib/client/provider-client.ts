@@ -1,50 +1,34 @@
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import type { FetchLike, ResolvedProvider } from '../config/options.js';
-import type { OAuthEventEmitter } from '../events.js';
-import { debugFor } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import type { ApiRequestInit } from './transport.js';
-import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, type ApiTarget, type PreparedRequest } from './bearer.js';
-import { sendAuthorized } from './dpop-transport.js';
+import { BearerMethods, prepareRequest, type ApiTarget, type PreparedRequest } from './bearer.js';
+import type { Credentials } from './dpop-transport.js';
 import { readLoginOptions, type LoginOptions, type LoginStarter } from './login-request.js';
-import type { RecordHandle, Refresher } from './refresh.js';
+import type { LoginRef } from './refresh.js';
 import type { ProviderLink } from './provider-link.js';
-import type { LoginStore } from '../session/login-store.js';
-import type { SessionView } from '../session/session-view.js';
-import { cookieExpiry, cookieUntil, readRecord, recordCookie, recordKey, type CookieLike, type TokenRecord } from '../session/token-record.js';
+import { sendWithRenewal, type RenewingSender } from './renew-and-retry.js';
+import type { TokenLifecycle } from './token-lifecycle.js';
+import type { LoginSession } from '../session/login-session.js';
+import type { TokenRecord } from '../session/token-record.js';
 import { isExpiring, type TokenSet } from '../protocol/token-set.js';
 import { readUserInfoResponse, userInfoTransportError } from '../protocol/userinfo.js';
 import { prepareUserInfoRequest } from './userinfo.js';
 
-const log = debugFor('client');
-
-/** What every client of one middleware instance shares (built once by the factory). */
-export interface ClientShared {
-  readonly refresher: Refresher;
-  readonly logins: LoginStore;
-  readonly events: OAuthEventEmitter;
+/** What every client of one middleware instance calls (built once by the factory). */
+export interface ClientDeps {
+  /** The token lifecycle: refresh, end, lost logins. */
+  readonly lifecycle: TokenLifecycle;
+  /** `req.oauth.login`: the http layer's login start, injected (client/ never imports http/). */
+  readonly startLogin: LoginStarter;
   /** The `fetch` option, if given; else API calls take the pooled undici path. */
   readonly fetch: FetchLike | undefined;
   readonly onRefreshFailure: 'relogin' | 'error';
-  /** `req.oauth.login`: the http layer's login start, injected (client/ never imports http/). */
-  readonly startLogin: LoginStarter;
 }
 
-/**
- * End one provider's login in a session: tombstone and delete its token record, clear the
- * marker, revoke the tokens (refresh then access, RFC 7009), report it. Returns the ended tokens
- * (the ID token is the `id_token_hint` of RP-initiated logout).
- */
-export async function logoutProvider(shared: ClientShared, link: ProviderLink, session: SessionView): Promise<TokenSet | undefined> {
-  if (!session.marker(link.name)) return undefined;
-  const sessionId = session.sessionId;
-  const tokens = await shared.logins.endLogin(session, link.name);
-  await link.revoke(tokens);
-  shared.events.emit('logout', { provider: link.name, reason: 'user' });
-  await shared.refresher.notify({ sessionId, link }, undefined, tokens, 'logout');
-  return tokens;
-}
+/** Internal (the error handler reads it from `req.oauth`): the `onRefreshFailure` option of the client's middleware. */
+export const REFRESH_FAILURE_POLICY = Symbol('onRefreshFailure');
 
 /** The user as known from the login: `sub` and verified ID-token claims. */
 export interface OAuthUser {
@@ -58,23 +42,27 @@ export interface OAuthUser {
  * Token values are held in private fields only; `toJSON()` and `inspect` are redacted.
  */
 export class ProviderClient extends BearerMethods {
-  readonly #shared: ClientShared;
+  readonly #deps: ClientDeps;
   readonly #link: ProviderLink;
   readonly #provider: ResolvedProvider;
-  readonly #session: SessionView;
+  readonly #session: LoginSession;
+  readonly #login: LoginRef;
+  readonly #apiSender: RenewingSender;
   #record: TokenRecord | undefined;
 
-  constructor(shared: ClientShared, link: ProviderLink, session: SessionView) {
+  constructor(deps: ClientDeps, link: ProviderLink, session: LoginSession) {
     super();
-    this.#shared = shared;
+    this.#deps = deps;
     this.#link = link;
     this.#provider = link.provider;
     this.#session = session;
+    this.#login = { session, link };
+    this.#apiSender = this.#senderFor(link.provider);
   }
 
-  /** Internal (the error handler): what to do when a login ended, per the `onRefreshFailure` option. */
-  static refreshFailurePolicy(client: ProviderClient): 'relogin' | 'error' {
-    return client.#shared.onRefreshFailure;
+  /** Internal: what to do when a login ended, per the `onRefreshFailure` option. */
+  get [REFRESH_FAILURE_POLICY](): 'relogin' | 'error' {
+    return this.#deps.onRefreshFailure;
   }
 
   /** The path of this provider's login route, or false when disabled. */
@@ -103,49 +91,28 @@ export class ProviderClient extends BearerMethods {
     return { ...marker.claims, ...(marker.sub === undefined ? {} : { sub: marker.sub }) };
   }
 
-  /** Rewrites keep the record's current expiry (the marker's `exp`), else session expiry + slack. */
-  #recordCookie(): CookieLike {
-    const { cookie } = this.#session;
-    const exp = this.#session.marker(this.#provider.name)?.exp;
-    return exp === undefined ? recordCookie(cookieExpiry(cookie), cookie.originalMaxAge) : cookieUntil(exp, cookie.originalMaxAge);
-  }
-
-  #handle(): RecordHandle {
-    const session = this.#session;
-    const provider = this.#provider;
-    return {
-      store: session.store,
-      sessionId: session.sessionId,
-      key: recordKey(session.sessionId, provider.name),
-      cookie: this.#recordCookie(),
-      link: this.#link,
-    };
-  }
-
   async #loadRecord(): Promise<TokenRecord> {
     if (!this.isAuthenticated()) {
-      // Touch the session so a store outage reads as 503, not as "logged out".
-      void this.#session.store;
+      // A store outage reads as 503, not as "logged out".
+      this.#session.assertAvailable();
       throw new ReauthenticationRequiredError('Not logged in.', OAUTH_CODES.NOT_AUTHENTICATED);
     }
     if (this.#record) return this.#record;
-    const handle = this.#handle();
-    const record = await readRecord(handle.store, handle.key, this.#link.timeoutMs);
+    const record = await this.#session.readTokens(this.#provider.name);
     if (!record) {
-      log('token record of %s is gone; clearing the login marker', this.#provider.name);
-      this.#session.clearMarker(this.#provider.name);
-      this.#shared.events.emit('logout', { provider: this.#provider.name, reason: 'record-missing' });
+      await this.#deps.lifecycle.loginLost(this.#login);
       throw new ReauthenticationRequiredError('The login has ended; log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
     }
     this.#record = record;
     return record;
   }
 
-  async #fresh(force = false): Promise<TokenRecord> {
-    const record = await this.#loadRecord();
-    if (!force && !isExpiring(record.tokens, Date.now(), this.#provider.refreshLeewayMs)) return record;
+  /** The record, refreshed first when due (or `force`); a login that ended forgets its marker. */
+  async #fresh(force = false, record?: TokenRecord): Promise<TokenRecord> {
+    const current = record ?? (await this.#loadRecord());
+    if (!force && !isExpiring(current.tokens, Date.now(), this.#provider.refreshLeewayMs)) return current;
     try {
-      this.#record = await this.#shared.refresher.ensureFresh(this.#handle(), record, force);
+      this.#record = await this.#deps.lifecycle.fresh(this.#login, current, force);
     } catch (err) {
       if (err instanceof ReauthenticationRequiredError) {
         this.#record = undefined;
@@ -187,21 +154,12 @@ export class ProviderClient extends BearerMethods {
   }
 
   async #send(target: ApiTarget, req: PreparedRequest): Promise<Response> {
-    const provider = this.#provider;
-    const fetchImpl = this.#shared.fetch;
-    const record = await this.#fresh();
-    const res = await sendAuthorized(target, req, record, fetchImpl);
-    if (res.status !== 401 || !provider.retryOn401 || !isInvalidTokenChallenge(res)) return res;
+    const sender = target === this.#provider ? this.#apiSender : this.#senderFor(target);
+    return sendWithRenewal(sender, req, await this.#fresh());
+  }
 
-    log('401 invalid_token from %s; refreshing once', req.url.origin);
-    const refreshed = await this.#shared.refresher.ensureFresh(this.#handle(), record, true).catch((err: unknown) => {
-      if (err instanceof ReauthenticationRequiredError) this.#session.clearMarker(provider.name);
-      throw err;
-    });
-    this.#record = refreshed;
-    if (!isRetryable(req)) return res;
-    await res.body?.cancel();
-    return sendAuthorized(target, req, refreshed, fetchImpl);
+  #senderFor(target: ApiTarget): RenewingSender {
+    return { target, fetch: this.#deps.fetch, retryOn401: this.#provider.retryOn401, renew: (stale: Credentials) => this.#fresh(true, stale as TokenRecord) };
   }
 
   /**
@@ -211,12 +169,12 @@ export class ProviderClient extends BearerMethods {
    * Works without the `/login` route (`routes.login: false`). Bad options throw `TypeError`.
    */
   async login(res: ServerResponse, options?: LoginOptions): Promise<void> {
-    await this.#shared.startLogin(res, this.#link, readLoginOptions(options));
+    await this.#deps.startLogin(res, this.#link, readLoginOptions(options));
   }
 
   /** Revoke (when the provider has a revocation endpoint) and forget this login's tokens. */
   async logout(): Promise<void> {
-    await logoutProvider(this.#shared, this.#link, this.#session);
+    await this.#deps.lifecycle.endLogin(this.#login);
     this.#record = undefined;
   }
 

@@ -4,10 +4,9 @@ import type { OAuthEventEmitter } from '../events.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { resolveEndpoints, resolveUserinfoUrl, type ProviderEndpoints } from '../protocol/discovery.js';
 import type { PushedAuthorizationTarget } from '../protocol/par.js';
-import type { DpopKey } from '../protocol/dpop.js';
 import { revokeToken } from '../protocol/revocation.js';
 import type { TokenClientConfig } from '../protocol/token-endpoint.js';
-import type { TokenSet } from '../protocol/token-set.js';
+import type { EndedTokens } from '../session/token-records.js';
 
 const log = debugFor('revoke');
 
@@ -80,10 +79,12 @@ export class ProviderLink {
 
   /**
    * RFC 7009: revoke the refresh token, then the access token, when the provider has a revocation
-   * endpoint. Failures are logged and reported on the `error` event; this never throws.
+   * endpoint, each with a DPoP proof of the login's key when it has one (RFC 9449 §5). Failures are
+   * logged and reported on the `error` event; this never throws.
    */
-  async revoke(tokens: TokenSet | undefined, dpop?: DpopKey): Promise<void> {
-    if (!tokens) return;
+  async revoke(ended: EndedTokens | undefined): Promise<void> {
+    if (!ended) return;
+    const { tokens, dpop } = ended;
     const url = (await this.endpoints().catch(() => undefined))?.revocationUrl;
     if (!url) return;
     const pairs: Array<[string | undefined, 'refresh_token' | 'access_token']> = [

@@ -1,6 +1,6 @@
-import { ProviderClient, type ClientShared } from './provider-client.js';
+import { ProviderClient, type ClientDeps } from './provider-client.js';
 import type { ProviderLink } from './provider-link.js';
-import type { SessionView } from '../session/session-view.js';
+import type { LoginSession } from '../session/login-session.js';
 import type { Register } from '../index.js';
 
 /** Provider names declared through `Register` (see README "Several providers"). */
@@ -19,13 +19,13 @@ export type OAuthRequestContext = RequestContext & { readonly [K in RegisteredPr
 export class RequestContext extends ProviderClient {
   /** Clients of the other providers, made on first use (most requests never ask). */
   #clients: Map<string, ProviderClient> | undefined;
-  readonly #shared: ClientShared;
+  readonly #deps: ClientDeps;
   readonly #links: ReadonlyMap<string, ProviderLink>;
-  readonly #session: SessionView;
+  readonly #session: LoginSession;
 
-  constructor(shared: ClientShared, links: ReadonlyMap<string, ProviderLink>, first: ProviderLink, session: SessionView) {
-    super(shared, first, session);
-    this.#shared = shared;
+  constructor(deps: ClientDeps, links: ReadonlyMap<string, ProviderLink>, first: ProviderLink, session: LoginSession) {
+    super(deps, first, session);
+    this.#deps = deps;
     this.#links = links;
     this.#session = session;
   }
@@ -38,7 +38,7 @@ export class RequestContext extends ProviderClient {
     if (!client) {
       const link = this.#links.get(name);
       if (!link) throw new RangeError(`No OAuth provider named "${name}" is configured.`);
-      client = new ProviderClient(this.#shared, link, this.#session);
+      client = new ProviderClient(this.#deps, link, this.#session);
       this.#clients.set(name, client);
     }
     return client;
@@ -51,7 +51,7 @@ export class RequestContext extends ProviderClient {
   }
 }
 
-export type ContextConstructor = new (shared: ClientShared, links: ReadonlyMap<string, ProviderLink>, first: ProviderLink, session: SessionView) => OAuthRequestContext;
+export type ContextConstructor = new (deps: ClientDeps, links: ReadonlyMap<string, ProviderLink>, first: ProviderLink, session: LoginSession) => OAuthRequestContext;
 
 /** A subclass with one getter per provider name, built once per middleware instance. */
 export function contextClassFor(providerNames: Iterable<string>): ContextConstructor {

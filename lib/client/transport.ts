@@ -138,3 +138,15 @@ export async function sendApiRequest(url: URL, method: string, headers: Headers 
  * `fetch` option replaces it.
  */
 export const pooledFetch: FetchLike = (input, init = {}) => sendApiRequest(new URL(input), (init.method ?? 'GET').toUpperCase(), new Headers(init.headers), init.body, init as ApiRequestInit);
+
+/**
+ * Drop an answer's body without reading it. Cancelling a `Readable.toWeb` stream that already
+ * ended throws on Node 20, and a buffered answer has nothing to release: both are fine to ignore.
+ */
+export async function discardBody(res: Response): Promise<void> {
+  try {
+    await res.body?.cancel();
+  } catch {
+    // already ended or already read
+  }
+}

@@ -1,7 +1,8 @@
 import { OAUTH_CODES, OAuthError } from '../errors.js';
-import type { TokenSet } from '../protocol/token-set.js';
+import type { EndedTokens } from '../session/token-records.js';
 import { readUserInfoResponse, userInfoTransportError } from '../protocol/userinfo.js';
-import { prepareRequest, sendWithToken, type ApiTarget, type PreparedRequest } from './bearer.js';
+import { prepareRequest, type ApiTarget, type PreparedRequest } from './bearer.js';
+import { sendAuthorized } from './dpop-transport.js';
 import type { ProviderLink } from './provider-link.js';
 
 /**
@@ -21,21 +22,17 @@ export async function prepareUserInfoRequest(link: ProviderLink): Promise<{ targ
 }
 
 /**
- * `fetchUserInfo: true` at login: the UserInfo claims of the new tokens merged with the verified
- * ID-token claims (these win; OIDC Core §5.3.2: the UserInfo `sub` must equal the ID token's).
- * On any failure the new tokens are revoked (best effort) and the login fails (502, 504 on timeout).
+ * `fetchUserInfo: true` at login: the UserInfo claims of the new tokens (with a DPoP proof when they
+ * are bound) merged with the verified ID-token claims (these win; OIDC Core §5.3.2: the UserInfo
+ * `sub` must equal the ID token's). Fails the login on any failure (502, 504 on timeout); the
+ * caller revokes the new tokens.
  */
-export async function userInfoAtLogin(link: ProviderLink, tokens: TokenSet, idTokenClaims: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
-  try {
-    const { target, request } = await prepareUserInfoRequest(link);
-    const res = await sendWithToken(target, request, tokens.accessToken, link.fetch).catch((err: unknown) => {
-      throw userInfoTransportError(err);
-    });
-    const sub = typeof idTokenClaims?.sub === 'string' ? idTokenClaims.sub : undefined;
-    const claims = await readUserInfoResponse(res, sub);
-    return { ...claims, ...idTokenClaims };
-  } catch (err) {
-    await link.revoke(tokens);
-    throw err;
-  }
+export async function userInfoAtLogin(link: ProviderLink, issued: EndedTokens, idTokenClaims: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+  const { target, request } = await prepareUserInfoRequest(link);
+  const res = await sendAuthorized(target, request, issued, link.fetch).catch((err: unknown) => {
+    throw userInfoTransportError(err);
+  });
+  const sub = typeof idTokenClaims?.sub === 'string' ? idTokenClaims.sub : undefined;
+  const claims = await readUserInfoResponse(res, sub);
+  return { ...claims, ...idTokenClaims };
 }

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
-import { ProviderClient } from '../client/provider-client.js';
+import { ProviderClient, REFRESH_FAILURE_POLICY } from '../client/provider-client.js';
 import { OAUTH_CODES, isOAuthError, type OAuthError } from '../errors.js';
 import { escapeHtml, noStore, sendHtml, sendJson, wantsHtml } from './respond.js';
 import { respondLoginRequired } from './require-auth.js';
@@ -33,7 +33,7 @@ export function oauthErrorHandler(): ErrorRequestHandler {
     const client = req.oauth instanceof ProviderClient ? req.oauth : undefined;
     const loginEnded = err.code === OAUTH_CODES.NOT_AUTHENTICATED || err.code === OAUTH_CODES.REAUTHENTICATION_REQUIRED;
     if (loginEnded) {
-      if (client && ProviderClient.refreshFailurePolicy(client) === 'error') {
+      if (client?.[REFRESH_FAILURE_POLICY] === 'error') {
         next(err);
         return;
       }

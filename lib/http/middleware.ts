@@ -1,8 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Store } from 'express-session';
 import { ProviderLink } from '../client/provider-link.js';
-import type { ClientShared } from '../client/provider-client.js';
+import type { ClientDeps } from '../client/provider-client.js';
 import { Refresher } from '../client/refresh.js';
+import { TokenEvents } from '../client/token-events.js';
+import { TokenLifecycle } from '../client/token-lifecycle.js';
 import { contextClassFor, type OAuthRequestContext } from '../client/request-context.js';
 import { pooledFetch } from '../client/transport.js';
 import type { OAuthMiddlewareOptions } from '../config/options.js';
@@ -10,7 +12,6 @@ import { resolveConfig } from '../config/resolve.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import { OAuthEventEmitter } from '../events.js';
 import { LoginStore } from '../session/login-store.js';
-import { loadJobSession, RequestSessionView } from '../session/session-view.js';
 import { SessionTracker } from '../session/session-tracker.js';
 import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
 import { createCallbackHandler } from './routes/callback.js';
@@ -45,16 +46,11 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const outbound = config.fetch ?? pooledFetch;
   const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, outbound, timeoutMs, events, config.idpLogout)] as const));
   const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false);
-  const shared: ClientShared = {
-    refresher: new Refresher({ lock: config.lock, timeoutMs, events, onTokens: config.onTokens }),
-    logins,
-    startLogin: loginStarter(logins, config.postLoginRedirect),
-    events,
-    fetch: config.fetch,
-    onRefreshFailure: config.onRefreshFailure,
-  };
+  const announce = new TokenEvents(events, config.onTokens);
+  const lifecycle = new TokenLifecycle(logins, announce, new Refresher({ lock: config.lock, timeoutMs, announce }));
+  const deps: ClientDeps = { lifecycle, startLogin: loginStarter(logins, config.postLoginRedirect), fetch: config.fetch, onRefreshFailure: config.onRefreshFailure };
   const Context = contextClassFor(config.single ? [] : links.keys());
-  registerLoginStarters(Context, links.values(), shared.logins, config.postLoginRedirect);
+  registerLoginStarters(Context, links.values(), logins, config.postLoginRedirect);
   const first = links.values().next().value!;
   const sessions = new SessionTracker(timeoutMs, config.appOrigins);
 
@@ -64,16 +60,16 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
     routes.set(path, { ...routes.get(path), [method]: handler });
   };
   for (const link of links.values()) {
-    addRoute(link.provider.loginPath, 'GET', createLoginHandler(link, shared.logins, config.postLoginRedirect));
-    addRoute(link.provider.callbackPath, 'GET', createCallbackHandler(link, shared));
+    addRoute(link.provider.loginPath, 'GET', createLoginHandler(link, logins, config.postLoginRedirect));
+    addRoute(link.provider.callbackPath, 'GET', createCallbackHandler(link, logins, lifecycle));
   }
   const postLogout = new PostLogoutReturn(config);
   const landingPath = config.idpLogout ? postLogout.path : undefined;
-  addRoute(config.logoutPath, 'POST', createLogoutHandler(links.values(), shared, config, postLogout));
+  addRoute(config.logoutPath, 'POST', createLogoutHandler(links.values(), logins, lifecycle, config, postLogout));
   addRoute(config.logoutPath, 'GET', logoutConfirmForm);
-  addRoute(config.backchannelLogoutPath, 'POST', createBackchannelLogoutHandler(links.values(), shared));
+  addRoute(config.backchannelLogoutPath, 'POST', createBackchannelLogoutHandler(links.values(), logins, lifecycle));
 
-  const makeClient = (req: Request): OAuthRequestContext => new Context(shared, links, first, new RequestSessionView(req));
+  const makeClient = (req: Request): OAuthRequestContext => new Context(deps, links, first, logins.forRequest(req));
   let lazyProto: object | undefined;
 
   function oauth(req: Request, res: Response, next: NextFunction): void {
@@ -109,9 +105,9 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   async function forSession(sessionId: string, opts: { store?: Store } = {}): Promise<OAuthRequestContext> {
     const store = opts.store ?? sessions.store;
     if (!store) throw new TypeError('forSession: no session store known yet; pass { store }.');
-    const view = await loadJobSession(store, sessionId, timeoutMs);
-    if (!view) throw new ReauthenticationRequiredError('No such session.', OAUTH_CODES.NOT_AUTHENTICATED);
-    return new Context(shared, links, first, view);
+    const session = await logins.forStoredSession(store, sessionId);
+    if (!session) throw new ReauthenticationRequiredError('No such session.', OAUTH_CODES.NOT_AUTHENTICATED);
+    return new Context(deps, links, first, session);
   }
 
   return Object.assign(oauth, { events, forSession });

@@ -18,12 +18,13 @@ import {
   type LoginMarker,
   type LoginTransaction,
 } from './session-data.js';
-import type { SessionView } from './session-view.js';
+import { loadStoredLoginSession, RequestLoginSession, type LoginSession } from './login-session.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
 import { storeCall } from './store-call.js';
-import { cookieExpiry, deleteRecord, readRecord, recordCookie, recordKey, writeRecord, type CookieLike, type TokenRecord } from './token-record.js';
+import { cookieExpiry, recordCookie, type CookieLike, type TokenRecord } from './token-record.js';
+import { endedTokens, TokenRecords, type EndedTokens } from './token-records.js';
 import { TransactionClaims, type ClaimResult } from './transactions.js';
-import { guardSessionSaves, recordEndKey, saveLiveSession, sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
+import { guardSessionSaves, saveLiveSession, sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
 
 /** The record cookie for the session of this request (its expiry plus slack). */
 function cookieOf(session: LiveSession): CookieLike {
@@ -60,12 +61,11 @@ export interface NewLogin {
   dpop?: DpopKey;
 }
 
-/** The tokens of one login that a back-channel logout ended (the caller revokes them). */
+/** One login that a back-channel logout ended: its tokens for the caller to revoke. */
 export interface EndedLogin {
   sessionId: string;
   provider: string;
-  tokens: TokenSet;
-  dpop?: DpopKey;
+  ended: EndedTokens;
 }
 
 /**
@@ -113,44 +113,44 @@ export class LoginStore {
    * move the other providers' logins over, write the new token record, save. Returns the new
    * session id and the tokens of a previous login with the same provider (the caller revokes them).
    */
-  async completeLogin(req: Request, login: NewLogin): Promise<{ previous: TokenSet | undefined; sessionId: string }> {
+  async completeLogin(req: Request, login: NewLogin): Promise<{ previous: EndedTokens | undefined; sessionId: string }> {
     const session = requireSession(req);
     const { sessionStore: store } = req;
+    const records = new TokenRecords(store, this.timeoutMs);
     const oldId = session.id;
     const ttl = tombstoneTtlMs(session.cookie.originalMaxAge);
     const markers: Record<string, LoginMarker> = { ...session.oauth?.p };
     const abandoned = abandonPending(session, Date.now());
     await writeTombstone(store, sessionEndKey(oldId), ttl, this.timeoutMs);
     let previous: TokenRecord | undefined;
-    if (markers[login.provider]) previous = await this.#endRecord(store, recordKey(oldId, login.provider), ttl);
+    if (markers[login.provider]) previous = await records.end(oldId, login.provider, ttl);
     delete markers[login.provider];
     await storeCall(this.timeoutMs, 'regenerate the session', (cb) => session.regenerate(cb));
     const fresh = requireSession(req);
     const cookie = cookieOf(fresh);
     const expiry = cookieExpiry(cookie);
     for (const name of Object.keys(markers)) {
-      const moved = await this.#endRecord(store, recordKey(oldId, name), ttl);
+      const moved = await records.end(oldId, name, ttl);
       if (!moved) {
         delete markers[name];
         continue;
       }
-      await writeRecord(store, recordKey(fresh.id, name), moved, cookie, this.timeoutMs);
+      await records.write(fresh.id, name, moved, cookie);
       markers[name] = { ...markers[name]!, exp: expiry };
     }
     const marker: LoginMarker = expiry === undefined ? { ...login.marker } : { ...login.marker, exp: expiry };
     if (this.indexLogins && login.sid !== undefined) marker.sid = login.sid;
-    await writeRecord(
-      store,
-      recordKey(fresh.id, login.provider),
+    await records.write(
+      fresh.id,
+      login.provider,
       { v: 1, tokens: login.tokens, ...(login.idTokenClaims ? { idTokenClaims: login.idTokenClaims } : {}), ...(login.dpop ? { dpop: login.dpop } : {}) },
       cookie,
-      this.timeoutMs,
     );
     fresh.oauth = { p: { ...markers, [login.provider]: marker } };
     if (abandoned) fresh.oauth.x = abandoned;
     if (this.indexLogins) await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.timeoutMs);
     await saveLiveSession(fresh, this.timeoutMs);
-    return { previous: previous?.tokens, sessionId: fresh.id };
+    return { previous: previous && endedTokens(previous), sessionId: fresh.id };
   }
 
   /**
@@ -167,16 +167,14 @@ export class LoginStore {
     return true;
   }
 
-  /**
-   * End one provider's login in this session: tombstone its record (a refresh in flight will not
-   * write it back), delete it, clear the marker. Returns the tokens to revoke.
-   */
-  async endLogin(view: SessionView, provider: string): Promise<TokenSet | undefined> {
-    if (!view.marker(provider)) return undefined;
-    const ttl = tombstoneTtlMs(view.cookie.originalMaxAge);
-    const record = await this.#endRecord(view.store, recordKey(view.sessionId, provider), ttl);
-    view.clearMarker(provider);
-    return record?.tokens;
+  /** The logins of this request's session, bound to its store and the deadline (what `req.oauth` uses). */
+  forRequest(req: Request): LoginSession {
+    return new RequestLoginSession(req, this.timeoutMs);
+  }
+
+  /** The logins of a stored session outside any request (`forSession`); undefined when there is no such session. */
+  forStoredSession(store: Store, sessionId: string): Promise<LoginSession | undefined> {
+    return loadStoredLoginSession(store, sessionId, this.timeoutMs);
   }
 
   /**
@@ -201,6 +199,7 @@ export class LoginStore {
     const store = req.sessionStore;
     if (!store) throw new SessionUnavailableError();
     const key: LogoutSubject = subject.sid !== undefined ? { kind: 'sid', value: subject.sid } : { kind: 'sub', value: subject.sub! };
+    const records = new TokenRecords(store, this.timeoutMs);
     const ended: EndedLogin[] = [];
     for (const sessionId of await readLogoutIndex(store, logoutIndexKey(provider, key), this.timeoutMs)) {
       const data = await storeCall<StoredSession | null>(this.timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
@@ -209,8 +208,8 @@ export class LoginStore {
       const ttl = tombstoneTtlMs(data.cookie?.originalMaxAge);
       await writeTombstone(store, sessionEndKey(sessionId), ttl, this.timeoutMs);
       for (const name of Object.keys(data.oauth?.p ?? {})) {
-        const record = await this.#endRecord(store, recordKey(sessionId, name), ttl);
-        if (record) ended.push({ sessionId, provider: name, tokens: record.tokens, ...(record.dpop ? { dpop: record.dpop } : {}) });
+        const record = await records.end(sessionId, name, ttl);
+        if (record) ended.push({ sessionId, provider: name, ended: endedTokens(record) });
       }
       await storeCall(this.timeoutMs, 'destroy the session', (cb) => store.destroy(sessionId, cb));
     }
@@ -221,12 +220,5 @@ export class LoginStore {
   async acceptLogoutToken(req: Request, issuer: string, jti: string, until: number): Promise<boolean> {
     if (!req.sessionStore) throw new SessionUnavailableError();
     return rememberLogoutToken(req.sessionStore, replayKey(issuer, jti), until, this.timeoutMs);
-  }
-
-  async #endRecord(store: Store, key: string, ttlMs: number): Promise<TokenRecord | undefined> {
-    await writeTombstone(store, recordEndKey(key), ttlMs, this.timeoutMs);
-    const record = await readRecord(store, key, this.timeoutMs);
-    if (record) await deleteRecord(store, key, this.timeoutMs);
-    return record;
   }
 }

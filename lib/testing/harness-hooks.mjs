@@ -1,6 +1,36 @@
 // Test hooks around oidc-provider: a log of client-authenticated calls (token, revocation,
 // introspection), strict client authentication (oidc-provider accepts basic and post alike) and
-// fault injection, plus the /__harness/* routes that expose them to other processes.
+// fault injection, a strict revocation endpoint (a DPoP-bound token is revoked only with a proof of
+// its key), plus the /__harness/* routes that expose them to other processes.
+import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
+
+/**
+ * RFC 9449 §5 lets an AS require a DPoP proof wherever a bound token is presented; this harness
+ * does so at revocation (oidc-provider does not): a proof of the token's key, for this POST and
+ * this URL. Returns the error description, or undefined when the revocation may proceed.
+ */
+async function checkRevocationProof(provider, ctx, raw, revocationUrl) {
+  const token = new URLSearchParams(raw).get('token');
+  if (!token) return undefined;
+  const found = (await provider.AccessToken.find(token).catch(() => undefined)) ?? (await provider.RefreshToken.find(token).catch(() => undefined));
+  if (!found?.jkt) return undefined;
+  const proof = ctx.get('dpop');
+  if (!proof) return 'a DPoP-bound token is revoked only with a DPoP proof';
+  try {
+    const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', maxTokenAge: 60 });
+    if (payload.htm !== 'POST' || payload.htu !== revocationUrl) return 'the DPoP proof is for another request';
+    if ((await calculateJwkThumbprint(protectedHeader.jwk)) !== found.jkt) return 'the DPoP proof is of another key than the token is bound to';
+  } catch {
+    return 'the DPoP proof does not verify';
+  }
+  return undefined;
+}
+
+async function readRaw(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /**
  * @param {{ provider: any, server: import('node:http').Server, issuer: string, clients: object[], strictClientAuth: boolean }} options
@@ -39,6 +69,20 @@ export function installHarness({ provider, server, issuer, clients, strictClient
     if (strictClientAuth && basicClientId && registered.get(basicClientId) === 'client_secret_post') {
       reject('client_secret_post', 'client_secret_basic');
       return undefined;
+    }
+    if (ctx.path === '/token/revocation') {
+      // Read here to check the proof; oidc-provider then takes the parsed form from req.body.
+      const raw = await readRaw(ctx.req);
+      ctx.req.body = Object.fromEntries(new URLSearchParams(raw));
+      const problem = await checkRevocationProof(provider, ctx, raw, `${issuer}/token/revocation`);
+      entry.dpop = ctx.get('dpop') !== '';
+      if (problem) {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_dpop_proof', error_description: `${problem} [harness]` };
+        entry.status = 400;
+        entry.error = 'invalid_dpop_proof';
+        return undefined;
+      }
     }
     await next();
     const client = ctx.oidc?.client;

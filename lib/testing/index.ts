@@ -5,7 +5,7 @@
  */
 import type { Store } from 'express-session';
 import type { ProviderOptions, TokenEndpointAuthMethod } from '../config/options.js';
-import { readRecord, recordKey, writeRecord, type CookieLike } from '../session/token-record.js';
+import { expireStoredAccessToken } from '../session/token-records.js';
 import { authorizeWithoutBrowser, type AuthorizeOptions } from './login-driver.js';
 import { spawnProvider, type ProviderEndpoints } from './spawn-provider.js';
 
@@ -56,6 +56,8 @@ export interface ProviderRequest {
   grantType?: string;
   status?: number;
   error?: string;
+  /** At revocation: whether a DPoP proof was sent (a DPoP-bound token is revoked only with one). */
+  dpop?: boolean;
 }
 
 export interface TokenEndpointFault {
@@ -185,11 +187,7 @@ export async function loginWithoutBrowser<R extends AgentResponse>(agent: { get(
  * `req.oauth` call refreshes it. `provider` is `'default'` with a single provider.
  */
 export async function expireAccessToken(store: Store, sessionId: string, provider = 'default'): Promise<void> {
-  const key = recordKey(sessionId, provider);
-  const record = await readRecord(store, key, STORE_TIMEOUT_MS);
-  if (!record) throw new Error(`no token record for session ${sessionId.slice(0, 4)}… and provider ${provider}`);
-  // Keep the record's own cookie (its expiry), which readRecord does not return.
-  const stored = await new Promise<{ cookie?: CookieLike } | null | undefined>((resolve, reject) => store.get(key, (err, value) => (err ? reject(err) : resolve(value as never))));
-  const expired = { ...record, v: record.v + 1, tokens: { ...record.tokens, expiresAt: Date.now() - 1000 } };
-  await writeRecord(store, key, expired, stored?.cookie ?? { expires: null, originalMaxAge: null }, STORE_TIMEOUT_MS);
+  if (!(await expireStoredAccessToken(store, sessionId, provider, STORE_TIMEOUT_MS))) {
+    throw new Error(`no token record for session ${sessionId.slice(0, 4)}… and provider ${provider}`);
+  }
 }

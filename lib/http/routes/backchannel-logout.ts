@@ -1,8 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { ClientShared } from '../../client/provider-client.js';
 import type { ProviderLink } from '../../client/provider-link.js';
+import type { TokenLifecycle } from '../../client/token-lifecycle.js';
 import { debugFor } from '../../debug.js';
 import { claimedIssuer, InvalidLogoutTokenError, verifyLogoutToken } from '../../protocol/logout-token.js';
+import type { LoginStore } from '../../session/login-store.js';
 import { FormBodyError, readFormBody } from '../read-form.js';
 import { noStore, sendJson } from '../respond.js';
 
@@ -20,7 +21,7 @@ function sendError(res: Response, status: number, error: string): void {
  * lives, and the ended logins' tokens are revoked (best effort). 200 with `Cache-Control:
  * no-store`; a bad token 400 `invalid_request`; a provider whose keys are unknown 501.
  */
-export function createBackchannelLogoutHandler(links: Iterable<ProviderLink>, shared: ClientShared): RequestHandler {
+export function createBackchannelLogoutHandler(links: Iterable<ProviderLink>, logins: LoginStore, lifecycle: TokenLifecycle): RequestHandler {
   const allLinks = [...links];
   const byIssuer = new Map<string, ProviderLink>();
   for (const link of allLinks) if (link.provider.issuer && !byIssuer.has(link.provider.issuer)) byIssuer.set(link.provider.issuer, link);
@@ -49,19 +50,12 @@ export function createBackchannelLogoutHandler(links: Iterable<ProviderLink>, sh
       log('logout token for %s rejected: %s', link.name, err.message);
       return sendError(res, 400, 'invalid_request');
     }
-    if (!(await shared.logins.acceptLogoutToken(req, issuer!, logout.jti, logout.acceptedUntil))) {
+    if (!(await logins.acceptLogoutToken(req, issuer!, logout.jti, logout.acceptedUntil))) {
       log('logout token for %s replayed', link.name);
       return sendError(res, 400, 'invalid_request');
     }
-    const ended = await shared.logins.endSessionsOf(req, link.name, logout);
-    for (const login of ended) {
-      const endedLink = byName.get(login.provider);
-      if (!endedLink) continue;
-      await endedLink.revoke(login.tokens, login.dpop);
-      shared.events.emit('logout', { provider: login.provider, reason: 'backchannel' });
-      await shared.refresher.notify({ sessionId: login.sessionId, link: endedLink }, undefined, login.tokens, 'logout');
-    }
-    log('back-channel logout for %s ended %d login(s)', link.name, ended.length);
+    const ended = await lifecycle.endSessionsOf(req, link, byName, logout);
+    log('back-channel logout for %s ended %d login(s)', link.name, ended);
     res.statusCode = 200;
     res.setHeader('Content-Length', '0');
     res.end();

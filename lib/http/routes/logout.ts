@@ -1,11 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { debugFor } from '../../debug.js';
 import { OAUTH_CODES, OAuthError } from '../../errors.js';
-import { logoutProvider, type ClientShared } from '../../client/provider-client.js';
 import type { ProviderLink } from '../../client/provider-link.js';
+import type { TokenLifecycle } from '../../client/token-lifecycle.js';
 import { buildEndSessionUrl } from '../../protocol/end-session.js';
 import type { PostLogoutReturn } from '../post-logout.js';
-import { RequestSessionView } from '../../session/session-view.js';
+import type { LoginStore } from '../../session/login-store.js';
 import { requireSession } from '../../session/session-data.js';
 import { clearCookie, escapeHtml, header, noStore, originalUrl, pathOf, redirect, sendHtml } from '../respond.js';
 import { rawQuery, safeReturnTo, singleParam } from './safe-redirect.js';
@@ -46,7 +46,7 @@ interface EndedLogin {
  * goes to the end-session endpoint of the first ended login (config order) that has one, and
  * comes back through `postLogoutRedirectUri` (see post-logout.ts).
  */
-export function createLogoutHandler(links: Iterable<ProviderLink>, shared: ClientShared, options: LogoutOptions, postLogout: PostLogoutReturn): RequestHandler {
+export function createLogoutHandler(links: Iterable<ProviderLink>, logins: LoginStore, lifecycle: TokenLifecycle, options: LogoutOptions, postLogout: PostLogoutReturn): RequestHandler {
   const allLinks = [...links];
 
   async function endSessionUrl(ended: EndedLogin[], res: Response, returnTo: string | undefined): Promise<string | undefined> {
@@ -63,13 +63,13 @@ export function createLogoutHandler(links: Iterable<ProviderLink>, shared: Clien
     noStore(res);
     assertSameOrigin(req, options.appOrigins);
     requireSession(req);
-    const view = new RequestSessionView(req);
+    const session = logins.forRequest(req);
     const ended: EndedLogin[] = [];
     for (const link of allLinks) {
-      if (!view.marker(link.name)) continue;
-      ended.push({ link, idToken: (await logoutProvider(shared, link, view))?.idToken });
+      if (!session.marker(link.name)) continue;
+      ended.push({ link, idToken: (await lifecycle.endLogin({ session, link }))?.idToken });
     }
-    const cookie = await shared.logins.endSession(req);
+    const cookie = await logins.endSession(req);
     // destroy() forgets the session in the store; the browser still holds its cookie.
     if (cookie) clearCookie(res, cookie.name, cookie.options);
     const returnTo = safeReturnTo(singleParam(rawQuery(req.url), 'returnTo'), '') || undefined;

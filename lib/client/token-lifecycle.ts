@@ -1,0 +1,122 @@
+import type { Request } from 'express';
+import type { JWTPayload } from 'jose';
+import { debugFor, tokenId } from '../debug.js';
+import type { ProviderEndpoints } from '../protocol/discovery.js';
+import { generateDpopKey } from '../protocol/dpop.js';
+import { exchangeCode } from '../protocol/token-endpoint.js';
+import type { TokenSet } from '../protocol/token-set.js';
+import type { LoginStore } from '../session/login-store.js';
+import { withAuthenticationContext, type LoginMarker, type LoginTransaction } from '../session/session-data.js';
+import type { TokenRecord } from '../session/token-record.js';
+import type { EndedTokens } from '../session/token-records.js';
+import type { ProviderLink } from './provider-link.js';
+import type { LoginRef, Refresher } from './refresh.js';
+import type { TokenEvents } from './token-events.js';
+import { userInfoAtLogin } from './userinfo.js';
+import { validateLoginResponse } from './validate-tokens.js';
+
+const log = debugFor('tokens');
+
+/** ID-token claims that are protocol plumbing, not facts about the user (`acr`, `amr`, `auth_time` are: step-up checks). */
+const PROTOCOL_CLAIMS = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 'azp', 'sid', 'jti']);
+
+function markerOf(claims: Record<string, unknown> | undefined, now: number): LoginMarker {
+  const marker: LoginMarker = { at: now };
+  if (typeof claims?.sub === 'string') marker.sub = claims.sub;
+  const extra = Object.fromEntries(Object.entries(claims ?? {}).filter(([k]) => !PROTOCOL_CLAIMS.has(k)));
+  if (Object.keys(extra).length > 0) marker.claims = extra;
+  return marker;
+}
+
+/** A callback that passed its checks: the claimed transaction and the authorization code. */
+export interface AuthorizedCallback {
+  link: ProviderLink;
+  endpoints: ProviderEndpoints;
+  code: string;
+  pending: LoginTransaction;
+}
+
+/**
+ * The one token lifecycle, from grant to revoke: obtain (code exchange here, refresh in
+ * refresh.ts, client credentials and password in grant-client.ts) → validate (validate-tokens.ts)
+ * → store (the login store) → announce (token-events.ts, once) → end (revoke with the login's
+ * DPoP proof, announce, once). Every site that ends a login, for any reason, comes through here.
+ */
+export class TokenLifecycle {
+  constructor(
+    private readonly logins: LoginStore,
+    private readonly announce: TokenEvents,
+    private readonly refresher: Refresher,
+  ) {}
+
+  /** Login: exchange the code, validate, store the login in a regenerated session, announce it. Returns the new session id. */
+  async completeLogin(req: Request, callback: AuthorizedCallback): Promise<string> {
+    const { link, endpoints, code, pending } = callback;
+    const { provider } = link;
+    const dpop = provider.dpop ? await generateDpopKey() : undefined;
+    const body = await exchangeCode(link.tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.v }, dpop);
+    const { tokens, claims, stored } = await validateLoginResponse(link, endpoints, body, { nonce: pending.n, maxAge: pending.m ?? pending.u?.m }, Date.now());
+    const issued: EndedTokens = dpop ? { tokens, dpop } : { tokens };
+    let marker: LoginMarker;
+    let done;
+    try {
+      const user = provider.fetchUserInfo ? await userInfoAtLogin(link, issued, claims) : claims;
+      marker = withAuthenticationContext(markerOf(user, Date.now()), claims, pending);
+      done = await this.logins.completeLogin(req, { provider: link.name, ...stored, marker, sid: sidOf(claims), dpop });
+    } catch (err) {
+      // The provider issued tokens nobody can use now: revoke them (best effort) before failing.
+      await link.revoke(issued);
+      throw err;
+    }
+    // Logging in again with the same provider replaces that login: its tokens must not live on.
+    await link.revoke(done.previous);
+    log('login completed for %s (token %s)', link.name, tokenId(tokens.accessToken));
+    await this.announce.loggedIn(done.sessionId, link.name, tokens, marker.sub);
+    return done.sessionId;
+  }
+
+  /** The login's record, refreshed first when due (or `force`); see refresh.ts. */
+  fresh(login: LoginRef, record: TokenRecord, force: boolean): Promise<TokenRecord> {
+    return this.refresher.ensureFresh(login, record, force);
+  }
+
+  /**
+   * End one provider's login in a session (logout): forget its tokens and marker, revoke them
+   * (refresh then access, RFC 7009, with a DPoP proof when bound), announce. Returns the ended
+   * tokens (the ID token is the `id_token_hint` of RP-initiated logout).
+   */
+  async endLogin({ session, link }: LoginRef): Promise<TokenSet | undefined> {
+    if (!session.marker(link.name)) return undefined;
+    const sessionId = session.sessionId;
+    const ended = await session.endLogin(link.name);
+    await link.revoke(ended);
+    await this.announce.loggedOut(sessionId, link.name, ended?.tokens, 'user');
+    return ended?.tokens;
+  }
+
+  /** The login's token record is gone (expired or deleted in the store): forget the marker and announce the logout. */
+  async loginLost({ session, link }: LoginRef): Promise<void> {
+    log('token record of %s is gone; clearing the login marker', link.name);
+    session.clearMarker(link.name);
+    await this.announce.loggedOut(session.sessionId, link.name, undefined, 'record-missing');
+  }
+
+  /**
+   * OIDC Back-Channel Logout: end every session of this provider's `sid` (or `sub`), in whichever
+   * process it lives; revoke and announce each ended login. Returns how many logins ended.
+   */
+  async endSessionsOf(req: Request, link: ProviderLink, linksByName: ReadonlyMap<string, ProviderLink>, subject: { sid?: string; sub?: string }): Promise<number> {
+    const ended = await this.logins.endSessionsOf(req, link.name, subject);
+    for (const login of ended) {
+      const endedLink = linksByName.get(login.provider);
+      if (!endedLink) continue;
+      await endedLink.revoke(login.ended);
+      await this.announce.loggedOut(login.sessionId, login.provider, login.ended.tokens, 'backchannel');
+    }
+    return ended.length;
+  }
+}
+
+function sidOf(claims: JWTPayload | undefined): string | undefined {
+  return typeof claims?.sid === 'string' ? claims.sid : undefined;
+}

@@ -1,0 +1,147 @@
+import type { Request } from 'express';
+import type { Store } from 'express-session';
+import { clearLoginMarker, loginMarker, requireSession, type LoginMarker, type OAuthSessionData } from './session-data.js';
+import { storeCall } from './store-call.js';
+import { cookieExpiry, cookieUntil, recordCookie, recordKey, type CookieLike, type TokenRecord } from './token-record.js';
+import { endedTokens, TokenRecords, type CommitResult, type EndedTokens } from './token-records.js';
+import { tombstoneTtlMs } from './tombstone.js';
+
+/**
+ * One session's logins as lib/client sees them: the login markers of the session and the token
+ * records in the store, bound once to that session's store and the deadline. This is the only
+ * way code outside lib/session/ reads or changes login state; it exposes no store.
+ */
+export abstract class LoginSession {
+  #records: TokenRecords | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  abstract readonly sessionId: string;
+  /** The login marker of `provider`, if the session holds a well-formed one (no store I/O). */
+  abstract marker(provider: string): LoginMarker | undefined;
+  /** Forget `provider`'s marker in this session (its login ended). */
+  abstract clearMarker(provider: string): void;
+  /** Throws 503 `SESSION_UNAVAILABLE` (or 500 without express-session) when there is no session. */
+  abstract assertAvailable(): void;
+  protected abstract store(): Store;
+  protected abstract sessionCookie(): CookieLike;
+
+  /** The key single-flight refreshes and the cross-process lock use for one login. */
+  loginKey(provider: string): string {
+    return recordKey(this.sessionId, provider);
+  }
+
+  readTokens(provider: string): Promise<TokenRecord | undefined> {
+    return this.#bound().read(this.sessionId, provider);
+  }
+
+  /** Write a refreshed record; `ended` when the login ended meanwhile (the write was undone: revoke what it held). */
+  commitRefresh(provider: string, next: TokenRecord): Promise<CommitResult> {
+    return this.#bound().commit(this.sessionId, provider, next, this.#recordCookie(provider));
+  }
+
+  /** The provider rejected the login's refresh token: forget the record. */
+  forgetTokens(provider: string): Promise<void> {
+    return this.#bound().delete(this.sessionId, provider);
+  }
+
+  /**
+   * End one provider's login in this session: tombstone its record (a refresh in flight will not
+   * write it back), delete it, clear the marker. Returns the tokens to revoke, with the DPoP key.
+   */
+  async endLogin(provider: string): Promise<EndedTokens | undefined> {
+    if (!this.marker(provider)) return undefined;
+    const ttl = tombstoneTtlMs(this.sessionCookie().originalMaxAge);
+    const record = await this.#bound().end(this.sessionId, provider, ttl);
+    this.clearMarker(provider);
+    return record && endedTokens(record);
+  }
+
+  #bound(): TokenRecords {
+    return (this.#records ??= new TokenRecords(this.store(), this.timeoutMs));
+  }
+
+  /** Rewrites keep the record's current expiry (the marker's `exp`), else session expiry + slack. */
+  #recordCookie(provider: string): CookieLike {
+    const cookie = this.sessionCookie();
+    const exp = this.marker(provider)?.exp;
+    return exp === undefined ? recordCookie(cookieExpiry(cookie), cookie.originalMaxAge) : cookieUntil(exp, cookie.originalMaxAge);
+  }
+}
+
+/** A live view of `req.session` (which may be regenerated during the request). */
+export class RequestLoginSession extends LoginSession {
+  constructor(
+    private readonly req: Request,
+    timeoutMs: number,
+  ) {
+    super(timeoutMs);
+  }
+
+  get sessionId(): string {
+    return requireSession(this.req).id;
+  }
+
+  marker(provider: string): LoginMarker | undefined {
+    return loginMarker(this.req.session, provider);
+  }
+
+  clearMarker(provider: string): void {
+    const { session } = this.req;
+    if (session) clearLoginMarker(session, provider);
+  }
+
+  assertAvailable(): void {
+    requireSession(this.req);
+  }
+
+  protected store(): Store {
+    requireSession(this.req);
+    return this.req.sessionStore;
+  }
+
+  protected sessionCookie(): CookieLike {
+    return requireSession(this.req).cookie as unknown as CookieLike;
+  }
+}
+
+type StoredSession = { cookie: CookieLike; oauth?: OAuthSessionData };
+
+/**
+ * A stored session outside any request (`forSession`, background jobs). Marker changes (a login
+ * that ended) stay in this copy: the session itself is written only by requests.
+ */
+class StoredLoginSession extends LoginSession {
+  constructor(
+    readonly sessionId: string,
+    private readonly data: StoredSession,
+    private readonly sessionStore: Store,
+    timeoutMs: number,
+  ) {
+    super(timeoutMs);
+  }
+
+  marker(provider: string): LoginMarker | undefined {
+    return loginMarker(this.data as never, provider);
+  }
+
+  clearMarker(provider: string): void {
+    clearLoginMarker(this.data as never, provider);
+  }
+
+  assertAvailable(): void {}
+
+  protected store(): Store {
+    return this.sessionStore;
+  }
+
+  protected sessionCookie(): CookieLike {
+    return this.data.cookie;
+  }
+}
+
+/** The logins of a stored session, or undefined when the store has no such session. */
+export async function loadStoredLoginSession(store: Store, sessionId: string, timeoutMs: number): Promise<LoginSession | undefined> {
+  const data = await storeCall<StoredSession | null>(timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
+  return data ? new StoredLoginSession(sessionId, data, store, timeoutMs) : undefined;
+}
