@@ -5,7 +5,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by `oauthMiddleware()`: the user's OAuth client (see OAuthRequestContext). */
+      /** Set by `oauthMiddleware()`: the request context, this user's OAuth clients (see OAuthRequestContext). */
       oauth: OAuthRequestContext;
     }
   }

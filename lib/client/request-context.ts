@@ -13,8 +13,9 @@ export type RegisteredProviderName = Register extends { providers: infer P exten
 export type OAuthRequestContext = RequestContext & { readonly [K in RegisteredProviderName]: ProviderClient };
 
 /**
- * `req.oauth`: the client of the first (or only) provider, plus one property per named provider
- * (`req.oauth.github`) when several are configured.
+ * The class behind `OAuthRequestContext`: the client of the first (or only) provider, plus one
+ * property per named provider (`req.oauth.github`) when several are configured. Not exported from
+ * the package: `OAuthRequestContext` is the one public name of `req.oauth`'s type.
  */
 export class RequestContext extends ProviderClient {
   /** Clients of the other providers, made on first use (most requests never ask). */

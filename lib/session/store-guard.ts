@@ -2,10 +2,13 @@ import type { Store } from 'express-session';
 import { installStoreDeadlines } from './store-call.js';
 
 /**
- * Optional since 0.2: `oauthMiddleware` gives the store a deadline (`httpTimeoutMs`) and maps its
- * failures, synchronous throws included, to 503 by itself, from the first request it sees.
- * Wrapping the store here only adds that from process start, so requests that reach
- * express-session before any request reached the middleware are covered too.
+ * Give the session store the deadline and 503 mapping from process start (default 5000 ms).
+ * `oauthMiddleware` installs the same deadline itself, but only on the first request that
+ * reaches it. Until then, a request that carries a session cookie waits in express-session's own
+ * `store.get` before the middleware runs: after a restart while the store hangs (Redis down,
+ * a client that queues commands offline), every returning user's request would wait forever
+ * until some request without a cookie got through. Wrapping the store closes that window; it is
+ * the only thing this adds (test/security/store-outages.test.ts, "after a restart").
  *
  * ```ts
  * app.use(session({ store: guardSessionStore(new RedisStore({ client }), { timeoutMs: 2000 }), ... }));

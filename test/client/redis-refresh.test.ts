@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
-import type { RedisLockStats } from 'express-oauth2-session';
+import type { RedisRefreshLock } from 'express-oauth2-session';
 import { expireAccessToken } from 'express-oauth2-session/testing';
 import { login, sessionCookie } from '../support/login-flow';
 import { useRedisFixture } from '../support/redis-app';
 import { REDIS_CLIENT_KINDS, type RedisClientKind } from '../support/redis-clients';
 import { requireRedisOrSkip } from '../support/redis-server';
 import { providerOptions } from '../support/test-app';
+
+type RedisLockStats = RedisRefreshLock['stats'];
 
 // Issue 4: never log a user out by accident. Real redis-server, connect-redis, a rotating AS
 // (reusing a rotated refresh token revokes the whole grant), several app processes.

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { FetchLike, TokenEndpointError } from 'express-oauth2-session';
+import type { BackendClientOptions, TokenEndpointError } from 'express-oauth2-session';
 import { pushAuthorizationRequest, type PushedAuthorizationTarget } from '../../lib/protocol/par';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { authorize, pathOf } from '../support/login-flow';
@@ -135,7 +135,7 @@ describe('pushedAuthorizationRequests', () => {
   });
 
   it('should answer 504 when the PAR endpoint does not answer within httpTimeoutMs', async () => {
-    const hang: FetchLike = (input, init) =>
+    const hang: NonNullable<BackendClientOptions['fetch']> = (input, init) =>
       String(input).endsWith('/request') ? new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))) : fetch(input, init);
     const { app } = createTestApp({ oauth: { ...discovered(as, { pushedAuthorizationRequests: true }), httpTimeoutMs: 200, fetch: hang } });
     expect((await request(app).get('/login').expect(504)).body).toEqual({ error: 'TimeoutError', code: 'OAUTH_TIMEOUT', message: 'The sign-in service failed; try again.' });

@@ -91,6 +91,30 @@ describe('#36 session store failing or hanging (guardSessionStore)', () => {
   });
 });
 
+describe('#36 session store hanging after a restart (why guardSessionStore is exported)', () => {
+  /** A logged-in cookie, then a "restarted" app whose new store object (same data) hangs on get. */
+  async function returningUserAfterRestart(guard: boolean) {
+    const before = new FaultyStore();
+    const agent = request.agent(createTestApp({ store: before, oauth: providerOptions(as) }).app);
+    await login(agent);
+    const cookie = (await agent.get('/session')).request.cookies as unknown as string;
+    const after = new FaultyStore();
+    (after as unknown as { sessions: unknown }).sessions = (before as unknown as { sessions: unknown }).sessions;
+    after.fail('get', 'hang');
+    const { app } = createTestApp({ store: guard ? guardSessionStore(after, { timeoutMs: 300 }) : after, oauth: { ...providerOptions(as), httpTimeoutMs: 300 } });
+    return request(app).get('/me').set('Cookie', cookie).set('Accept', 'application/json').timeout(1500);
+  }
+
+  it('should answer 503 to the first request after a restart when the store is wrapped', async () => {
+    const res = await returningUserAfterRestart(true);
+    expect([res.status, res.body.code]).toEqual([503, 'OAUTH_SESSION_UNAVAILABLE']);
+  });
+
+  it('should hang in express-session without it, before oauthMiddleware can install its deadline', async () => {
+    await expect(returningUserAfterRestart(false)).rejects.toThrow(/Timeout of 1500ms exceeded/);
+  });
+});
+
 describe('#36 store failing after the code exchange', () => {
   it('should answer 503 and revoke the tokens nobody can use', async () => {
     const store = new FaultyStore();

@@ -1,7 +1,7 @@
 // Compile-only (npm test runs tsc over test/): provider names declared through Register type
 // req.oauth.<name>; undeclared names are errors.
 import type { Request } from 'express';
-import { clientCredentials, passwordGrant, providers, type ProviderClient, type ProviderPreset, type TokenSet } from 'express-oauth2-session';
+import { clientCredentials, passwordGrant, providers, type OAuthRequestContext, type ProviderPreset, type TokenSet } from 'express-oauth2-session';
 
 declare module 'express-oauth2-session' {
   interface Register {
@@ -10,12 +10,15 @@ declare module 'express-oauth2-session' {
 }
 
 export async function typedProviders(req: Request): Promise<void> {
-  const alpha: ProviderClient = req.oauth.alpha;
+  // A named provider's client has no exported name of its own: index OAuthRequestContext.
+  const alpha: OAuthRequestContext['alpha'] = req.oauth.alpha;
+  const sameClient: OAuthRequestContext['beta'] = req.oauth.provider('beta');
   const res: Response = await req.oauth.beta.get('/me');
   const loggedIn: boolean = req.oauth.alpha.isAuthenticated();
   // @ts-expect-error not a declared provider
   void req.oauth.gamma;
   void alpha;
+  void sameClient;
   void res;
   void loggedIn;
 }
