@@ -329,6 +329,7 @@ declare module 'express-oauth2-session/testing' {
     grantType?: string;
     status?: number;
     error?: string;
+    dpop?: boolean;
   }
   export interface TestClient {
     id: string;

@@ -27,7 +27,10 @@ export interface ClientDeps {
   readonly onRefreshFailure: 'relogin' | 'error';
 }
 
-/** Internal (the error handler reads it from `req.oauth`): the `onRefreshFailure` option of the client's middleware. */
+/**
+ * @internal The error handler reads the `onRefreshFailure` option of `req.oauth`'s middleware
+ * through this key (not in the published types: `stripInternal`).
+ */
 export const REFRESH_FAILURE_POLICY = Symbol('onRefreshFailure');
 
 /** The user as known from the login: `sub` and verified ID-token claims. */
@@ -60,7 +63,7 @@ export class ProviderClient extends BearerMethods {
     this.#apiSender = this.#senderFor(link.provider);
   }
 
-  /** Internal: what to do when a login ended, per the `onRefreshFailure` option. */
+  /** @internal What to do when a login ended, per the `onRefreshFailure` option. */
   get [REFRESH_FAILURE_POLICY](): 'relogin' | 'error' {
     return this.#deps.onRefreshFailure;
   }
