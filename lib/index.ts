@@ -38,5 +38,5 @@ export type { OAuthRequestContext, RequestContext, RegisteredProviderName } from
 export type { ProviderClient, OAuthUser } from './client/provider-client.js';
 export type { LoginOptions } from './client/login-request.js';
 export type { ApiRequestInit } from './client/transport.js';
-export type { OAuthSessionData, LoginMarker, LoginTransaction, StepUpRequest } from './session/session-data.js';
+export type { OAuthSessionData } from './session/session-data.js';
 export type { OAuthEvents, OAuthEventName } from './events.js';

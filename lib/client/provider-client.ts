@@ -90,7 +90,7 @@ export class ProviderClient extends BearerMethods {
   /** Synchronous: true when the session has a login marker for this provider (no store I/O). */
   isAuthenticated(): boolean {
     try {
-      return this.#session.marker(this.#provider.name) !== undefined;
+      return this.#session.hasLogin(this.#provider.name);
     } catch {
       return false;
     }
@@ -98,15 +98,15 @@ export class ProviderClient extends BearerMethods {
 
   /** `sub` and verified ID-token claims, when the login produced them. */
   get user(): OAuthUser | undefined {
-    const marker = this.#session.marker(this.#provider.name);
+    const marker = this.#session.identity(this.#provider.name);
     if (!marker) return undefined;
     return { ...marker.claims, ...(marker.sub === undefined ? {} : { sub: marker.sub }) };
   }
 
-  /** Rewrites keep the record's current expiry (the marker's `exp`), else session expiry + slack. */
+  /** Rewrites keep the record's current expiry (the marker's `recordExpiresAt`), else session expiry + slack. */
   #recordCookie(): CookieLike {
     const { cookie } = this.#session;
-    const exp = this.#session.marker(this.#provider.name)?.exp;
+    const exp = this.#session.marker(this.#provider.name)?.recordExpiresAt;
     return exp === undefined ? recordCookie(cookieExpiry(cookie), cookie.originalMaxAge) : cookieUntil(exp, cookie.originalMaxAge);
   }
 

@@ -10,7 +10,8 @@ import { exchangeCode } from '../../protocol/token-endpoint.js';
 import { fromTokenResponse } from '../../protocol/token-set.js';
 import { userInfoAtLogin } from '../../client/userinfo.js';
 import { withIdToken } from '../../session/record-format.js';
-import { withAuthenticationContext, type LoginMarker, type LoginTransaction } from '../../session/session-data.js';
+import { withAuthenticationContext } from '../../session/session-data.js';
+import type { LoginMarker, PendingLogin } from '../../session/session-format.js';
 import type { LoginOutcome } from '../../session/transactions.js';
 import { RequestSessionView } from '../../session/session-view.js';
 import { noStore, redirect } from '../respond.js';
@@ -21,7 +22,7 @@ const log = debugFor('callback');
 const PROTOCOL_CLAIMS = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 'azp', 'sid', 'jti']);
 
 function loginMarker(claims: Record<string, unknown> | undefined, now: number): LoginMarker {
-  const marker: LoginMarker = { at: now };
+  const marker: LoginMarker = { authenticatedAt: now };
   if (typeof claims?.sub === 'string') marker.sub = claims.sub;
   const extra = Object.fromEntries(Object.entries(claims ?? {}).filter(([k]) => !PROTOCOL_CLAIMS.has(k)));
   if (Object.keys(extra).length > 0) marker.claims = extra;
@@ -43,17 +44,18 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
   const { provider } = link;
 
   /** Steps 2–6: validate, exchange the code, verify the ID token, store the login. Returns the new session id. */
-  async function redeem(req: Request, params: URLSearchParams, tx: LoginTransaction): Promise<string> {
+  async function redeem(req: Request, params: URLSearchParams, tx: PendingLogin): Promise<string> {
     const endpoints = await link.endpoints();
     const code = readAuthorizationResponse(params, endpoints);
     const dpop = provider.dpop ? await generateDpopKey() : undefined;
-    const body = await exchangeCode(link.tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: tx.v }, dpop);
+    const { codeVerifier, nonce } = tx;
+    const body = await exchangeCode(link.tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier }, dpop);
     const tokens = fromTokenResponse(body, Date.now(), undefined, provider.defaultTokenType, provider.dpop);
     let claims: Record<string, unknown> | undefined;
     if (tokens.idToken && endpoints.issuer && endpoints.jwksUri) {
-      claims = await verifyIdToken(tokens.idToken, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, fetch: link.fetch, nonce: tx.n, timeoutMs: link.timeoutMs });
+      claims = await verifyIdToken(tokens.idToken, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, fetch: link.fetch, nonce, timeoutMs: link.timeoutMs });
     }
-    assertAuthTime(claims, tx.m ?? tx.u?.m);
+    assertAuthTime(claims, tx.maxAge ?? tx.stepUp?.maxAge);
     const user = provider.fetchUserInfo ? await userInfoAtLogin(link, tokens, claims) : claims;
     const marker = withAuthenticationContext(loginMarker(user, Date.now()), claims, tx);
     let done;
@@ -83,15 +85,15 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
       // A second tab whose login was pending when the first tab's completed: no code redemption,
       // just back to where it was going (or to log in again when this provider is not logged in).
       const abandoned = logins.abandonedLogin(req, state);
-      if (abandoned?.p !== link.name) throw replayed();
-      if (new RequestSessionView(req).marker(link.name)) return redirect(res, 303, abandoned.r);
+      if (abandoned?.provider !== link.name) throw replayed();
+      if (new RequestSessionView(req).marker(link.name)) return redirect(res, 303, abandoned.returnTo);
       if (provider.loginPath === false) throw replayed();
-      return redirect(res, 302, `${provider.loginPath}?returnTo=${encodeURIComponent(abandoned.r)}`);
+      return redirect(res, 302, `${provider.loginPath}?returnTo=${encodeURIComponent(abandoned.returnTo)}`);
     }
     if (claim.kind === 'duplicate') {
       const { sessionId } = await claim.outcome;
       if (sessionId === undefined || !(await logins.adoptSession(req, sessionId))) throw replayed();
-      redirect(res, 303, claim.tx.r);
+      redirect(res, 303, claim.tx.returnTo);
       return;
     }
     const outcome: LoginOutcome = { sessionId: undefined };
@@ -100,7 +102,7 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     } finally {
       claim.settle(outcome);
     }
-    redirect(res, 303, claim.tx.r);
+    redirect(res, 303, claim.tx.returnTo);
   }
 
   return function oauthCallback(req: Request, res: Response, next: NextFunction) {
