@@ -37,5 +37,5 @@ export type { OAuthRequestContext } from './client/request-context.js';
 export type { OAuthUser } from './client/provider-client.js';
 export type { LoginOptions } from './client/login-request.js';
 export type { ApiRequestInit } from './client/transport.js';
-export type { OAuthSessionData, LoginMarker, LoginTransaction, StepUpRequest } from './session/session-data.js';
+export type { OAuthSessionData } from './session/session-data.js';
 export type { OAuthEvents } from './events.js';

@@ -81,7 +81,7 @@ export class ProviderClient extends BearerMethods {
   /** Synchronous: true when the session has a login marker for this provider (no store I/O). */
   isAuthenticated(): boolean {
     try {
-      return this.#session.marker(this.#provider.name) !== undefined;
+      return this.#session.hasLogin(this.#provider.name);
     } catch {
       return false;
     }
@@ -89,7 +89,7 @@ export class ProviderClient extends BearerMethods {
 
   /** `sub` and verified ID-token claims, when the login produced them. */
   get user(): OAuthUser | undefined {
-    const marker = this.#session.marker(this.#provider.name);
+    const marker = this.#session.identity(this.#provider.name);
     if (!marker) return undefined;
     return { ...marker.claims, ...(marker.sub === undefined ? {} : { sub: marker.sub }) };
   }
@@ -153,7 +153,7 @@ export class ProviderClient extends BearerMethods {
     const res = await this.#send(target, request).catch((err: unknown) => {
       throw userInfoTransportError(err);
     });
-    return readUserInfoResponse(res, this.#session.marker(this.#provider.name)?.sub);
+    return readUserInfoResponse(res, this.#session.identity(this.#provider.name)?.sub);
   }
 
   async #send(target: ApiTarget, req: PreparedRequest): Promise<Response> {

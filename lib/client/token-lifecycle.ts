@@ -6,7 +6,8 @@ import { generateDpopKey } from '../protocol/dpop.js';
 import { exchangeCode } from '../protocol/token-endpoint.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { LoginStore } from '../session/login-store.js';
-import { withAuthenticationContext, type LoginMarker, type LoginTransaction } from '../session/session-data.js';
+import { withAuthenticationContext } from '../session/session-data.js';
+import type { LoginMarker, PendingLogin } from '../session/session-format.js';
 import type { TokenRecord } from '../session/token-record.js';
 import type { EndedTokens } from '../session/token-records.js';
 import type { ProviderLink } from './provider-link.js';
@@ -21,7 +22,7 @@ const log = debugFor('tokens');
 const PROTOCOL_CLAIMS = new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 'azp', 'sid', 'jti']);
 
 function markerOf(claims: Record<string, unknown> | undefined, now: number): LoginMarker {
-  const marker: LoginMarker = { at: now };
+  const marker: LoginMarker = { authenticatedAt: now };
   if (typeof claims?.sub === 'string') marker.sub = claims.sub;
   const extra = Object.fromEntries(Object.entries(claims ?? {}).filter(([k]) => !PROTOCOL_CLAIMS.has(k)));
   if (Object.keys(extra).length > 0) marker.claims = extra;
@@ -33,7 +34,7 @@ export interface AuthorizedCallback {
   link: ProviderLink;
   endpoints: ProviderEndpoints;
   code: string;
-  pending: LoginTransaction;
+  pending: PendingLogin;
 }
 
 /**
@@ -54,8 +55,8 @@ export class TokenLifecycle {
     const { link, endpoints, code, pending } = callback;
     const { provider } = link;
     const dpop = provider.dpop ? await generateDpopKey() : undefined;
-    const body = await exchangeCode(link.tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.v }, dpop);
-    const { tokens, claims, stored } = await validateLoginResponse(link, endpoints, body, { nonce: pending.n, maxAge: pending.m ?? pending.u?.m }, Date.now());
+    const body = await exchangeCode(link.tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.codeVerifier }, dpop);
+    const { tokens, claims, stored } = await validateLoginResponse(link, endpoints, body, { nonce: pending.nonce, maxAge: pending.maxAge ?? pending.stepUp?.maxAge }, Date.now());
     const issued: EndedTokens = dpop ? { tokens, dpop } : { tokens };
     let marker: LoginMarker;
     let done;
@@ -86,7 +87,7 @@ export class TokenLifecycle {
    * tokens (the ID token is the `id_token_hint` of RP-initiated logout).
    */
   async endLogin({ session, link }: LoginRef): Promise<TokenSet | undefined> {
-    if (!session.marker(link.name)) return undefined;
+    if (!session.hasLogin(link.name)) return undefined;
     const sessionId = session.sessionId;
     const ended = await session.endLogin(link.name);
     await link.revoke(ended);

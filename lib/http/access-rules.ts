@@ -6,7 +6,7 @@ import type { OAuthUser, ProviderClient } from '../client/provider-client.js';
 import { OptionPath } from '../config/assert.js';
 import { assertKnownKeys } from '../config/option-keys.js';
 import { OAUTH_CODES, OAuthError, ReauthenticationRequiredError } from '../errors.js';
-import { loginMarker } from '../session/session-data.js';
+import { loginMarker, type LiveSession } from '../session/session-data.js';
 import { safeReturnTo } from './routes/safe-redirect.js';
 import { beginLogin, loginStarterFor } from './start-login.js';
 import { wantsHtml } from './respond.js';
@@ -102,7 +102,7 @@ export async function enforceAccessRules(rules: AccessRules, req: Request, res: 
   const starter = loginStarterFor(req.oauth, client.providerName);
   if (!starter) throw new OAuthError(OAUTH_CODES.MIDDLEWARE_MISSING, 'requireAuth() needs req.oauth from oauthMiddleware().', { status: 500 });
   const { provider } = starter.link;
-  const marker = loginMarker(req.session, provider.name);
+  const marker = loginMarker(req.session as LiveSession | undefined, provider.name);
   let granted: string[] | undefined;
   if (rules.scopes) {
     const tokens = await client.getToken();

@@ -8,7 +8,7 @@ import { loginAuthorizationParams } from '../protocol/authorize-url.js';
 import { buildAuthorizationRedirect } from '../protocol/par.js';
 import { randomCodeVerifier, randomState } from '../protocol/pkce.js';
 import type { LoginStore } from '../session/login-store.js';
-import type { LoginTransaction, StepUpRequest } from '../session/session-data.js';
+import type { PendingLogin, StepUpRequest } from '../session/session-format.js';
 import { noStore, redirect } from './respond.js';
 import { safeReturnTo, singleParam } from './routes/safe-redirect.js';
 
@@ -36,10 +36,10 @@ export async function beginLogin(link: ProviderLink, logins: LoginStore, req: Re
   const state = randomState();
   const codeVerifier = provider.pkce ? randomCodeVerifier() : undefined;
   const nonce = start.scope.includes('openid') ? randomState() : undefined;
-  const tx: LoginTransaction = { p: provider.name, v: codeVerifier, n: nonce, r: start.returnTo, t: Date.now() };
-  if (start.maxAge !== undefined) tx.m = start.maxAge;
-  if (start.stepUp) tx.u = start.stepUp;
-  await logins.begin(req, state, tx);
+  const login: PendingLogin = { provider: provider.name, codeVerifier, nonce, returnTo: start.returnTo, createdAt: Date.now() };
+  if (start.maxAge !== undefined) login.maxAge = start.maxAge;
+  if (start.stepUp) login.stepUp = start.stepUp;
+  await logins.begin(req, state, login);
   log(start.stepUp ? 'step-up login started for %s' : 'login started for %s', provider.name);
   return buildAuthorizationRedirect(
     {

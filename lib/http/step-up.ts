@@ -1,7 +1,7 @@
 // What requireAuth({ scopes, acrValues, maxAge }) asks of a login, and what a login lacks.
 // Framework-free: the login marker and the granted scope in, a verdict out.
 import { ID_TOKEN_CLOCK_TOLERANCE_SECONDS } from '../protocol/id-token.js';
-import type { LoginMarker, StepUpRequest } from '../session/session-data.js';
+import type { LoginMarker, StepUpRequest } from '../session/session-format.js';
 
 /** The authentication and authorization a route needs beyond being logged in. */
 export interface StepUpRules {
@@ -39,7 +39,7 @@ export function parseScope(scope: string | undefined): string[] {
  */
 export function grantedScope(tokenScope: string | undefined, marker: LoginMarker, configured: readonly string[]): string[] {
   if (tokenScope !== undefined) return parseScope(tokenScope);
-  return marker.u?.s !== undefined ? parseScope(marker.u.s) : [...configured];
+  return marker.stepUp?.scope !== undefined ? parseScope(marker.stepUp.scope) : [...configured];
 }
 
 function isAuthenticationMet(rules: StepUpRules, marker: LoginMarker, nowSeconds: number): { acr: boolean; age: boolean } {
@@ -73,30 +73,30 @@ export function assessLogin(
   const missingScopes = granted ? (rules.scopes ?? []).filter((s) => !granted.includes(s)) : [];
   if (met.acr && met.age && missingScopes.length === 0) return undefined;
 
-  const asked = marker.u ?? {};
+  const asked = marker.stepUp ?? {};
   // Every login asks at least the configured scope; a step-up login records what it asked.
-  const askedScopes = asked.s !== undefined ? parseScope(asked.s) : [...provider.scope];
-  const askedAcr = parseScope(asked.a);
-  const loginIsFresh = rules.maxAge !== undefined && now - marker.at <= (rules.maxAge + ID_TOKEN_CLOCK_TOLERANCE_SECONDS) * 1000;
+  const askedScopes = asked.scope !== undefined ? parseScope(asked.scope) : [...provider.scope];
+  const askedAcr = parseScope(asked.acrValues);
+  const loginIsFresh = rules.maxAge !== undefined && now - marker.authenticatedAt <= (rules.maxAge + ID_TOKEN_CLOCK_TOLERANCE_SECONDS) * 1000;
   const exhausted =
     (missingScopes.length > 0 && missingScopes.every((s) => askedScopes.includes(s))) ||
     (!met.acr && (rules.acrValues ?? []).every((v) => askedAcr.includes(v))) ||
-    (!met.age && asked.m !== undefined && asked.m <= (rules.maxAge as number) && loginIsFresh);
+    (!met.age && asked.maxAge !== undefined && asked.maxAge <= (rules.maxAge as number) && loginIsFresh);
 
   const scope = [...new Set([...provider.scope, ...askedScopes, ...(missingScopes.length > 0 ? [...(granted ?? []), ...missingScopes] : [])])];
   const params: Record<string, string> = { ...provider.authorizationParams, ...(missingScopes.length > 0 ? provider.incrementalAuthorizationParams : {}) };
   const stepUp: StepUpRequest = {};
-  if (scope.join(' ') !== provider.scope.join(' ')) stepUp.s = scope.join(' ');
+  if (scope.join(' ') !== provider.scope.join(' ')) stepUp.scope = scope.join(' ');
   if (!met.acr) {
     params.acr_values = (rules.acrValues as readonly string[]).join(' ');
     params.prompt = withLoginPrompt(params.prompt);
-    stepUp.a = params.acr_values;
+    stepUp.acrValues = params.acr_values;
   }
   if (!met.age) {
     const configured = Number(params.max_age);
     const maxAge = Number.isInteger(configured) && configured >= 0 ? Math.min(configured, rules.maxAge as number) : (rules.maxAge as number);
     params.max_age = String(maxAge);
-    stepUp.m = maxAge;
+    stepUp.maxAge = maxAge;
   }
   return { authentication: !met.acr || !met.age, missingScopes, exhausted, login: { scope, params, stepUp } };
 }

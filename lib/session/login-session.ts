@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
-import { clearLoginMarker, loginMarker, requireSession, type LoginMarker, type OAuthSessionData } from './session-data.js';
+import { clearLoginMarker, loginMarker, requireSession, storedMarker, type LiveSession } from './session-data.js';
+import type { LoginIdentity, LoginMarker, StoredOAuthData } from './session-format.js';
 import { storeCall } from './store-call.js';
 import { cookieExpiry, cookieUntil, recordCookie, recordKey, type CookieLike, type TokenRecord } from './token-record.js';
 import { endedTokens, TokenRecords, type CommitResult, type EndedTokens } from './token-records.js';
@@ -17,7 +18,9 @@ export abstract class LoginSession {
   constructor(private readonly timeoutMs: number) {}
 
   abstract readonly sessionId: string;
-  /** The login marker of `provider`, if the session holds a well-formed one (no store I/O). */
+  /** The stored marker of `provider`, read in place (no allocation: every request asks). */
+  protected abstract stored(provider: string): ReturnType<typeof storedMarker>;
+  /** The login marker of `provider`, decoded, if the session holds a well-formed one (no store I/O). */
   abstract marker(provider: string): LoginMarker | undefined;
   /** Forget `provider`'s marker in this session (its login ended). */
   abstract clearMarker(provider: string): void;
@@ -25,6 +28,16 @@ export abstract class LoginSession {
   abstract assertAvailable(): void;
   protected abstract store(): Store;
   protected abstract sessionCookie(): CookieLike;
+
+  /** True when the session has a login marker for this provider (no allocation, no store I/O). */
+  hasLogin(provider: string): boolean {
+    return this.stored(provider) !== undefined;
+  }
+
+  /** `sub` and claims of the login, read in place (`req.oauth.user` reads them on every request). */
+  identity(provider: string): LoginIdentity | undefined {
+    return this.stored(provider);
+  }
 
   /** The key single-flight refreshes and the cross-process lock use for one login. */
   loginKey(provider: string): string {
@@ -50,7 +63,7 @@ export abstract class LoginSession {
    * write it back), delete it, clear the marker. Returns the tokens to revoke, with the DPoP key.
    */
   async endLogin(provider: string): Promise<EndedTokens | undefined> {
-    if (!this.marker(provider)) return undefined;
+    if (!this.hasLogin(provider)) return undefined;
     const ttl = tombstoneTtlMs(this.sessionCookie().originalMaxAge);
     const record = await this.#bound().end(this.sessionId, provider, ttl);
     this.clearMarker(provider);
@@ -61,10 +74,10 @@ export abstract class LoginSession {
     return (this.#records ??= new TokenRecords(this.store(), this.timeoutMs));
   }
 
-  /** Rewrites keep the record's current expiry (the marker's `exp`), else session expiry + slack. */
+  /** Rewrites keep the record's current expiry (the marker's `recordExpiresAt`), else session expiry + slack. */
   #recordCookie(provider: string): CookieLike {
     const cookie = this.sessionCookie();
-    const exp = this.marker(provider)?.exp;
+    const exp = this.marker(provider)?.recordExpiresAt;
     return exp === undefined ? recordCookie(cookieExpiry(cookie), cookie.originalMaxAge) : cookieUntil(exp, cookie.originalMaxAge);
   }
 }
@@ -82,12 +95,16 @@ export class RequestLoginSession extends LoginSession {
     return requireSession(this.req).id;
   }
 
+  protected stored(provider: string): ReturnType<typeof storedMarker> {
+    return storedMarker(this.req.session as LiveSession | undefined, provider);
+  }
+
   marker(provider: string): LoginMarker | undefined {
-    return loginMarker(this.req.session, provider);
+    return loginMarker(this.req.session as LiveSession | undefined, provider);
   }
 
   clearMarker(provider: string): void {
-    const { session } = this.req;
+    const session = this.req.session as LiveSession | undefined;
     if (session) clearLoginMarker(session, provider);
   }
 
@@ -105,7 +122,7 @@ export class RequestLoginSession extends LoginSession {
   }
 }
 
-type StoredSession = { cookie: CookieLike; oauth?: OAuthSessionData };
+type StoredSession = { cookie: CookieLike; oauth?: StoredOAuthData };
 
 /**
  * A stored session outside any request (`forSession`, background jobs). Marker changes (a login
@@ -121,12 +138,16 @@ class StoredLoginSession extends LoginSession {
     super(timeoutMs);
   }
 
+  protected stored(provider: string): ReturnType<typeof storedMarker> {
+    return storedMarker(this.data as unknown as LiveSession, provider);
+  }
+
   marker(provider: string): LoginMarker | undefined {
-    return loginMarker(this.data as never, provider);
+    return loginMarker(this.data as unknown as LiveSession, provider);
   }
 
   clearMarker(provider: string): void {
-    clearLoginMarker(this.data as never, provider);
+    clearLoginMarker(this.data as unknown as LiveSession, provider);
   }
 
   assertAvailable(): void {}

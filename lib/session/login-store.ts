@@ -6,18 +6,8 @@ import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { SessionUnavailableError } from '../errors.js';
 import { addToLogoutIndex, logoutIndexKey, readLogoutIndex, rememberLogoutToken, replayKey, type LogoutSubject } from './logout-index.js';
-import {
-  abandonPending,
-  addTransaction,
-  limitPendingOnlyLifetime,
-  loginMarker,
-  requireSession,
-  takeAbandonedLogin,
-  type AbandonedLogin,
-  type LiveSession,
-  type LoginMarker,
-  type LoginTransaction,
-} from './session-data.js';
+import { abandonPending, addTransaction, limitPendingOnlyLifetime, requireSession, storedMarker, takeAbandonedLogin, type LiveSession } from './session-data.js';
+import { encodeLoginMarker, type AbandonedLogin, type LoginMarker, type PendingLogin, type StoredMarker } from './session-format.js';
 import { loadStoredLoginSession, RequestLoginSession, type LoginSession } from './login-session.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
 import { storeCall } from './store-call.js';
@@ -35,7 +25,7 @@ function cookieOf(session: LiveSession): CookieLike {
 type StoredSession = LiveSession & { cookie: CookieLike };
 
 /** The index entries of a session: every provider login's `sid` and `sub`. */
-async function indexSession(store: Store, sessionId: string, markers: Record<string, LoginMarker>, expiry: number | undefined, timeoutMs: number): Promise<void> {
+async function indexSession(store: Store, sessionId: string, markers: Record<string, StoredMarker>, expiry: number | undefined, timeoutMs: number): Promise<void> {
   for (const [provider, marker] of Object.entries(markers)) {
     if (marker.sid !== undefined) await addToLogoutIndex(store, logoutIndexKey(provider, { kind: 'sid', value: marker.sid }), sessionId, expiry, timeoutMs);
     if (marker.sub !== undefined) await addToLogoutIndex(store, logoutIndexKey(provider, { kind: 'sub', value: marker.sub }), sessionId, expiry, timeoutMs);
@@ -43,7 +33,7 @@ async function indexSession(store: Store, sessionId: string, markers: Record<str
 }
 
 /** A stale index entry (the session logged in again as someone else) does not end it. */
-function matches(marker: LoginMarker, subject: { sid?: string; sub?: string }): boolean {
+function matches(marker: StoredMarker, subject: { sid?: string; sub?: string }): boolean {
   if (subject.sid !== undefined && marker.sid !== subject.sid) return false;
   return subject.sub === undefined || marker.sub === subject.sub;
 }
@@ -89,10 +79,10 @@ export class LoginStore {
    * Record a new login transaction in this session and save it before the redirect. A session
    * holding nothing else expires with the transaction (10 minutes).
    */
-  async begin(req: Request, state: string, tx: LoginTransaction): Promise<void> {
+  async begin(req: Request, state: string, login: PendingLogin): Promise<void> {
     const session = requireSession(req);
     guardSessionSaves(session, this.timeoutMs);
-    addTransaction(session, state, tx, tx.t);
+    addTransaction(session, state, login, login.createdAt);
     limitPendingOnlyLifetime(session);
     await saveLiveSession(session, this.timeoutMs);
   }
@@ -119,7 +109,7 @@ export class LoginStore {
     const records = new TokenRecords(store, this.timeoutMs);
     const oldId = session.id;
     const ttl = tombstoneTtlMs(session.cookie.originalMaxAge);
-    const markers: Record<string, LoginMarker> = { ...session.oauth?.p };
+    const markers: Record<string, StoredMarker> = { ...session.oauth?.p };
     const abandoned = abandonPending(session, Date.now());
     await writeTombstone(store, sessionEndKey(oldId), ttl, this.timeoutMs);
     let previous: TokenRecord | undefined;
@@ -138,7 +128,7 @@ export class LoginStore {
       await records.write(fresh.id, name, moved, cookie);
       markers[name] = { ...markers[name]!, exp: expiry };
     }
-    const marker: LoginMarker = expiry === undefined ? { ...login.marker } : { ...login.marker, exp: expiry };
+    const marker: LoginMarker = expiry === undefined ? { ...login.marker } : { ...login.marker, recordExpiresAt: expiry };
     if (this.indexLogins && login.sid !== undefined) marker.sid = login.sid;
     await records.write(
       fresh.id,
@@ -146,7 +136,7 @@ export class LoginStore {
       { v: 1, tokens: login.tokens, ...(login.idTokenClaims ? { idTokenClaims: login.idTokenClaims } : {}), ...(login.dpop ? { dpop: login.dpop } : {}) },
       cookie,
     );
-    fresh.oauth = { p: { ...markers, [login.provider]: marker } };
+    fresh.oauth = { p: { ...markers, [login.provider]: encodeLoginMarker(marker) } };
     if (abandoned) fresh.oauth.x = abandoned;
     if (this.indexLogins) await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.timeoutMs);
     await saveLiveSession(fresh, this.timeoutMs);
@@ -203,7 +193,7 @@ export class LoginStore {
     const ended: EndedLogin[] = [];
     for (const sessionId of await readLogoutIndex(store, logoutIndexKey(provider, key), this.timeoutMs)) {
       const data = await storeCall<StoredSession | null>(this.timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
-      const marker = loginMarker(data ?? undefined, provider);
+      const marker = storedMarker(data ?? undefined, provider);
       if (!data || !marker || !matches(marker, subject)) continue;
       const ttl = tombstoneTtlMs(data.cookie?.originalMaxAge);
       await writeTombstone(store, sessionEndKey(sessionId), ttl, this.timeoutMs);

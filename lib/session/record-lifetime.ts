@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { debugFor } from '../debug.js';
+import type { LiveSession } from './session-data.js';
 import { readRecord, recordCookie, recordKey, recordSlackMs, touchRecord } from './token-record.js';
 
 const log = debugFor('store');
@@ -11,7 +12,7 @@ const log = debugFor('store');
  * logged-in request and one store write per slack period; no I/O for anonymous requests.
  */
 export function followSessionLifetime(req: Request, timeoutMs: number, now: number): void {
-  const session = req.session;
+  const session = req.session as LiveSession | undefined;
   const markers = session?.oauth?.p;
   if (!markers) return;
   const maxAge = session.cookie.originalMaxAge;

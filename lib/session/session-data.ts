@@ -2,93 +2,47 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
 import { OAUTH_CODES, OAuthError, SessionUnavailableError } from '../errors.js';
-
-/** One login in progress, keyed by its `state` (several tabs may log in at once). */
-export interface LoginTransaction {
-  /** provider name */
-  p: string;
-  /** PKCE code_verifier */
-  v?: string;
-  /** OIDC nonce */
-  n?: string;
-  /** returnTo (validated same-origin path) */
-  r: string;
-  /** created at, epoch ms */
-  t: number;
-  /** `max_age` sent, in seconds: the ID token's `auth_time` is checked against it. */
-  m?: number;
-  /** What a step-up or incremental login asked for (requireAuth); absent for ordinary logins. */
-  u?: StepUpRequest;
-}
+import {
+  decodeAbandonedLogin,
+  decodeLoginMarker,
+  decodePendingLogin,
+  encodeLoginMarker,
+  encodePendingLogin,
+  isStoredMarker,
+  type AbandonedLogin,
+  type LoginMarker,
+  type PendingLogin,
+  type StoredAbandonedLogin,
+  type StoredMarker,
+  type StoredOAuthData,
+  type StoredTransaction,
+} from './session-format.js';
 
 /**
- * What a login started by `requireAuth` asked the provider for, kept on the login it produced so
- * the same request is never repeated in a loop when the provider does not grant it.
+ * The marker of a new login plus what step-up checks need: `acr` and `auth_time` of the verified
+ * ID token, and the step-up request of its pending login. Adds nothing for an ordinary login whose
+ * ID token has neither claim.
  */
-export interface StepUpRequest {
-  /** The scope requested (space-separated) when it was not the configured one. */
-  s?: string;
-  /** `acr_values` requested. */
-  a?: string;
-  /** `max_age` requested, seconds. */
-  m?: number;
-}
-
-/** What the session itself holds: never tokens, only this login marker per provider. */
-export interface LoginMarker {
-  /** Subject, when known (ID token or configured userinfo). */
-  sub?: string;
-  /** Verified ID-token claims, when known. */
-  claims?: Record<string, unknown>;
-  /** Login time, epoch ms. */
-  at: number;
-  /** Expiry of the token record in the store (epoch ms), to extend it when the session rolls. */
-  exp?: number;
-  /** The ID token's `acr` (authentication context class), when it had one. */
-  acr?: string;
-  /** The ID token's `auth_time` (epoch seconds), when it had one. */
-  authTime?: number;
-  /** The step-up request this login answered (from its transaction). */
-  u?: StepUpRequest;
-  /** The provider's session id (ID token `sid`), kept only with `backchannelLogout` (its logout index). */
-  sid?: string;
-}
-
-/**
- * The marker plus what step-up checks need: `acr` and `auth_time` of the verified ID token, and
- * the step-up request of the login's transaction. Adds nothing for an ordinary login whose ID token
- * has neither claim.
- */
-export function withAuthenticationContext(marker: LoginMarker, idTokenClaims: Record<string, unknown> | undefined, tx: LoginTransaction): LoginMarker {
+export function withAuthenticationContext(marker: LoginMarker, idTokenClaims: Record<string, unknown> | undefined, login: PendingLogin): LoginMarker {
   const out = { ...marker };
   if (typeof idTokenClaims?.acr === 'string') out.acr = idTokenClaims.acr;
   if (typeof idTokenClaims?.auth_time === 'number' && Number.isFinite(idTokenClaims.auth_time)) out.authTime = idTokenClaims.auth_time;
-  if (tx.u) out.u = tx.u;
+  if (login.stepUp) out.stepUp = login.stepUp;
   return out;
 }
 
-/** The `req.session.oauth` value. */
-export interface OAuthSessionData {
-  tx?: Record<string, LoginTransaction>;
-  p?: Record<string, LoginMarker>;
-  /**
-   * Logins that were pending when another one completed (a second tab), by a hash of their state:
-   * only where to send that tab back. They cannot be completed (no verifier), so a transaction
-   * planted before login can never log this session in.
-   */
-  x?: Record<string, AbandonedLogin>;
-}
-
-export interface AbandonedLogin {
-  p: string;
-  r: string;
-  t: number;
-}
+/**
+ * What the package keeps in `req.session.oauth`: pending logins and login markers, never tokens.
+ * Its format is internal (it may change between versions); read login state through `req.oauth`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- opaque on purpose: no field is public
+export interface OAuthSessionData {}
 
 export const MAX_TRANSACTIONS = 10;
 export const TRANSACTION_TTL_MS = 10 * 60 * 1000;
 
-export type LiveSession = Session & Partial<SessionData>;
+/** A session as this package reads it: `oauth` in its stored shape (session-format.ts). */
+export type LiveSession = Session & Omit<Partial<SessionData>, 'oauth'> & { oauth?: StoredOAuthData };
 
 let storeSeen = false;
 
@@ -111,13 +65,21 @@ export function requireSession(req: Request, sessionsSeen = storeSeen): LiveSess
   throw new SessionUnavailableError();
 }
 
-/** The login marker, if the session holds a well-formed one (anything else reads as logged out). */
-export function loginMarker(session: LiveSession | undefined, provider: string): LoginMarker | undefined {
+/**
+ * The stored login marker, if the session holds a well-formed one (anything else reads as logged
+ * out). No allocation: `isAuthenticated()` and `user` read it on every request.
+ */
+export function storedMarker(session: LiveSession | undefined, provider: string): StoredMarker | undefined {
   const marker: unknown = session?.oauth?.p?.[provider];
-  return typeof marker === 'object' && marker !== null && typeof (marker as LoginMarker).at === 'number' ? (marker as LoginMarker) : undefined;
+  return isStoredMarker(marker) ? marker : undefined;
 }
 
-export function addTransaction(session: LiveSession, state: string, tx: LoginTransaction, now: number): void {
+/** The login marker, decoded, if the session holds a well-formed one. */
+export function loginMarker(session: LiveSession | undefined, provider: string): LoginMarker | undefined {
+  return decodeLoginMarker(session?.oauth?.p?.[provider]);
+}
+
+export function addTransaction(session: LiveSession, state: string, login: PendingLogin, now: number): void {
   if (typeof session.oauth !== 'object' || session.oauth === null) session.oauth = {};
   const data = session.oauth;
   const live = Object.entries(typeof data.tx === 'object' && data.tx !== null ? data.tx : {})
@@ -125,7 +87,7 @@ export function addTransaction(session: LiveSession, state: string, tx: LoginTra
     .filter(([, t]) => now - t.t < TRANSACTION_TTL_MS)
     .sort(([, a], [, b]) => b.t - a.t)
     .slice(0, MAX_TRANSACTIONS - 1);
-  data.tx = Object.fromEntries([[state, tx], ...live]);
+  data.tx = Object.fromEntries([[state, encodePendingLogin(login)], ...live]);
 }
 
 /**
@@ -141,15 +103,12 @@ export function limitPendingOnlyLifetime(session: LiveSession): void {
   if (current === null || current === undefined || current > TRANSACTION_TTL_MS) session.cookie.maxAge = TRANSACTION_TTL_MS;
 }
 
-/** The transaction for `state`, if present, well-formed and fresh (not removed). */
-export function peekTransaction(session: LiveSession, state: string, now: number): LoginTransaction | undefined {
+/** The pending login of `state`, if present, well-formed and fresh (not removed). */
+export function peekTransaction(session: LiveSession, state: string, now: number): PendingLogin | undefined {
   const all: unknown = session.oauth?.tx;
   if (typeof all !== 'object' || all === null || !Object.prototype.hasOwnProperty.call(all, state)) return undefined;
-  const tx = (all as Record<string, LoginTransaction | undefined>)[state];
-  if (typeof tx !== 'object' || tx === null || typeof tx.t !== 'number' || typeof tx.p !== 'string' || typeof tx.r !== 'string') return undefined;
-  if (tx.m !== undefined && typeof tx.m !== 'number') return undefined;
-  if (now - tx.t >= TRANSACTION_TTL_MS) return undefined;
-  return tx;
+  const login = decodePendingLogin((all as Record<string, unknown>)[state]);
+  return login && now - login.createdAt < TRANSACTION_TTL_MS ? login : undefined;
 }
 
 /** A short, non-reversible key for a state (abandoned logins are looked up by it). */
@@ -158,21 +117,21 @@ export function stateKey(state: string): string {
 }
 
 /** The pending transactions of a session turned into abandoned logins (at regeneration). */
-export function abandonPending(session: LiveSession, now: number): Record<string, AbandonedLogin> | undefined {
+export function abandonPending(session: LiveSession, now: number): Record<string, StoredAbandonedLogin> | undefined {
   const pending = Object.entries(session.oauth?.tx ?? {}).filter(([, tx]) => typeof tx?.t === 'number' && now - tx.t < TRANSACTION_TTL_MS);
   if (pending.length === 0) return undefined;
-  return Object.fromEntries(pending.map(([state, tx]) => [stateKey(state), { p: tx.p, r: tx.r, t: tx.t }]));
+  return Object.fromEntries(pending.map(([state, tx]: [string, StoredTransaction]) => [stateKey(state), { p: tx.p, r: tx.r, t: tx.t }]));
 }
 
 /** Take (single use) the abandoned login of `state`, if this session has a fresh one. */
 export function takeAbandonedLogin(session: LiveSession, state: string, now: number): AbandonedLogin | undefined {
   const all = session.oauth?.x;
   const key = stateKey(state);
-  const found = all?.[key];
-  if (!all || !found) return undefined;
+  if (!all?.[key]) return undefined;
+  const found = decodeAbandonedLogin(all[key]);
   delete all[key];
   if (Object.keys(all).length === 0) delete session.oauth!.x;
-  return now - found.t < TRANSACTION_TTL_MS ? found : undefined;
+  return found && now - found.createdAt < TRANSACTION_TTL_MS ? found : undefined;
 }
 
 /** Remove the transaction for `state` from this session (single use). */
@@ -183,7 +142,7 @@ export function consumeTransaction(session: LiveSession, state: string): void {
 
 export function setLoginMarker(session: LiveSession, provider: string, marker: LoginMarker): void {
   const data = (session.oauth ??= {});
-  data.p = { ...data.p, [provider]: marker };
+  data.p = { ...data.p, [provider]: encodeLoginMarker(marker) };
 }
 
 export function clearLoginMarker(session: LiveSession, provider: string): void {

@@ -48,7 +48,7 @@ export class SessionTracker {
       this.#store = req.sessionStore;
       noteSessionStore(req);
     }
-    if (req.session?.oauth?.p) followSessionLifetime(req, this.timeoutMs, Date.now());
+    if ((req.session as LiveSession | undefined)?.oauth?.p) followSessionLifetime(req, this.timeoutMs, Date.now());
   }
 
   /** `req.session`, or 500 (express-session not mounted) / 503 (its store is down). */

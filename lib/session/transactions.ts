@@ -1,6 +1,7 @@
 import { SessionUnavailableError } from '../errors.js';
 import type { RefreshLock } from './lock.js';
-import { TRANSACTION_TTL_MS, consumeTransaction, peekTransaction, stateKey, type LiveSession, type LoginTransaction } from './session-data.js';
+import type { PendingLogin } from './session-format.js';
+import { TRANSACTION_TTL_MS, consumeTransaction, peekTransaction, stateKey, type LiveSession } from './session-data.js';
 
 /** How a claimed callback ended, so a duplicate of it (double click, proxy retry) can follow. */
 export interface LoginOutcome {
@@ -17,9 +18,9 @@ interface Claim {
 }
 
 export type ClaimResult =
-  | { kind: 'won'; tx: LoginTransaction; settle: (outcome: LoginOutcome) => void }
+  | { kind: 'won'; tx: PendingLogin; settle: (outcome: LoginOutcome) => void }
   /** The same callback (same session, state and code) is being handled by another request. */
-  | { kind: 'duplicate'; tx: LoginTransaction; outcome: Promise<LoginOutcome> }
+  | { kind: 'duplicate'; tx: PendingLogin; outcome: Promise<LoginOutcome> }
   | { kind: 'rejected' };
 
 const MAX_CLAIMS = 100_000;
@@ -42,7 +43,7 @@ export class TransactionClaims {
    */
   async claim(session: LiveSession, state: string, provider: string, code: string, now: number): Promise<ClaimResult> {
     const tx = peekTransaction(session, state, now);
-    if (!tx || tx.p !== provider) return { kind: 'rejected' };
+    if (!tx || tx.provider !== provider) return { kind: 'rejected' };
     const key = stateKey(state);
     this.#prune(now);
     const existing = this.#claims.get(key);
@@ -53,11 +54,11 @@ export class TransactionClaims {
     }
     let settle!: (outcome: LoginOutcome) => void;
     const outcome = new Promise<LoginOutcome>((resolve) => (settle = resolve));
-    this.#claims.set(key, { expiresAt: tx.t + TRANSACTION_TTL_MS, sessionId: session.id, code, outcome });
+    this.#claims.set(key, { expiresAt: tx.createdAt + TRANSACTION_TTL_MS, sessionId: session.id, code, outcome });
     consumeTransaction(session, state);
     let crossProcess: unknown;
     try {
-      crossProcess = await this.lock.acquire(`oauth-state:${key}`, Math.max(tx.t + TRANSACTION_TTL_MS - now, 1000));
+      crossProcess = await this.lock.acquire(`oauth-state:${key}`, Math.max(tx.createdAt + TRANSACTION_TTL_MS - now, 1000));
     } catch (err) {
       this.#claims.delete(key);
       settle({ sessionId: undefined });

@@ -1,12 +1,12 @@
 import { prefersHtml } from '../../lib/http/respond';
 import { assessLogin, grantedScope, parseScope } from '../../lib/http/step-up';
-import type { LoginMarker } from '../../lib/session/session-data';
+import type { LoginMarker } from '../../lib/session/session-format';
 
 // The decisions behind requireAuth({ scopes, acrValues, maxAge }), without sockets.
 const NOW = 1_700_000_000_000;
 const SECONDS = NOW / 1000;
 const provider = { scope: ['openid', 'email'], authorizationParams: { prompt: 'consent', access_type: 'offline' }, incrementalAuthorizationParams: { include_granted_scopes: 'true' } };
-const marker = (extra: Partial<LoginMarker> = {}): LoginMarker => ({ at: NOW - 60_000, sub: 'alice', ...extra });
+const marker = (extra: Partial<LoginMarker> = {}): LoginMarker => ({ authenticatedAt: NOW - 60_000, sub: 'alice', ...extra });
 
 describe('assessLogin', () => {
   it('should pass a login that satisfies every rule', () => {
@@ -21,7 +21,7 @@ describe('assessLogin', () => {
       login: {
         scope: ['openid', 'email', 'calendar', 'drive'],
         params: { prompt: 'consent', access_type: 'offline', include_granted_scopes: 'true' },
-        stepUp: { s: 'openid email calendar drive' },
+        stepUp: { scope: 'openid email calendar drive' },
       },
     });
   });
@@ -30,25 +30,25 @@ describe('assessLogin', () => {
     expect(assessLogin({ acrValues: ['mfa', 'hwk'] }, marker({ acr: 'pwd' }), undefined, provider, NOW)?.login).toEqual({
       scope: ['openid', 'email'],
       params: { prompt: 'login consent', access_type: 'offline', acr_values: 'mfa hwk' },
-      stepUp: { a: 'mfa hwk' },
+      stepUp: { acrValues: 'mfa hwk' },
     });
   });
 
   it('should send the stricter max_age when auth_time is too old or absent', () => {
     const withConfigured = { ...provider, authorizationParams: { max_age: '120' } };
     expect(assessLogin({ maxAge: 300 }, marker({ authTime: SECONDS - 306 }), undefined, withConfigured, NOW)?.login.params).toEqual({ max_age: '120' });
-    expect(assessLogin({ maxAge: 300 }, marker(), undefined, provider, NOW)?.login.stepUp).toEqual({ m: 300 });
+    expect(assessLogin({ maxAge: 300 }, marker(), undefined, provider, NOW)?.login.stepUp).toEqual({ maxAge: 300 });
     expect(assessLogin({ maxAge: 300 }, marker({ authTime: SECONDS - 305 }), undefined, provider, NOW)).toBeUndefined();
   });
 
   it.each([
-    ['the scope was asked and not granted', { scopes: ['drive'] }, marker({ u: { s: 'openid email drive' } }), ['openid', 'email'], true],
+    ['the scope was asked and not granted', { scopes: ['drive'] }, marker({ stepUp: { scope: 'openid email drive' } }), ['openid', 'email'], true],
     ['the configured scope already asked for it', { scopes: ['email'] }, marker(), ['openid'], true],
-    ['a scope never asked', { scopes: ['drive'] }, marker({ u: { s: 'openid email calendar' } }), ['openid', 'email', 'calendar'], false],
-    ['the acr was asked and another given', { acrValues: ['mfa'] }, marker({ acr: 'pwd', u: { a: 'mfa' } }), undefined, true],
-    ['a stronger acr than the one asked', { acrValues: ['hwk'] }, marker({ acr: 'pwd', u: { a: 'mfa' } }), undefined, false],
-    ['max_age was asked by a fresh login', { maxAge: 300 }, marker({ u: { m: 300 } }), undefined, true],
-    ['max_age was asked by an old login', { maxAge: 30 }, marker({ u: { m: 30 } }), undefined, false],
+    ['a scope never asked', { scopes: ['drive'] }, marker({ stepUp: { scope: 'openid email calendar' } }), ['openid', 'email', 'calendar'], false],
+    ['the acr was asked and another given', { acrValues: ['mfa'] }, marker({ acr: 'pwd', stepUp: { acrValues: 'mfa' } }), undefined, true],
+    ['a stronger acr than the one asked', { acrValues: ['hwk'] }, marker({ acr: 'pwd', stepUp: { acrValues: 'mfa' } }), undefined, false],
+    ['max_age was asked by a fresh login', { maxAge: 300 }, marker({ stepUp: { maxAge: 300 } }), undefined, true],
+    ['max_age was asked by an old login', { maxAge: 30 }, marker({ stepUp: { maxAge: 30 } }), undefined, false],
   ] as const)('should decide whether asking again would loop when %s', (_name, rules, login, granted, exhausted) => {
     expect(assessLogin(rules, login, granted, provider, NOW)?.exhausted).toBe(exhausted);
   });
@@ -61,7 +61,7 @@ describe('grantedScope / parseScope', () => {
   });
 
   it('should take the requested scope when the token response omitted it (RFC 6749 §5.1)', () => {
-    expect(grantedScope(undefined, marker({ u: { s: 'openid drive' } }), ['openid'])).toEqual(['openid', 'drive']);
+    expect(grantedScope(undefined, marker({ stepUp: { scope: 'openid drive' } }), ['openid'])).toEqual(['openid', 'drive']);
     expect(grantedScope(undefined, marker(), ['openid', 'email'])).toEqual(['openid', 'email']);
   });
 });

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import session from 'express-session';
+import type { StoredOAuthData } from '../../lib/session/session-format';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { startFakeProvider } from '../support/fake-providers/fake-provider';
 import { authorize, pathOf } from '../support/login-flow';
@@ -8,6 +9,9 @@ import { expectRejected, startedLogin } from './helpers';
 
 // Checklist A (#1-#13), the authorization response at /callback: every rejected callback answers
 // without calling the token endpoint, leaves the session logged out, and carries no-store + no-referrer.
+/** A session as the store holds it (`req.session.oauth` is opaque to apps). */
+type StoredSession = session.SessionData & { oauth?: StoredOAuthData };
+
 let as: TestAuthorizationServer;
 beforeAll(async () => {
   as = await startAuthorizationServer({ redirectUris: [REDIRECT_URI], accessTokenTTL: 300 });
@@ -63,7 +67,7 @@ describe('#5 no or expired transaction', () => {
 
     const { agent, flow, store } = await started();
     const sid = (await agent.get('/session')).body.sessionId as string;
-    const stored = await new Promise<session.SessionData>((resolve) => store.get(sid, (_e, s) => resolve(s as session.SessionData)));
+    const stored = await new Promise<StoredSession>((resolve) => store.get(sid, (_e, s) => resolve(s as StoredSession)));
     for (const tx of Object.values(stored.oauth?.tx ?? {})) tx.t -= 11 * 60 * 1000;
     await new Promise((resolve) => store.set(sid, stored, resolve));
     await rejected(agent, pathOf(flow.callbackUrl), 400, 'OAUTH_INVALID_CALLBACK');
@@ -85,7 +89,7 @@ describe('several logins in flight (two tabs)', () => {
     const states: string[] = [];
     for (let i = 0; i < 100; i += 1) states.push(new URL((await agent.get('/login').expect(302)).headers.location as string).searchParams.get('state') as string);
     const sid = (await agent.get('/session')).body.sessionId as string;
-    const stored = await new Promise<session.SessionData>((resolve) => store.get(sid, (_e, s) => resolve(s as session.SessionData)));
+    const stored = await new Promise<StoredSession>((resolve) => store.get(sid, (_e, s) => resolve(s as StoredSession)));
     expect(Object.keys(stored.oauth?.tx ?? {})).toHaveLength(10);
     for (const state of [states[0], states[89]]) await rejected(agent, `/callback?state=${state}&error=access_denied`, 400);
     expect((await agent.get(`/callback?state=${states[99]}&error=access_denied`)).status).toBe(403);

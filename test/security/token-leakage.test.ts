@@ -5,6 +5,7 @@ import session from 'express-session';
 import request from 'supertest';
 import { isOAuthError, type TokenSet } from 'express-oauth2-session';
 import { expireAccessToken } from 'express-oauth2-session/testing';
+import type { StoredOAuthData } from '../../lib/session/session-format';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { authorize, pathOf } from '../support/login-flow';
 import { startResourceServer, type ResourceServer } from '../support/resource-server';
@@ -78,7 +79,7 @@ describe('#20 #21 leak canaries across login, API calls, refresh, failures and l
       const code = new URL(callbackUrl).searchParams.get('code') as string;
       secrets.add(code);
       const sid0 = (await agent.get('/session')).body.sessionId as string;
-      const tx = await new Promise<session.SessionData>((resolve) => store.get(sid0, (_e, s) => resolve(s as session.SessionData)));
+      const tx = await new Promise<{ oauth?: StoredOAuthData }>((resolve) => store.get(sid0, (_e, s) => resolve(s as { oauth?: StoredOAuthData })));
       Object.values(tx.oauth?.tx ?? {}).forEach((t) => t.v && secrets.add(t.v)); // PKCE verifiers
       void authorizationUrl;
       responses.push(await agent.get(pathOf(callbackUrl)));

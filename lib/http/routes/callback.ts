@@ -31,15 +31,15 @@ export function createCallbackHandler(link: ProviderLink, logins: LoginStore, li
       // A second tab whose login was pending when the first tab's completed: no code redemption,
       // just back to where it was going (or to log in again when this provider is not logged in).
       const abandoned = logins.abandonedLogin(req, state);
-      if (abandoned?.p !== link.name) throw replayed();
-      if (logins.forRequest(req).marker(link.name)) return redirect(res, 303, abandoned.r);
+      if (abandoned?.provider !== link.name) throw replayed();
+      if (logins.forRequest(req).hasLogin(link.name)) return redirect(res, 303, abandoned.returnTo);
       if (provider.loginPath === false) throw replayed();
-      return redirect(res, 302, `${provider.loginPath}?returnTo=${encodeURIComponent(abandoned.r)}`);
+      return redirect(res, 302, `${provider.loginPath}?returnTo=${encodeURIComponent(abandoned.returnTo)}`);
     }
     if (claim.kind === 'duplicate') {
       const { sessionId } = await claim.outcome;
       if (sessionId === undefined || !(await logins.adoptSession(req, sessionId))) throw replayed();
-      redirect(res, 303, claim.tx.r);
+      redirect(res, 303, claim.tx.returnTo);
       return;
     }
     const outcome: LoginOutcome = { sessionId: undefined };
@@ -51,7 +51,7 @@ export function createCallbackHandler(link: ProviderLink, logins: LoginStore, li
     } finally {
       claim.settle(outcome);
     }
-    redirect(res, 303, claim.tx.r);
+    redirect(res, 303, claim.tx.returnTo);
   }
 
   return function oauthCallback(req: Request, res: Response, next: NextFunction) {

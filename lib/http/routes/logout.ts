@@ -66,7 +66,7 @@ export function createLogoutHandler(links: Iterable<ProviderLink>, logins: Login
     const session = logins.forRequest(req);
     const ended: EndedLogin[] = [];
     for (const link of allLinks) {
-      if (!session.marker(link.name)) continue;
+      if (!session.hasLogin(link.name)) continue;
       ended.push({ link, idToken: (await lifecycle.endLogin({ session, link }))?.idToken });
     }
     const cookie = await logins.endSession(req);
