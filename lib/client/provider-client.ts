@@ -110,12 +110,23 @@ export class ProviderClient extends BearerMethods {
     return record;
   }
 
-  /** The record, refreshed first when due (or `force`); a login that ended forgets its marker. */
-  async #fresh(force = false, record?: TokenRecord): Promise<TokenRecord> {
-    const current = record ?? (await this.#loadRecord());
-    if (!force && !isExpiring(current.tokens, Date.now(), this.#provider.refreshLeewayMs)) return current;
+  /** The record, refreshed first when it expires within the leeway. */
+  async #fresh(): Promise<TokenRecord> {
+    const current = await this.#loadRecord();
+    if (!isExpiring(current.tokens, Date.now(), this.#provider.refreshLeewayMs)) return current;
+    return this.#settle(this.#deps.lifecycle.ensureFresh(this.#login, current));
+  }
+
+  /** A refresh now, whatever the expiry (the API refused `stale`, or `refresh()`). */
+  async #renew(stale?: TokenRecord): Promise<TokenRecord> {
+    const current = stale ?? (await this.#loadRecord());
+    return this.#settle(this.#deps.lifecycle.renew(this.#login, current));
+  }
+
+  /** Keep the refreshed record for this request; a login that ended forgets its marker. */
+  async #settle(refreshing: Promise<TokenRecord>): Promise<TokenRecord> {
     try {
-      this.#record = await this.#deps.lifecycle.fresh(this.#login, current, force);
+      this.#record = await refreshing;
     } catch (err) {
       if (err instanceof ReauthenticationRequiredError) {
         this.#record = undefined;
@@ -134,7 +145,7 @@ export class ProviderClient extends BearerMethods {
 
   /** Force a refresh now (shares an in-flight one). */
   async refresh(): Promise<Readonly<TokenSet>> {
-    return Object.freeze({ ...(await this.#fresh(true)).tokens });
+    return Object.freeze({ ...(await this.#renew()).tokens });
   }
 
   /** fetch() with the user's access token. Relative URLs are joined to `apiBaseUrl`. */
@@ -162,7 +173,7 @@ export class ProviderClient extends BearerMethods {
   }
 
   #senderFor(target: ApiTarget): RenewingSender {
-    return { target, fetch: this.#deps.fetch, retryOn401: this.#provider.retryOn401, renew: (stale: Credentials) => this.#fresh(true, stale as TokenRecord) };
+    return { target, fetch: this.#deps.fetch, retryOn401: this.#provider.retryOn401, renew: (stale: Credentials) => this.#renew(stale as TokenRecord) };
   }
 
   /**

@@ -93,7 +93,7 @@ export class ProviderLink {
     ];
     for (const [token, hint] of pairs) {
       if (!token) continue;
-      await revokeToken(this.fetch, url, this.tokenClient, token, hint, this.timeoutMs, dpop).catch((err: unknown) => {
+      await revokeToken({ fetch: this.fetch, url, client: this.tokenClient, timeoutMs: this.timeoutMs, dpop }, token, hint).catch((err: unknown) => {
         log('revoking the %s of %s failed (%s)', hint, this.name, (err as Error).message);
         this.events.emit('error', { provider: this.name, code: (err as { code?: string }).code ?? 'revocation', status: 502 });
       });

@@ -12,6 +12,9 @@ import { validateRefreshResponse } from './validate-tokens.js';
 
 const log = debugFor('refresh');
 
+/** `when-due`: only if the token expires within the leeway; `now`: whatever the expiry. */
+type Urgency = 'when-due' | 'now';
+
 /** One login's record to refresh: the session holding it and its provider. */
 export interface LoginRef {
   session: LoginSession;
@@ -49,13 +52,22 @@ export class Refresher {
     this.#now = options.now ?? (() => Date.now());
   }
 
-  /** The record, refreshed first when it expires within the leeway (or when `force`). */
-  async ensureFresh(login: LoginRef, record: TokenRecord, force = false): Promise<TokenRecord> {
+  /** The record, refreshed first when it expires within the leeway. */
+  ensureFresh(login: LoginRef, record: TokenRecord): Promise<TokenRecord> {
+    if (!isExpiring(record.tokens, this.#now(), login.link.provider.refreshLeewayMs)) return Promise.resolve(record);
+    return this.#run(login, record, 'when-due');
+  }
+
+  /** A refresh now, whatever the expiry (`req.oauth.refresh()`, or the API refused `stale`); shares an in-flight one. */
+  renew(login: LoginRef, stale: TokenRecord): Promise<TokenRecord> {
+    return this.#run(login, stale, 'now');
+  }
+
+  async #run(login: LoginRef, record: TokenRecord, urgency: Urgency): Promise<TokenRecord> {
     const { link } = login;
-    if (!force && !isExpiring(record.tokens, this.#now(), link.provider.refreshLeewayMs)) return record;
     const key = login.session.loginKey(link.name);
     const backoff = this.#backoff.get(key);
-    if (backoff && backoff.until > this.#now()) return this.#fallBack(backoff.error, record, force, link);
+    if (backoff && backoff.until > this.#now()) return this.#fallBack(backoff.error, record, urgency, link);
     if (backoff) this.#backoff.delete(key);
     const running = this.#inflight.get(key);
     if (running) {
@@ -63,11 +75,11 @@ export class Refresher {
       log('joined in-flight refresh of %s', link.name);
       return running;
     }
-    const flight = this.#refreshUnderLock(login, key, record.v, force)
+    const flight = this.#refreshUnderLock(login, key, record.v, urgency)
       .catch((err: unknown) => {
         const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
         if (retryAfterMs) this.#rememberBackoff(key, retryAfterMs, err);
-        return this.#fallBack(err, record, force, link);
+        return this.#fallBack(err, record, urgency, link);
       })
       .finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, flight);
@@ -84,10 +96,10 @@ export class Refresher {
    * A proactive refresh that failed for a transient reason (AS down, timeout) must not fail a
    * request whose access token is still valid: keep using it until it really expires.
    */
-  #fallBack(err: unknown, record: TokenRecord, force: boolean, link: ProviderLink): TokenRecord {
+  #fallBack(err: unknown, record: TokenRecord, urgency: Urgency, link: ProviderLink): TokenRecord {
     const transient = !(err instanceof ReauthenticationRequiredError);
     const stillValid = record.tokens.expiresAt !== undefined && record.tokens.expiresAt > this.#now();
-    if (force || !transient || !stillValid) throw err;
+    if (urgency === 'now' || !transient || !stillValid) throw err;
     log('refresh of %s failed (%s); the current token is still valid, using it', link.name, (err as Error).message);
     return record;
   }
@@ -96,7 +108,7 @@ export class Refresher {
     return record.v > seen && !isExpiring(record.tokens, this.#now(), link.provider.refreshLeewayMs);
   }
 
-  async #refreshUnderLock(login: LoginRef, key: string, seen: number, force: boolean): Promise<TokenRecord> {
+  async #refreshUnderLock(login: LoginRef, key: string, seen: number, urgency: Urgency): Promise<TokenRecord> {
     const { link } = login;
     const lockTtl = this.#timeoutMs + 5_000;
     const deadline = this.#now() + 2 * lockTtl;
@@ -106,7 +118,7 @@ export class Refresher {
         try {
           const current = await this.#reread(login);
           if (this.#isFreshFor(current, seen, link)) return this.#reused(link, current);
-          if (!force && !isExpiring(current.tokens, this.#now(), link.provider.refreshLeewayMs)) return current;
+          if (urgency === 'when-due' && !isExpiring(current.tokens, this.#now(), link.provider.refreshLeewayMs)) return current;
           return await this.#refresh(login, current);
         } finally {
           await release().catch((err: unknown) => log('lock release failed: %s', (err as Error).message));

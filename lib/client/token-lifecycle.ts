@@ -76,9 +76,14 @@ export class TokenLifecycle {
     return done.sessionId;
   }
 
-  /** The login's record, refreshed first when due (or `force`); see refresh.ts. */
-  fresh(login: LoginRef, record: TokenRecord, force: boolean): Promise<TokenRecord> {
-    return this.refresher.ensureFresh(login, record, force);
+  /** The login's record, refreshed first when it expires within the leeway (refresh.ts). */
+  ensureFresh(login: LoginRef, record: TokenRecord): Promise<TokenRecord> {
+    return this.refresher.ensureFresh(login, record);
+  }
+
+  /** A refresh now, whatever the expiry: `req.oauth.refresh()`, or the API refused `stale` (refresh.ts). */
+  renew(login: LoginRef, stale: TokenRecord): Promise<TokenRecord> {
+    return this.refresher.renew(login, stale);
   }
 
   /**

@@ -11,7 +11,18 @@ export type RevocationClient = ClientAuthentication;
  * when the login has a DPoP key (RFC 9449 §5 lets an AS ask for one there too). Success is any
  * 2xx (the body is ignored); an error answer becomes a `TokenEndpointError` without token text.
  */
-export async function revokeToken(fetchFn: FetchLike, url: string, client: RevocationClient, token: string, hint: 'access_token' | 'refresh_token', timeoutMs: number, dpop?: DpopKey): Promise<void> {
+export interface RevocationEndpoint {
+  /** The one outbound transport. */
+  fetch: FetchLike;
+  url: string;
+  client: RevocationClient;
+  timeoutMs: number;
+  /** The login's DPoP key, when its tokens are bound. */
+  dpop?: DpopKey | undefined;
+}
+
+export async function revokeToken(endpoint: RevocationEndpoint, token: string, hint: 'access_token' | 'refresh_token'): Promise<void> {
+  const { fetch: fetchFn, url, client, timeoutMs, dpop } = endpoint;
   const body = new URLSearchParams({ token, token_type_hint: hint });
   const headers = new Headers({ ...client.headers, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' });
   if (dpop) headers.set('dpop', await createDpopProof(dpop, { method: 'POST', url }));

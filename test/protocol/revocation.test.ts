@@ -27,7 +27,7 @@ beforeEach(() => {
 
 const basic: RevocationClient = { clientId: 'client 1', clientSecret: 's3cr:t', authMethod: 'client_secret_basic' };
 const send = (client: RevocationClient, token = 'rt-revoke-me', hint: 'refresh_token' | 'access_token' = 'refresh_token') =>
-  revokeToken((input, init) => fetch(input, init), url, client, token, hint, 2000);
+  revokeToken({ fetch: (input, init) => fetch(input, init), url, client, timeoutMs: 2000 }, token, hint);
 
 describe('revokeToken', () => {
   it('should post token and token_type_hint with form-urlencoded Basic credentials, and accept a non-JSON 200', async () => {
@@ -55,7 +55,11 @@ describe('revokeToken', () => {
 
   it('should send through the given fetch function (the `fetch` option)', async () => {
     const calls: string[] = [];
-    await revokeToken(async (input, init) => (calls.push(`${init?.method} ${String(input)}`), new Response(null, { status: 200 })), url, basic, 't', 'access_token', 1000);
+    await revokeToken(
+      { fetch: async (input, init) => (calls.push(`${init?.method} ${String(input)}`), new Response(null, { status: 200 })), url, client: basic, timeoutMs: 1000 },
+      't',
+      'access_token',
+    );
     expect(calls).toEqual([`POST ${url}`]);
     expect(seen).toEqual([]);
   });
