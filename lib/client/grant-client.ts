@@ -2,10 +2,10 @@
 // token, renewed before expiry with one token request in flight, and the req.oauth fetch helpers.
 import type { FetchLike } from '../config/options.js';
 import { debugFor, tokenId } from '../debug.js';
-import type { ApiRequestInit } from './transport.js';
+import { OutboundTransport, type ApiRequestInit } from './transport.js';
 import { BearerMethods, isInvalidTokenChallenge, isRetryable, prepareRequest, type ApiTarget } from './bearer.js';
-import { sendAuthorized } from './dpop-transport.js';
-import { generateDpopKey, type DpopKey } from '../protocol/dpop.js';
+import { sendAuthorized, type ApiOutbound } from './dpop-transport.js';
+import { generateDpopKey, type DpopKey, type DpopProofs } from '../protocol/dpop.js';
 import { fromTokenResponse, isExpiring, type TokenSet } from '../protocol/token-set.js';
 
 const log = debugFor('grant');
@@ -19,7 +19,8 @@ export class GrantClient extends BearerMethods {
   readonly #request: (dpop: DpopKey | undefined) => Promise<Record<string, unknown>>;
   readonly #leewayMs: number;
   readonly #retryOn401: boolean;
-  readonly #fetch: FetchLike | undefined;
+  /** This client's own transport (its `fetch`, or its own undici pool) and DPoP proofs. */
+  readonly #outbound: ApiOutbound;
   readonly #defaultTokenType: 'bearer' | undefined;
   /** RFC 9449: this client's DPoP key (one per client instance, in memory), made on first use. */
   readonly #dpop: Promise<DpopKey> | undefined;
@@ -29,14 +30,14 @@ export class GrantClient extends BearerMethods {
   constructor(
     target: ApiTarget,
     request: (dpop: DpopKey | undefined) => Promise<Record<string, unknown>>,
-    options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; defaultTokenType?: 'bearer' | undefined; dpop?: boolean },
+    options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; proofs: DpopProofs; defaultTokenType?: 'bearer' | undefined; dpop?: boolean },
   ) {
     super();
     this.#target = target;
     this.#request = request;
     this.#leewayMs = options.leewayMs;
     this.#retryOn401 = options.retryOn401;
-    this.#fetch = options.fetch;
+    this.#outbound = { transport: new OutboundTransport(options.fetch), proofs: options.proofs };
     this.#defaultTokenType = options.defaultTokenType;
     this.#dpop = options.dpop ? generateDpopKey() : undefined;
   }
@@ -67,12 +68,17 @@ export class GrantClient extends BearerMethods {
     const req = prepareRequest(this.#target, input, init);
     const token = await this.getToken();
     const dpop = await this.#dpop;
-    const res = await sendAuthorized(this.#target, req, { tokens: token, dpop }, this.#fetch);
+    const res = await sendAuthorized(this.#target, req, { tokens: token, dpop }, this.#outbound);
     if (res.status !== 401 || !this.#retryOn401 || !isInvalidTokenChallenge(res)) return res;
     const fresh = this.#token === token ? await this.getToken(true) : await this.getToken();
     if (!isRetryable(req)) return res;
     await res.body?.cancel();
-    return sendAuthorized(this.#target, req, { tokens: fresh, dpop }, this.#fetch);
+    return sendAuthorized(this.#target, req, { tokens: fresh, dpop }, this.#outbound);
+  }
+
+  /** Close this client's keep-alive connections (its undici pool; nothing with the `fetch` option). */
+  close(): Promise<void> {
+    return this.#outbound.transport.close();
   }
 
   toJSON(): Record<string, unknown> {

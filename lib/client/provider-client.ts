@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import type { FetchLike, ResolvedProvider } from '../config/options.js';
+import type { ResolvedProvider } from '../config/options.js';
 import type { OAuthEventEmitter } from '../events.js';
 import { debugFor } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
@@ -24,8 +24,6 @@ export interface ClientShared {
   readonly refresher: Refresher;
   readonly logins: LoginStore;
   readonly events: OAuthEventEmitter;
-  /** The `fetch` option, if given; else API calls take the pooled undici path. */
-  readonly fetch: FetchLike | undefined;
   readonly onRefreshFailure: 'relogin' | 'error';
   /** `req.oauth.login`: the http layer's login start, injected (client/ never imports http/). */
   readonly startLogin: LoginStarter;
@@ -188,9 +186,9 @@ export class ProviderClient extends BearerMethods {
 
   async #send(target: ApiTarget, req: PreparedRequest): Promise<Response> {
     const provider = this.#provider;
-    const fetchImpl = this.#shared.fetch;
+    const { outbound } = this.#link;
     const record = await this.#fresh();
-    const res = await sendAuthorized(target, req, record, fetchImpl);
+    const res = await sendAuthorized(target, req, record, outbound);
     if (res.status !== 401 || !provider.retryOn401 || !isInvalidTokenChallenge(res)) return res;
 
     log('401 invalid_token from %s; refreshing once', req.url.origin);
@@ -201,7 +199,7 @@ export class ProviderClient extends BearerMethods {
     this.#record = refreshed;
     if (!isRetryable(req)) return res;
     await res.body?.cancel();
-    return sendAuthorized(target, req, refreshed, fetchImpl);
+    return sendAuthorized(target, req, refreshed, outbound);
   }
 
   /**

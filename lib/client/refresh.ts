@@ -4,7 +4,6 @@ import { debugFor, tokenId } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError, TimeoutError, TokenEndpointError } from '../errors.js';
 import type { OAuthEventEmitter } from '../events.js';
 import { acceptRefreshedIdToken, loginIdTokenClaims } from '../protocol/id-token.js';
-import { refreshGrant } from '../protocol/token-endpoint.js';
 import type { RefreshLock } from '../session/lock.js';
 import { deleteRecord, readRecord, writeRecord, type CookieLike, type TokenRecord } from '../session/token-record.js';
 import { withIdToken } from '../session/record-format.js';
@@ -146,14 +145,14 @@ export class Refresher {
     const endpoints = await link.endpoints();
     let body;
     try {
-      body = await refreshGrant(link.tokenClient, endpoints.tokenUrl, refreshToken, current.dpop);
+      body = await link.tokenEndpoint.refreshGrant(endpoints.tokenUrl, refreshToken, current.dpop);
     } catch (err) {
       if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(handle, current, err);
       throw err;
     }
     const tokens = fromTokenResponse(body, this.now(), current.tokens, link.provider.defaultTokenType, link.provider.dpop);
     const { issuer, jwksUri } = endpoints;
-    const idTokenRules = issuer && jwksUri ? { issuer, jwksUri, clientId: link.provider.clientId, fetch: link.fetch, timeoutMs: this.#deps.timeoutMs } : undefined;
+    const idTokenRules = issuer && jwksUri ? { issuer, jwksUri, clientId: link.provider.clientId, keys: link.keys } : undefined;
     const original = loginIdTokenClaims(current.idTokenClaims, current.tokens.idToken);
     const verified = await acceptRefreshedIdToken(typeof body.id_token === 'string' ? body.id_token : undefined, original, idTokenRules);
     const kept = link.keepsIdToken(endpoints) ? (verified ?? current.tokens.idToken) : undefined;

@@ -28,7 +28,7 @@ export async function prepareUserInfoRequest(link: ProviderLink): Promise<{ targ
 export async function userInfoAtLogin(link: ProviderLink, tokens: TokenSet, idTokenClaims: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
   try {
     const { target, request } = await prepareUserInfoRequest(link);
-    const res = await sendWithToken(target, request, tokens.accessToken, link.fetch).catch((err: unknown) => {
+    const res = await sendWithToken(target, request, tokens.accessToken, link.transport).catch((err: unknown) => {
       throw userInfoTransportError(err);
     });
     const sub = typeof idTokenClaims?.sub === 'string' ? idTokenClaims.sub : undefined;

@@ -1,5 +1,5 @@
 import type { FetchLike } from '../config/options.js';
-import { createDpopProof, type DpopKey } from './dpop.js';
+import type { DpopKey, DpopProofs } from './dpop.js';
 import { NetworkError, TimeoutError, TokenEndpointError } from '../errors.js';
 import { authenticateFormRequest, type ClientAuthentication } from './client-assertion.js';
 
@@ -11,10 +11,18 @@ export type RevocationClient = ClientAuthentication;
  * when the login has a DPoP key (RFC 9449 §5 lets an AS ask for one there too). Success is any
  * 2xx (the body is ignored); an error answer becomes a `TokenEndpointError` without token text.
  */
-export async function revokeToken(fetchFn: FetchLike, url: string, client: RevocationClient, token: string, hint: 'access_token' | 'refresh_token', timeoutMs: number, dpop?: DpopKey): Promise<void> {
+export async function revokeToken(
+  fetchFn: FetchLike,
+  url: string,
+  client: RevocationClient,
+  token: string,
+  hint: 'access_token' | 'refresh_token',
+  timeoutMs: number,
+  dpop?: { key: DpopKey; proofs: DpopProofs },
+): Promise<void> {
   const body = new URLSearchParams({ token, token_type_hint: hint });
   const headers = new Headers({ ...client.headers, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' });
-  if (dpop) headers.set('dpop', await createDpopProof(dpop, { method: 'POST', url }));
+  if (dpop) headers.set('dpop', await dpop.proofs.create(dpop.key, { method: 'POST', url }));
   await authenticateFormRequest(client, body, headers);
   let res: Response;
   try {

@@ -23,7 +23,8 @@ import { sessionCookieToClear, type SessionCookieToClear } from './session-cooki
 import { storeCall } from './store-call.js';
 import { cookieExpiry, deleteRecord, readRecord, recordCookie, recordKey, writeRecord, type CookieLike, type TokenRecord } from './token-record.js';
 import { TransactionClaims, type ClaimResult } from './transactions.js';
-import { guardSessionSaves, recordEndKey, saveLiveSession, sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
+import { guardSessionSaves, saveLiveSession } from './host-patches.js';
+import { recordEndKey, sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
 
 /** The record cookie for the session of this request (its expiry plus slack). */
 function cookieOf(session: LiveSession): CookieLike {

@@ -1,5 +1,5 @@
 import type { Store } from 'express-session';
-import { installStoreDeadlines } from './store-call.js';
+import { installStoreDeadlines } from './host-patches.js';
 
 /**
  * Optional since 0.2: `oauthMiddleware` gives the store a deadline (`httpTimeoutMs`) and maps its

@@ -6,7 +6,6 @@ import { InvalidCallbackError } from '../../errors.js';
 import { readAuthorizationResponse, readCallbackState } from '../../protocol/authorization-response.js';
 import { assertAuthTime, originalIdTokenClaims, verifyIdToken } from '../../protocol/id-token.js';
 import { generateDpopKey } from '../../protocol/dpop.js';
-import { exchangeCode } from '../../protocol/token-endpoint.js';
 import { fromTokenResponse } from '../../protocol/token-set.js';
 import { userInfoAtLogin } from '../../client/userinfo.js';
 import { withIdToken } from '../../session/record-format.js';
@@ -47,11 +46,11 @@ export function createCallbackHandler(link: ProviderLink, shared: ClientShared):
     const endpoints = await link.endpoints();
     const code = readAuthorizationResponse(params, endpoints);
     const dpop = provider.dpop ? await generateDpopKey() : undefined;
-    const body = await exchangeCode(link.tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: tx.v }, dpop);
+    const body = await link.tokenEndpoint.exchangeCode(endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: tx.v }, dpop);
     const tokens = fromTokenResponse(body, Date.now(), undefined, provider.defaultTokenType, provider.dpop);
     let claims: Record<string, unknown> | undefined;
     if (tokens.idToken && endpoints.issuer && endpoints.jwksUri) {
-      claims = await verifyIdToken(tokens.idToken, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, fetch: link.fetch, nonce: tx.n, timeoutMs: link.timeoutMs });
+      claims = await verifyIdToken(tokens.idToken, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, keys: link.keys, nonce: tx.n });
     }
     assertAuthTime(claims, tx.m ?? tx.u?.m);
     const user = provider.fetchUserInfo ? await userInfoAtLogin(link, tokens, claims) : claims;
