@@ -1,7 +1,7 @@
-import type { FetchLike, TokenPlacement } from '../config/options.js';
+import type { TokenPlacement } from '../config/options.js';
 import { debugFor } from '../debug.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
-import { encodeBody, headersObject, sendApiRequest, type ApiRequestInit } from './transport.js';
+import { encodeBody, headersObject, type ApiRequestInit, type OutboundTransport } from './transport.js';
 
 const log = debugFor('http');
 
@@ -51,7 +51,7 @@ export function prepareRequest(target: ApiTarget, input: string | URL, init: Api
 }
 
 /** Send with the token in the Authorization header, or in the query for `tokenPlacement: 'query'`. */
-export function sendWithToken(target: ApiTarget, req: PreparedRequest, accessToken: string, fetchImpl: FetchLike | undefined): Promise<Response> {
+export function sendWithToken(target: ApiTarget, req: PreparedRequest, accessToken: string, transport: OutboundTransport): Promise<Response> {
   const headers = headersObject(req.headers);
   let url = req.url;
   if (target.tokenPlacement === 'query') {
@@ -61,7 +61,7 @@ export function sendWithToken(target: ApiTarget, req: PreparedRequest, accessTok
     headers.authorization = `Bearer ${accessToken}`;
   }
   log('%s %s%s', req.method, req.url.origin, req.url.pathname);
-  return sendApiRequest(url, req.method, headers, req.body, req.init, fetchImpl);
+  return transport.send(url, req.method, headers, req.body, req.init);
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);

@@ -1,5 +1,6 @@
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
-import { clientCredentialsGrant } from '../protocol/token-endpoint.js';
+import { DpopProofs } from '../protocol/dpop.js';
+import { TokenEndpointClient } from '../protocol/token-endpoint.js';
 
 /**
  * OAuth 2.0 client credentials grant (RFC 6749 §4.4) for backend jobs that act as the app itself,
@@ -16,5 +17,7 @@ import { clientCredentialsGrant } from '../protocol/token-endpoint.js';
  */
 export function clientCredentials(options: BackendClientOptions): GrantClient {
   const o = resolveBackendOptions(options, 'clientCredentials');
-  return new GrantClient(o.target, (dpop) => clientCredentialsGrant(o.tokenClient, o.tokenUrl, o.params, dpop), o);
+  const proofs = new DpopProofs();
+  const tokenEndpoint = new TokenEndpointClient({ config: o.tokenClient, proofs });
+  return new GrantClient(o.target, (dpop) => tokenEndpoint.clientCredentialsGrant(o.tokenUrl, o.params, dpop), { ...o, proofs });
 }

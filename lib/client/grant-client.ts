@@ -2,11 +2,11 @@
 // token, renewed before expiry with one token request in flight, and the req.oauth fetch helpers.
 import type { FetchLike } from '../config/options.js';
 import { debugFor, tokenId } from '../debug.js';
-import type { ApiRequestInit } from './transport.js';
+import { OutboundTransport, type ApiRequestInit } from './transport.js';
 import { BearerMethods, prepareRequest, type ApiTarget } from './bearer.js';
 import type { Credentials } from './dpop-transport.js';
 import { sendWithRenewal, type RenewingSender } from './renew-and-retry.js';
-import { generateDpopKey, type DpopKey } from '../protocol/dpop.js';
+import { generateDpopKey, type DpopKey, type DpopProofs } from '../protocol/dpop.js';
 import { fromTokenResponse, isExpiring, type TokenSet } from '../protocol/token-set.js';
 
 const log = debugFor('grant');
@@ -19,6 +19,7 @@ export class GrantClient extends BearerMethods {
   readonly #target: ApiTarget;
   readonly #request: (dpop: DpopKey | undefined) => Promise<Record<string, unknown>>;
   readonly #leewayMs: number;
+  /** This client's own transport (its `fetch`, or its own undici pool) and DPoP proofs, and how it renews. */
   readonly #sender: RenewingSender;
   readonly #defaultTokenType: 'bearer' | undefined;
   /** RFC 9449: this client's DPoP key (one per client instance, in memory), made on first use. */
@@ -29,13 +30,18 @@ export class GrantClient extends BearerMethods {
   constructor(
     target: ApiTarget,
     request: (dpop: DpopKey | undefined) => Promise<Record<string, unknown>>,
-    options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; defaultTokenType?: 'bearer' | undefined; dpop?: boolean },
+    options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; proofs: DpopProofs; defaultTokenType?: 'bearer' | undefined; dpop?: boolean },
   ) {
     super();
     this.#target = target;
     this.#request = request;
     this.#leewayMs = options.leewayMs;
-    this.#sender = { target, fetch: options.fetch, retryOn401: options.retryOn401, renew: (stale) => this.#renew(stale) };
+    this.#sender = {
+      target,
+      outbound: { transport: new OutboundTransport(options.fetch), proofs: options.proofs },
+      retryOn401: options.retryOn401,
+      renew: (stale) => this.#renew(stale),
+    };
     this.#defaultTokenType = options.defaultTokenType;
     this.#dpop = options.dpop ? generateDpopKey() : undefined;
   }
@@ -72,6 +78,11 @@ export class GrantClient extends BearerMethods {
   async #renew(stale: Credentials): Promise<Credentials> {
     const tokens = this.#token === stale.tokens ? await this.getToken(true) : await this.getToken();
     return { tokens, dpop: stale.dpop };
+  }
+
+  /** Close this client's keep-alive connections (its undici pool; nothing with the `fetch` option). */
+  close(): Promise<void> {
+    return this.#sender.outbound.transport.close();
   }
 
   toJSON(): Record<string, unknown> {

@@ -1,5 +1,7 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertRecord, normalizeScope, OptionPath } from '../config/assert.js';
+import type { ResolvedProvider } from '../config/options.js';
+import type { StepUpRequest } from '../session/session-format.js';
 import type { ProviderLink } from './provider-link.js';
 
 /** The per-login arguments of `req.oauth.login(res, options)`. */
@@ -25,6 +27,30 @@ export interface LoginRequest {
 
 /** Starts a login on `res` (its request's session) for `link`: injected by the http layer. */
 export type LoginStarter = (res: ServerResponse, link: ProviderLink, request: LoginRequest) => Promise<void>;
+
+/** What one login asks the provider for. */
+export interface LoginBegin {
+  /** Validated same-origin path to return to. */
+  returnTo: string;
+  scope: readonly string[];
+  params: Readonly<Record<string, string>>;
+  /** Set by requireAuth for a step-up or incremental login; kept on the login it produces. */
+  stepUp?: StepUpRequest;
+  /** The `max_age` sent (seconds): the callback checks the ID token's `auth_time` against it. */
+  maxAge?: number;
+}
+
+/**
+ * What requireAuth needs to start a login of one provider itself: the provider's login settings
+ * (no secrets) and a login start that answers with the authorization URL. Made once per provider
+ * by the middleware factory and given to its request-context class; neither the provider's link
+ * nor its client secret is reachable from it.
+ */
+export interface RuleLoginStarter {
+  readonly provider: Pick<ResolvedProvider, 'name' | 'scope' | 'authorizationParams' | 'incrementalAuthorizationParams' | 'loginPath'>;
+  readonly postLoginRedirect: string;
+  begin(req: IncomingMessage, start: LoginBegin): Promise<string>;
+}
 
 /** Parameters the package owns in every authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC). */
 const OWN_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method']);

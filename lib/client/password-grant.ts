@@ -1,6 +1,7 @@
 import { assertString, OptionPath } from '../config/assert.js';
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
-import { passwordGrantRequest } from '../protocol/token-endpoint.js';
+import { DpopProofs } from '../protocol/dpop.js';
+import { TokenEndpointClient } from '../protocol/token-endpoint.js';
 
 /** `clientCredentials` options plus the resource owner's credentials. */
 export interface PasswordGrantOptions extends BackendClientOptions {
@@ -20,5 +21,7 @@ export function passwordGrant(options: PasswordGrantOptions): GrantClient {
   assertString(options.username, at.key('username'), true);
   assertString(options.password, at.key('password'), true);
   const { username, password } = options;
-  return new GrantClient(o.target, (dpop) => passwordGrantRequest(o.tokenClient, o.tokenUrl, { username, password }, o.params, dpop), o);
+  const proofs = new DpopProofs();
+  const tokenEndpoint = new TokenEndpointClient({ config: o.tokenClient, proofs });
+  return new GrantClient(o.target, (dpop) => tokenEndpoint.passwordGrant(o.tokenUrl, { username, password }, o.params, dpop), { ...o, proofs });
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import type { FetchLike, ResolvedProvider } from '../config/options.js';
+import type { ResolvedProvider } from '../config/options.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import type { ApiRequestInit } from './transport.js';
 import { BearerMethods, prepareRequest, type ApiTarget, type PreparedRequest } from './bearer.js';
@@ -22,8 +22,6 @@ export interface ClientDeps {
   readonly lifecycle: TokenLifecycle;
   /** `req.oauth.login`: the http layer's login start, injected (client/ never imports http/). */
   readonly startLogin: LoginStarter;
-  /** The `fetch` option, if given; else API calls take the pooled undici path. */
-  readonly fetch: FetchLike | undefined;
   readonly onRefreshFailure: 'relogin' | 'error';
 }
 
@@ -173,7 +171,7 @@ export class ProviderClient extends BearerMethods {
   }
 
   #senderFor(target: ApiTarget): RenewingSender {
-    return { target, fetch: this.#deps.fetch, retryOn401: this.#provider.retryOn401, renew: (stale: Credentials) => this.#renew(stale as TokenRecord) };
+    return { target, outbound: this.#link.outbound, retryOn401: this.#provider.retryOn401, renew: (stale: Credentials) => this.#renew(stale as TokenRecord) };
   }
 
   /**

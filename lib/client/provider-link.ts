@@ -2,11 +2,15 @@ import type { FetchLike, ResolvedProvider } from '../config/options.js';
 import { debugFor } from '../debug.js';
 import type { OAuthEventEmitter } from '../events.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
-import { resolveEndpoints, resolveUserinfoUrl, type ProviderEndpoints } from '../protocol/discovery.js';
+import { ProviderMetadata, type ProviderEndpoints } from '../protocol/discovery.js';
 import type { PushedAuthorizationTarget } from '../protocol/par.js';
+import { DpopProofs } from '../protocol/dpop.js';
+import { RemoteKeySets } from '../protocol/jwks.js';
 import { revokeToken } from '../protocol/revocation.js';
-import type { TokenClientConfig } from '../protocol/token-endpoint.js';
+import { TokenEndpointClient, type TokenClientConfig } from '../protocol/token-endpoint.js';
 import type { EndedTokens } from '../session/token-records.js';
+import type { ApiOutbound } from './dpop-transport.js';
+import type { OutboundTransport } from './transport.js';
 
 const log = debugFor('revoke');
 
@@ -18,10 +22,22 @@ const log = debugFor('revoke');
  */
 export class ProviderLink {
   readonly tokenClient: TokenClientConfig;
+  /** The middleware instance's transport as a fetch function (discovery, JWKS, revocation, PAR). */
+  readonly fetch: FetchLike;
+  /** This provider's DPoP key cache and nonces (token endpoint, revocation, its APIs). */
+  readonly dpop = new DpopProofs();
+  /** This provider's signing keys (ID tokens, logout tokens). */
+  readonly keys: RemoteKeySets;
+  /** This provider's token endpoint (simple-oauth2 grant objects). */
+  readonly tokenEndpoint: TokenEndpointClient;
+  /** How API calls with this provider's tokens go out (built once: nothing per request). */
+  readonly outbound: ApiOutbound;
+  readonly #metadata: ProviderMetadata;
 
   constructor(
     readonly provider: ResolvedProvider,
-    readonly fetch: FetchLike,
+    /** The middleware instance's outbound transport. */
+    readonly transport: OutboundTransport,
     readonly timeoutMs: number,
     readonly events: OAuthEventEmitter,
     /** `idpLogout`: the raw ID token is kept for `id_token_hint`. */
@@ -37,6 +53,11 @@ export class ProviderLink {
       headers: provider.tokenRequestHeaders,
       timeoutMs,
     };
+    this.fetch = transport.fetch;
+    this.outbound = { transport, proofs: this.dpop };
+    this.keys = new RemoteKeySets({ fetch: this.fetch, timeoutMs });
+    this.tokenEndpoint = new TokenEndpointClient({ config: this.tokenClient, proofs: this.dpop });
+    this.#metadata = new ProviderMetadata({ provider, fetch: this.fetch, timeoutMs });
   }
 
   get name(): string {
@@ -44,12 +65,12 @@ export class ProviderLink {
   }
 
   endpoints(): Promise<ProviderEndpoints> {
-    return resolveEndpoints(this.provider, this.fetch, this.timeoutMs);
+    return this.#metadata.endpoints();
   }
 
   /** The UserInfo endpoint: configured, else discovered from `issuer` on first use; undefined when unknown. */
   userinfoUrl(): Promise<string | undefined> {
-    return resolveUserinfoUrl(this.provider, this.fetch, this.timeoutMs);
+    return this.#metadata.userinfoUrl();
   }
 
   /**
@@ -93,7 +114,7 @@ export class ProviderLink {
     ];
     for (const [token, hint] of pairs) {
       if (!token) continue;
-      await revokeToken({ fetch: this.fetch, url, client: this.tokenClient, timeoutMs: this.timeoutMs, dpop }, token, hint).catch((err: unknown) => {
+      await revokeToken({ fetch: this.fetch, url, client: this.tokenClient, timeoutMs: this.timeoutMs, dpop: dpop && { key: dpop, proofs: this.dpop } }, token, hint).catch((err: unknown) => {
         log('revoking the %s of %s failed (%s)', hint, this.name, (err as Error).message);
         this.events.emit('error', { provider: this.name, code: (err as { code?: string }).code ?? 'revocation', status: 502 });
       });

@@ -1,6 +1,5 @@
 import { debugFor, tokenId } from '../debug.js';
 import { OAUTH_CODES, ReauthenticationRequiredError, TimeoutError, TokenEndpointError } from '../errors.js';
-import { refreshGrant } from '../protocol/token-endpoint.js';
 import { isExpiring } from '../protocol/token-set.js';
 import type { RefreshLock } from '../session/lock.js';
 import type { LoginSession } from '../session/login-session.js';
@@ -152,7 +151,7 @@ export class Refresher {
     const endpoints = await link.endpoints();
     let body;
     try {
-      body = await refreshGrant(link.tokenClient, endpoints.tokenUrl, refreshToken, current.dpop);
+      body = await link.tokenEndpoint.refreshGrant(endpoints.tokenUrl, refreshToken, current.dpop);
     } catch (err) {
       if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(login, current, err);
       throw err;

@@ -1,7 +1,6 @@
-import type { FetchLike } from '../config/options.js';
 import { debugFor } from '../debug.js';
 import { isInvalidTokenChallenge, isRetryable, type ApiTarget, type PreparedRequest } from './bearer.js';
-import { sendAuthorized, type Credentials } from './dpop-transport.js';
+import { sendAuthorized, type ApiOutbound, type Credentials } from './dpop-transport.js';
 import { discardBody } from './transport.js';
 
 const log = debugFor('http');
@@ -9,7 +8,7 @@ const log = debugFor('http');
 /** How one client sends and renews: where the token may go, its transport, and the `retryOn401` option. */
 export interface RenewingSender {
   target: ApiTarget;
-  fetch: FetchLike | undefined;
+  outbound: ApiOutbound;
   retryOn401: boolean;
   /** New credentials after the API refused `stale` (a refresh, or a new backend token); shares an in-flight one. */
   renew(stale: Credentials): Promise<Credentials>;
@@ -22,11 +21,11 @@ export interface RenewingSender {
  * request that is not retried still renews, so the next call uses the new token.
  */
 export async function sendWithRenewal(sender: RenewingSender, req: PreparedRequest, credentials: Credentials): Promise<Response> {
-  const res = await sendAuthorized(sender.target, req, credentials, sender.fetch);
+  const res = await sendAuthorized(sender.target, req, credentials, sender.outbound);
   if (res.status !== 401 || !sender.retryOn401 || !isInvalidTokenChallenge(res)) return res;
   log('401 invalid_token from %s; renewing once', req.url.origin);
   const renewed = await sender.renew(credentials);
   if (!isRetryable(req)) return res;
   await discardBody(res);
-  return sendAuthorized(sender.target, req, renewed, sender.fetch);
+  return sendAuthorized(sender.target, req, renewed, sender.outbound);
 }

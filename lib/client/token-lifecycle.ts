@@ -3,7 +3,6 @@ import type { JWTPayload } from 'jose';
 import { debugFor, tokenId } from '../debug.js';
 import type { ProviderEndpoints } from '../protocol/discovery.js';
 import { generateDpopKey } from '../protocol/dpop.js';
-import { exchangeCode } from '../protocol/token-endpoint.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { LoginStore } from '../session/login-store.js';
 import { withAuthenticationContext } from '../session/session-data.js';
@@ -55,7 +54,7 @@ export class TokenLifecycle {
     const { link, endpoints, code, pending } = callback;
     const { provider } = link;
     const dpop = provider.dpop ? await generateDpopKey() : undefined;
-    const body = await exchangeCode(link.tokenClient, endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.codeVerifier }, dpop);
+    const body = await link.tokenEndpoint.exchangeCode(endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.codeVerifier }, dpop);
     const { tokens, claims, stored } = await validateLoginResponse(link, endpoints, body, { nonce: pending.nonce, maxAge: pending.maxAge ?? pending.stepUp?.maxAge }, Date.now());
     const issued: EndedTokens = dpop ? { tokens, dpop } : { tokens };
     let marker: LoginMarker;

@@ -12,13 +12,6 @@ export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const BUFFER_LIMIT = 256 * 1024;
 
-// One keep-alive pool per origin (undici's Agent keeps a Pool per origin), shared by all requests.
-let sharedAgent: Agent | undefined;
-function agent(): Agent {
-  sharedAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 });
-  return sharedAgent;
-}
-
 function isPlainJson(body: unknown): body is Record<string, unknown> | unknown[] {
   if (Array.isArray(body)) return true;
   if (typeof body !== 'object' || body === null) return false;
@@ -96,48 +89,73 @@ export function headersObject(headers: Headers): Record<string, string> {
 }
 
 /**
- * Send one request through the pooled undici dispatcher and wrap the answer in a WHATWG
- * `Response`. Redirects are never followed, so the Authorization header cannot travel to another
- * origin. With `fetchImpl` (config.fetch), that function is used instead, with `redirect: 'manual'`.
- * `headers` as a plain object must have lower-case names (see `headersObject`).
+ * The outbound HTTP client of one owner (a middleware instance, or one backend grant client):
+ * the `fetch` option when given, else undici with this owner's own keep-alive pool (undici's Agent
+ * keeps a Pool per origin), made on first use and released by `close()`. Redirects are never
+ * followed, so the Authorization header cannot travel to another origin.
  */
-export async function sendApiRequest(url: URL, method: string, headers: Headers | Record<string, string>, body: RequestInit['body'], init: ApiRequestInit, fetchImpl?: FetchLike): Promise<Response> {
-  if (fetchImpl) {
-    const { query: _q, body: _b, ...rest } = init;
-    return fetchImpl(url, { ...rest, method, headers: headers instanceof Headers ? headers : new Headers(headers), body, redirect: 'manual' });
-  }
-  const outgoing = headers instanceof Headers ? headersObject(headers) : headers;
-  const undiciBody = toUndiciBody(body, outgoing);
-  const res = await undiciRequest(url, {
-    method: method as Dispatcher.HttpMethod,
-    headers: outgoing,
-    body: undiciBody,
-    signal: init.signal ?? undefined,
-    dispatcher: agent(),
-  });
-  const responseHeaders = new Headers();
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);
-    else if (value !== undefined) responseHeaders.append(name, value);
-  }
-  if (NULL_BODY_STATUS.has(res.statusCode) || method === 'HEAD') {
-    res.body.resume();
-    return new Response(null, { status: res.statusCode, headers: responseHeaders });
-  }
-  const length = Number(res.headers['content-length'] ?? NaN);
-  if (Number.isFinite(length) && length <= BUFFER_LIMIT) {
-    // Small bodies (the common API answer): read once, skip the web-stream bridge.
-    return new BufferedResponse(new Uint8Array(await res.body.arrayBuffer()), { status: res.statusCode, headers: responseHeaders });
-  }
-  return new Response(toWebStream(res.body), { status: res.statusCode, headers: responseHeaders });
-}
+export class OutboundTransport {
+  readonly #custom: FetchLike | undefined;
+  #agent: Agent | undefined;
+  /**
+   * The transport as a fetch-compatible function: discovery, JWKS, revocation and PAR use it.
+   * The `fetch` option itself when given, else the pooled path.
+   */
+  readonly fetch: FetchLike;
 
-/**
- * The default outbound transport as a fetch-compatible function (the pooled undici dispatcher,
- * redirects never followed). Discovery, JWKS, revocation and API calls all use it unless the
- * `fetch` option replaces it.
- */
-export const pooledFetch: FetchLike = (input, init = {}) => sendApiRequest(new URL(input), (init.method ?? 'GET').toUpperCase(), new Headers(init.headers), init.body, init as ApiRequestInit);
+  constructor(custom?: FetchLike) {
+    this.#custom = custom;
+    this.fetch = custom ?? ((input, init = {}) => this.send(new URL(input), (init.method ?? 'GET').toUpperCase(), new Headers(init.headers), init.body, init as ApiRequestInit));
+  }
+
+  #dispatcher(): Agent {
+    this.#agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 });
+    return this.#agent;
+  }
+
+  /**
+   * Send one request and wrap the answer in a WHATWG `Response`. With the `fetch` option, that
+   * function is called with `redirect: 'manual'`. `headers` as a plain object must have lower-case
+   * names (see `headersObject`).
+   */
+  async send(url: URL, method: string, headers: Headers | Record<string, string>, body: RequestInit['body'], init: ApiRequestInit): Promise<Response> {
+    if (this.#custom) {
+      const { query: _q, body: _b, ...rest } = init;
+      return this.#custom(url, { ...rest, method, headers: headers instanceof Headers ? headers : new Headers(headers), body, redirect: 'manual' });
+    }
+    const outgoing = headers instanceof Headers ? headersObject(headers) : headers;
+    const undiciBody = toUndiciBody(body, outgoing);
+    const res = await undiciRequest(url, {
+      method: method as Dispatcher.HttpMethod,
+      headers: outgoing,
+      body: undiciBody,
+      signal: init.signal ?? undefined,
+      dispatcher: this.#dispatcher(),
+    });
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);
+      else if (value !== undefined) responseHeaders.append(name, value);
+    }
+    if (NULL_BODY_STATUS.has(res.statusCode) || method === 'HEAD') {
+      res.body.resume();
+      return new Response(null, { status: res.statusCode, headers: responseHeaders });
+    }
+    const length = Number(res.headers['content-length'] ?? NaN);
+    if (Number.isFinite(length) && length <= BUFFER_LIMIT) {
+      // Small bodies (the common API answer): read once, skip the web-stream bridge.
+      return new BufferedResponse(new Uint8Array(await res.body.arrayBuffer()), { status: res.statusCode, headers: responseHeaders });
+    }
+    return new Response(toWebStream(res.body), { status: res.statusCode, headers: responseHeaders });
+  }
+
+  /** Close the keep-alive pool (open sockets end); a later request opens a new one. */
+  async close(): Promise<void> {
+    const agent = this.#agent;
+    this.#agent = undefined;
+    await agent?.close();
+  }
+}
 
 /**
  * Drop an answer's body without reading it. Cancelling a `Readable.toWeb` stream that already

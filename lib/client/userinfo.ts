@@ -29,7 +29,7 @@ export async function prepareUserInfoRequest(link: ProviderLink): Promise<{ targ
  */
 export async function userInfoAtLogin(link: ProviderLink, issued: EndedTokens, idTokenClaims: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
   const { target, request } = await prepareUserInfoRequest(link);
-  const res = await sendAuthorized(target, request, issued, link.fetch).catch((err: unknown) => {
+  const res = await sendAuthorized(target, request, issued, link.outbound).catch((err: unknown) => {
     throw userInfoTransportError(err);
   });
   const sub = typeof idTokenClaims?.sub === 'string' ? idTokenClaims.sub : undefined;

@@ -6,7 +6,7 @@ import { Refresher } from '../client/refresh.js';
 import { TokenEvents } from '../client/token-events.js';
 import { TokenLifecycle } from '../client/token-lifecycle.js';
 import { contextClassFor, type OAuthRequestContext } from '../client/request-context.js';
-import { pooledFetch } from '../client/transport.js';
+import { OutboundTransport } from '../client/transport.js';
 import type { OAuthMiddlewareOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
@@ -17,11 +17,10 @@ import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
 import { createCallbackHandler } from './routes/callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
-import { installLazyClient } from './lazy-client.js';
-import { loginStarter } from './start-login.js';
+import { installLazyClient } from '../session/host-patches.js';
+import { loginStarter, ruleLoginStarter } from './start-login.js';
 import { PostLogoutReturn } from './post-logout.js';
 import { noStore, pathOf } from './respond.js';
-import { registerLoginStarters } from './start-login.js';
 
 type Route = { GET?: RequestHandler; POST?: RequestHandler };
 
@@ -33,6 +32,11 @@ export interface OAuthMiddleware extends RequestHandler {
    * The store defaults to the one seen on the first request through the middleware.
    */
   forSession(sessionId: string, options?: { store?: Store }): Promise<OAuthRequestContext>;
+  /**
+   * Close this instance's outbound keep-alive connections (its undici pool; nothing to close with
+   * the `fetch` option). For tests and graceful shutdown; a later request opens new ones.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -43,14 +47,16 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const config = resolveConfig(options);
   const { httpTimeoutMs: timeoutMs } = config;
   const events = new OAuthEventEmitter();
-  const outbound = config.fetch ?? pooledFetch;
-  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, outbound, timeoutMs, events, config.idpLogout)] as const));
+  // Everything this instance caches (transport pool, discovery, JWKS, DPoP, grant objects) is
+  // owned here or by its provider links: nothing is shared with another instance.
+  const transport = new OutboundTransport(config.fetch);
+  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transport, timeoutMs, events, config.idpLogout)] as const));
   const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false);
   const announce = new TokenEvents(events, config.onTokens);
   const lifecycle = new TokenLifecycle(logins, announce, new Refresher({ lock: config.lock, timeoutMs, announce }));
-  const deps: ClientDeps = { lifecycle, startLogin: loginStarter(logins, config.postLoginRedirect), fetch: config.fetch, onRefreshFailure: config.onRefreshFailure };
-  const Context = contextClassFor(config.single ? [] : links.keys());
-  registerLoginStarters(Context, links.values(), logins, config.postLoginRedirect);
+  const deps: ClientDeps = { lifecycle, startLogin: loginStarter(logins, config.postLoginRedirect), onRefreshFailure: config.onRefreshFailure };
+  const ruleLoginStarters = new Map([...links.values()].map((link) => [link.name, ruleLoginStarter(link, logins, config.postLoginRedirect)] as const));
+  const Context = contextClassFor(config.single ? [] : links.keys(), ruleLoginStarters);
   const first = links.values().next().value!;
   const sessions = new SessionTracker(timeoutMs, config.appOrigins);
 
@@ -110,5 +116,9 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
     return new Context(deps, links, first, session);
   }
 
-  return Object.assign(oauth, { events, forSession });
+  function close(): Promise<void> {
+    return transport.close();
+  }
+
+  return Object.assign(oauth, { events, forSession, close });
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request } from 'express';
-import type { LoginRequest, LoginStarter } from '../client/login-request.js';
+import type { LoginBegin, LoginRequest, LoginStarter, RuleLoginStarter } from '../client/login-request.js';
 import type { ProviderLink } from '../client/provider-link.js';
 import { debugFor } from '../debug.js';
 import { MAX_AGE } from '../config/assert.js';
@@ -8,23 +8,11 @@ import { loginAuthorizationParams } from '../protocol/authorize-url.js';
 import { buildAuthorizationRedirect } from '../protocol/par.js';
 import { randomCodeVerifier, randomState } from '../protocol/pkce.js';
 import type { LoginStore } from '../session/login-store.js';
-import type { PendingLogin, StepUpRequest } from '../session/session-format.js';
+import type { PendingLogin } from '../session/session-format.js';
 import { noStore, redirect } from './respond.js';
 import { safeReturnTo, singleParam } from './routes/safe-redirect.js';
 
 const log = debugFor('login');
-
-/** What one login asks the provider for. */
-export interface LoginBegin {
-  /** Validated same-origin path to return to. */
-  returnTo: string;
-  scope: readonly string[];
-  params: Readonly<Record<string, string>>;
-  /** Set by requireAuth for a step-up or incremental login; kept on the login it produces. */
-  stepUp?: StepUpRequest;
-  /** The `max_age` sent (seconds): the callback checks the ID token's `auth_time` against it. */
-  maxAge?: number;
-}
 
 /**
  * Begin a login: a new transaction (state, PKCE verifier, nonce when the scope has `openid`) saved
@@ -56,27 +44,14 @@ export async function beginLogin(link: ProviderLink, logins: LoginStore, req: Re
   );
 }
 
-/** What requireAuth needs to start a login of one provider itself. */
-export interface RuleLoginStarter {
-  link: ProviderLink;
-  logins: LoginStore;
-  postLoginRedirect: string;
-}
-
-/**
- * Login starters by `req.oauth`'s class (one per middleware instance) and provider name. Private to
- * this module: nothing reachable from `req.oauth` leads to a provider's link or its secrets.
- */
-const starters = new WeakMap<object, ReadonlyMap<string, RuleLoginStarter>>();
-
-/** Called once by the middleware factory. */
-export function registerLoginStarters(contextClass: object, links: Iterable<ProviderLink>, logins: LoginStore, postLoginRedirect: string): void {
-  starters.set(contextClass, new Map([...links].map((link) => [link.name, { link, logins, postLoginRedirect }] as const)));
-}
-
-/** The login starter of `provider` for the middleware that made `context` (`req.oauth`). */
-export function loginStarterFor(context: object, provider: string): RuleLoginStarter | undefined {
-  return starters.get(context.constructor)?.get(provider);
+/** requireAuth's login start for one provider of one middleware instance (see `RuleLoginStarter`). */
+export function ruleLoginStarter(link: ProviderLink, logins: LoginStore, postLoginRedirect: string): RuleLoginStarter {
+  const { name, scope, authorizationParams, incrementalAuthorizationParams, loginPath } = link.provider;
+  return Object.freeze({
+    provider: Object.freeze({ name, scope, authorizationParams, incrementalAuthorizationParams, loginPath }),
+    postLoginRedirect,
+    begin: (req: IncomingMessage, start: LoginBegin) => beginLogin(link, logins, req as Request, start),
+  });
 }
 
 export interface LoginStart extends Partial<LoginRequest> {

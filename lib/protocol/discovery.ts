@@ -9,7 +9,7 @@ export interface ProviderEndpoints {
   jwksUri: string | undefined;
   revocationUrl: string | undefined;
   endSessionUrl: string | undefined;
-  /** OIDC UserInfo endpoint: configured, else from discovery when it ran (see {@link resolveUserinfoUrl}). */
+  /** OIDC UserInfo endpoint: configured, else from discovery when it ran (see {@link ProviderMetadata.userinfoUrl}). */
   userinfoUrl: string | undefined;
   /** RFC 9207: the AS promises an `iss` parameter on every authorization response. */
   issParameterRequired: boolean;
@@ -49,8 +49,6 @@ interface CacheEntry {
   /** The wait after the next failure. */
   nextBackoffMs: number;
 }
-
-const cache = new WeakMap<ResolvedProvider, CacheEntry>();
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && /^https?:\/\//.test(v) ? v : undefined;
@@ -123,44 +121,64 @@ function configuredEndpoints(p: ResolvedProvider): ProviderEndpoints {
 }
 
 /**
- * The provider's endpoints: from config when complete (no network), else discovered once from
- * `issuer` and cached. A failed discovery is answered from the cache for a short while (1 s,
- * doubling up to 60 s while it keeps failing, reset by a success), so an outage costs the
- * provider a handful of requests instead of one per `/login`.
+ * The metadata of one provider, owned by its link (one per provider per middleware instance, so
+ * two instances never share a discovery result): the endpoints, from config when complete (no
+ * network), else discovered once from `issuer` and kept; and the UserInfo endpoint.
  */
-export function resolveEndpoints(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: number): Promise<ProviderEndpoints> {
-  const entry = cache.get(p);
-  if (entry && (entry.retryAt === undefined || Date.now() < entry.retryAt)) return entry.pending;
-  if (!needsDiscovery(p)) {
-    const pending = Promise.resolve(configuredEndpoints(p));
-    cache.set(p, { pending, nextBackoffMs: DISCOVERY_RETRY_MIN_MS });
+export class ProviderMetadata {
+  readonly #provider: ResolvedProvider;
+  readonly #fetch: FetchLike;
+  readonly #timeoutMs: number;
+  #endpoints: CacheEntry | undefined;
+  #userinfoUrl: Promise<string | undefined> | undefined;
+
+  constructor(options: { provider: ResolvedProvider; fetch: FetchLike; timeoutMs: number }) {
+    this.#provider = options.provider;
+    this.#fetch = options.fetch;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  /**
+   * The provider's endpoints. A failed discovery is answered from the cache for a short while (1 s,
+   * doubling up to 60 s while it keeps failing, reset by a success), so an outage costs the
+   * provider a handful of requests instead of one per `/login`.
+   */
+  endpoints(): Promise<ProviderEndpoints> {
+    const p = this.#provider;
+    const entry = this.#endpoints;
+    if (entry && (entry.retryAt === undefined || Date.now() < entry.retryAt)) return entry.pending;
+    if (!needsDiscovery(p)) {
+      const pending = Promise.resolve(configuredEndpoints(p));
+      this.#endpoints = { pending, nextBackoffMs: DISCOVERY_RETRY_MIN_MS };
+      return pending;
+    }
+    const next: CacheEntry = { pending: discover(p, this.#fetch, this.#timeoutMs), nextBackoffMs: DISCOVERY_RETRY_MIN_MS };
+    const backoffMs = entry?.nextBackoffMs ?? DISCOVERY_RETRY_MIN_MS;
+    next.pending.catch(() => {
+      next.retryAt = Date.now() + backoffMs;
+      next.nextBackoffMs = Math.min(backoffMs * 2, DISCOVERY_RETRY_MAX_MS);
+    });
+    this.#endpoints = next;
+    return next.pending;
+  }
+
+  /**
+   * The UserInfo endpoint (OIDC Core §5.3): `userinfoUrl` when configured, else the discovered
+   * `userinfo_endpoint`. A provider whose other endpoints are all configured is discovered here, on
+   * first use, and only then (startup stays free of network calls). Undefined without an issuer.
+   */
+  async userinfoUrl(): Promise<string | undefined> {
+    const p = this.#provider;
+    const endpoints = await this.endpoints();
+    if (endpoints.userinfoUrl || p.issuer === undefined || needsDiscovery(p)) return endpoints.userinfoUrl;
+    let pending = this.#userinfoUrl;
+    if (!pending) {
+      const found = discover(p, this.#fetch, this.#timeoutMs).then((doc) => doc.userinfoUrl);
+      this.#userinfoUrl = pending = found;
+      found.catch(() => {
+        if (this.#userinfoUrl === found) this.#userinfoUrl = undefined;
+      });
+    }
     return pending;
   }
-  const next: CacheEntry = { pending: discover(p, fetchFn, timeoutMs), nextBackoffMs: DISCOVERY_RETRY_MIN_MS };
-  const backoffMs = entry?.nextBackoffMs ?? DISCOVERY_RETRY_MIN_MS;
-  next.pending.catch(() => {
-    next.retryAt = Date.now() + backoffMs;
-    next.nextBackoffMs = Math.min(backoffMs * 2, DISCOVERY_RETRY_MAX_MS);
-  });
-  cache.set(p, next);
-  return next.pending;
-}
-
-const userinfoCache = new WeakMap<ResolvedProvider, Promise<string | undefined>>();
-
-/**
- * The UserInfo endpoint (OIDC Core §5.3): `userinfoUrl` when configured, else the discovered
- * `userinfo_endpoint`. A provider whose other endpoints are all configured is discovered here, on
- * first use, and only then (startup stays free of network calls). Undefined without an issuer.
- */
-export async function resolveUserinfoUrl(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: number): Promise<string | undefined> {
-  const endpoints = await resolveEndpoints(p, fetchFn, timeoutMs);
-  if (endpoints.userinfoUrl || p.issuer === undefined || needsDiscovery(p)) return endpoints.userinfoUrl;
-  let pending = userinfoCache.get(p);
-  if (!pending) {
-    pending = discover(p, fetchFn, timeoutMs).then((found) => found.userinfoUrl);
-    userinfoCache.set(p, pending);
-    pending.catch(() => userinfoCache.delete(p));
-  }
-  return pending;
 }

@@ -22,20 +22,8 @@ export function isDpopKey(value: unknown): value is DpopKey {
   return typeof k === 'object' && k !== null && k.kty === 'EC' && k.crv === 'P-256' && typeof k.x === 'string' && typeof k.y === 'string' && typeof k.d === 'string';
 }
 
-const imported = new Map<string, Promise<KeyLike | Uint8Array>>();
 const MAX_IMPORTED = 1000;
-
-/** The signing key of a JWK, imported once per process (bounded cache, oldest dropped first). */
-function signingKey(jwk: DpopKey): Promise<KeyLike | Uint8Array> {
-  const id = `${jwk.x}.${jwk.y}`;
-  let key = imported.get(id);
-  if (!key) {
-    if (imported.size >= MAX_IMPORTED) imported.delete(imported.keys().next().value as string);
-    key = importJWK(jwk, 'ES256');
-    imported.set(id, key);
-  }
-  return key;
-}
+const MAX_NONCE_ORIGINS = 100;
 
 /** RFC 9449 §4.2 `htu`: the target URI without query and fragment. */
 export function htuOf(url: string | URL): string {
@@ -53,38 +41,57 @@ export interface ProofTarget {
   url: string | URL;
   /** Resource requests: the DPoP-bound access token (its hash goes in `ath`). */
   accessToken?: string;
-  /** The server's `DPoP-Nonce`; defaults to the last one this process saw from that origin. */
+  /** The server's `DPoP-Nonce`; defaults to the last one its owner saw from that origin. */
   nonce?: string;
 }
 
-/** A DPoP proof JWT (`typ: dpop+jwt`, public `jwk` header, `htm`, `htu`, `iat`, `jti`, `ath`, `nonce`). */
-export async function createDpopProof(jwk: DpopKey, target: ProofTarget, now = Date.now()): Promise<string> {
-  const nonce = target.nonce ?? nonceFor(target.url);
-  const claims: Record<string, string> = { htm: target.method.toUpperCase(), htu: htuOf(target.url) };
-  if (target.accessToken !== undefined) claims.ath = accessTokenHash(target.accessToken);
-  if (nonce !== undefined) claims.nonce = nonce;
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y } })
-    .setIssuedAt(Math.floor(now / 1000))
-    .setJti(randomUUID())
-    .sign(await signingKey(jwk));
-}
+/**
+ * The DPoP state of one owner (a provider link of a middleware instance, or one backend grant
+ * client): imported signing keys (bounded, oldest dropped first) and the last `DPoP-Nonce` each
+ * origin sent (RFC 9449 §8, §9). Nothing is shared between owners.
+ */
+export class DpopProofs {
+  readonly #imported = new Map<string, Promise<KeyLike | Uint8Array>>();
+  readonly #nonces = new Map<string, string>();
 
-const nonces = new Map<string, string>();
-const MAX_NONCE_ORIGINS = 100;
+  /** A DPoP proof JWT (`typ: dpop+jwt`, public `jwk` header, `htm`, `htu`, `iat`, `jti`, `ath`, `nonce`). */
+  async create(jwk: DpopKey, target: ProofTarget, now = Date.now()): Promise<string> {
+    const nonce = target.nonce ?? this.nonceFor(target.url);
+    const claims: Record<string, string> = { htm: target.method.toUpperCase(), htu: htuOf(target.url) };
+    if (target.accessToken !== undefined) claims.ath = accessTokenHash(target.accessToken);
+    if (nonce !== undefined) claims.nonce = nonce;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y } })
+      .setIssuedAt(Math.floor(now / 1000))
+      .setJti(randomUUID())
+      .sign(await this.#signingKey(jwk));
+  }
 
-/** The last `DPoP-Nonce` an origin sent (RFC 9449 §8, §9). */
-export function nonceFor(url: string | URL): string | undefined {
-  return nonces.get(new URL(url).origin);
-}
+  /** The last `DPoP-Nonce` an origin sent (RFC 9449 §8, §9). */
+  nonceFor(url: string | URL): string | undefined {
+    return this.#nonces.get(new URL(url).origin);
+  }
 
-/** Keep a server's `DPoP-Nonce` for the next proof to that origin. Returns it, if there was one. */
-export function rememberNonce(url: string | URL, nonce: string | null | undefined): string | undefined {
-  if (typeof nonce !== 'string' || nonce === '' || !/^[\x21-\x7E]+$/.test(nonce)) return undefined;
-  const origin = new URL(url).origin;
-  if (!nonces.has(origin) && nonces.size >= MAX_NONCE_ORIGINS) nonces.delete(nonces.keys().next().value as string);
-  nonces.set(origin, nonce);
-  return nonce;
+  /** Keep a server's `DPoP-Nonce` for the next proof to that origin. Returns it, if there was one. */
+  rememberNonce(url: string | URL, nonce: string | null | undefined): string | undefined {
+    if (typeof nonce !== 'string' || nonce === '' || !/^[\x21-\x7E]+$/.test(nonce)) return undefined;
+    const origin = new URL(url).origin;
+    if (!this.#nonces.has(origin) && this.#nonces.size >= MAX_NONCE_ORIGINS) this.#nonces.delete(this.#nonces.keys().next().value as string);
+    this.#nonces.set(origin, nonce);
+    return nonce;
+  }
+
+  /** The signing key of a JWK, imported once per owner (bounded cache, oldest dropped first). */
+  #signingKey(jwk: DpopKey): Promise<KeyLike | Uint8Array> {
+    const id = `${jwk.x}.${jwk.y}`;
+    let key = this.#imported.get(id);
+    if (!key) {
+      if (this.#imported.size >= MAX_IMPORTED) this.#imported.delete(this.#imported.keys().next().value as string);
+      key = importJWK(jwk, 'ES256');
+      this.#imported.set(id, key);
+    }
+    return key;
+  }
 }
 
 /** RFC 9449 §9: a resource server asks for a (new) nonce: `WWW-Authenticate: DPoP error="use_dpop_nonce"`. */

@@ -1,7 +1,6 @@
 import { decodeJwt, type JWTPayload } from 'jose';
-import type { FetchLike } from '../config/options.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
-import { verifyProviderJwt, type ProviderJwtError } from './jwks.js';
+import { verifyProviderJwt, type ProviderJwtError, type RemoteKeySets } from './jwks.js';
 
 /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. */
 export const ID_TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
@@ -11,9 +10,8 @@ export interface IdTokenExpectations {
   issuer: string;
   clientId: string;
   jwksUri: string;
-  /** The outbound transport the keys are fetched with. */
-  fetch: FetchLike;
-  timeoutMs: number;
+  /** The provider's signing keys (its link's cache, fetched through its transport). */
+  keys: RemoteKeySets;
   /** The verification time; defaults to now. */
   currentDate?: Date;
 }

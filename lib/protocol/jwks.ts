@@ -11,8 +11,6 @@ interface CachedKeySet {
   pending: Promise<JWTVerifyGetKey> | undefined;
 }
 
-const cache = new Map<string, CachedKeySet>();
-
 async function fetchKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): Promise<JWTVerifyGetKey> {
   let doc: JSONWebKeySet;
   try {
@@ -26,34 +24,47 @@ async function fetchKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): 
 }
 
 /**
- * The provider's signing keys, fetched through the one outbound transport and cached per URI.
- * A token whose key is not in the cached set makes one refetch (key rotation), at most once per
- * 30 s; concurrent verifications share one fetch.
+ * A provider's signing keys, fetched through its owner's `fetch` and cached per URI by the owner
+ * (one per provider link: two middleware instances never share keys). A token whose key is not in
+ * the cached set makes one refetch (key rotation), at most once per 30 s; concurrent verifications
+ * share one fetch.
  */
-export function remoteKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): JWTVerifyGetKey {
-  return async (header, token) => {
-    let entry = cache.get(uri);
-    if (!entry) cache.set(uri, (entry = { keys: undefined, fetchedAt: 0, pending: undefined }));
-    const load = (): Promise<JWTVerifyGetKey> => {
-      const current = entry!;
-      current.pending ??= fetchKeySet(uri, fetchFn, timeoutMs)
-        .then((keys) => {
-          current.keys = keys;
-          current.fetchedAt = Date.now();
-          return keys;
-        })
-        .finally(() => (current.pending = undefined));
-      return current.pending;
+export class RemoteKeySets {
+  readonly #fetch: FetchLike;
+  readonly #timeoutMs: number;
+  readonly #sets = new Map<string, CachedKeySet>();
+
+  constructor(options: { fetch: FetchLike; timeoutMs: number }) {
+    this.#fetch = options.fetch;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  /** The key lookup of `uri` for jose's `jwtVerify`. */
+  keysOf(uri: string): JWTVerifyGetKey {
+    return async (header, token) => {
+      let entry = this.#sets.get(uri);
+      if (!entry) this.#sets.set(uri, (entry = { keys: undefined, fetchedAt: 0, pending: undefined }));
+      const load = (): Promise<JWTVerifyGetKey> => {
+        const current = entry!;
+        current.pending ??= fetchKeySet(uri, this.#fetch, this.#timeoutMs)
+          .then((keys) => {
+            current.keys = keys;
+            current.fetchedAt = Date.now();
+            return keys;
+          })
+          .finally(() => (current.pending = undefined));
+        return current.pending;
+      };
+      const keys = entry.keys ?? (await load());
+      try {
+        return await keys(header, token);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'ERR_JWKS_NO_MATCHING_KEY' || Date.now() - entry.fetchedAt < REFETCH_COOLDOWN_MS) throw err;
+        return (await load())(header, token);
+      }
     };
-    const keys = entry.keys ?? (await load());
-    try {
-      return await keys(header, token);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== 'ERR_JWKS_NO_MATCHING_KEY' || Date.now() - entry.fetchedAt < REFETCH_COOLDOWN_MS) throw err;
-      return (await load())(header, token);
-    }
-  };
+  }
 }
 
 /** What a provider-signed JWT (ID token, logout token) is verified against. */
@@ -61,8 +72,8 @@ export interface ProviderJwtCheck {
   issuer: string;
   audience: string;
   jwksUri: string;
-  fetch: FetchLike;
-  timeoutMs: number;
+  /** Where the keys come from: the provider link's cache. */
+  keys: RemoteKeySets;
   requiredClaims: string[];
   clockToleranceSeconds: number;
   currentDate?: Date;
@@ -78,10 +89,10 @@ export class ProviderJwtError extends Error {
   }
 }
 
-/** jose's `jwtVerify` against the provider's keys (this module's cache): signature, `iss`, `aud`, required claims, `exp`/`nbf`. */
+/** jose's `jwtVerify` against the provider's keys (the caller's key cache): signature, `iss`, `aud`, required claims, `exp`/`nbf`. */
 export async function verifyProviderJwt(token: string, check: ProviderJwtCheck): Promise<JWTPayload> {
   try {
-    const { payload } = await jwtVerify(token, remoteKeySet(check.jwksUri, check.fetch, check.timeoutMs), {
+    const { payload } = await jwtVerify(token, check.keys.keysOf(check.jwksUri), {
       issuer: check.issuer,
       audience: check.audience,
       requiredClaims: check.requiredClaims,

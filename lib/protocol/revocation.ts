@@ -1,5 +1,5 @@
 import type { FetchLike } from '../config/options.js';
-import { createDpopProof, type DpopKey } from './dpop.js';
+import type { DpopKey, DpopProofs } from './dpop.js';
 import { NetworkError, TimeoutError, TokenEndpointError } from '../errors.js';
 import { authenticateFormRequest, type ClientAuthentication } from './client-assertion.js';
 
@@ -17,15 +17,15 @@ export interface RevocationEndpoint {
   url: string;
   client: RevocationClient;
   timeoutMs: number;
-  /** The login's DPoP key, when its tokens are bound. */
-  dpop?: DpopKey | undefined;
+  /** The login's DPoP key (and the proofs of its owner: nonces), when its tokens are bound. */
+  dpop?: { key: DpopKey; proofs: DpopProofs } | undefined;
 }
 
 export async function revokeToken(endpoint: RevocationEndpoint, token: string, hint: 'access_token' | 'refresh_token'): Promise<void> {
   const { fetch: fetchFn, url, client, timeoutMs, dpop } = endpoint;
   const body = new URLSearchParams({ token, token_type_hint: hint });
   const headers = new Headers({ ...client.headers, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' });
-  if (dpop) headers.set('dpop', await createDpopProof(dpop, { method: 'POST', url }));
+  if (dpop) headers.set('dpop', await dpop.proofs.create(dpop.key, { method: 'POST', url }));
   await authenticateFormRequest(client, body, headers);
   let res: Response;
   try {

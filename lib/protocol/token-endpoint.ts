@@ -1,7 +1,7 @@
 import { AuthorizationCode, ClientCredentials, ResourceOwnerPassword, type AccessToken, type ModuleOptions } from 'simple-oauth2';
 import { clientAssertionParams, usesClientAssertion, type ClientAuthentication } from './client-assertion.js';
 import { TokenEndpointError } from '../errors.js';
-import { createDpopProof, nonceFor, rememberNonce, type DpopKey } from './dpop.js';
+import type { DpopKey, DpopProofs } from './dpop.js';
 import { errorFromBody, invalidTokenResponse, isBoom, MAX_BODY_BYTES, NOT_A_BODY, translateTransportError, type TokenEndpointBody } from './token-endpoint-errors.js';
 
 export { parseRetryAfter, parseTokenBody, type TokenEndpointBody } from './token-endpoint-errors.js';
@@ -19,8 +19,6 @@ export interface TokenClientConfig extends ClientAuthentication {
 
 type GrantKind = 'code' | 'client' | 'password';
 type GrantClass = AuthorizationCode | ClientCredentials | ResourceOwnerPassword;
-
-const grants = new WeakMap<TokenClientConfig, Map<string, GrantClass>>();
 
 function moduleOptions(config: TokenClientConfig, url: URL): ModuleOptions {
   // A public client sends only client_id, and a JWT-authenticated one client_id beside the
@@ -46,22 +44,6 @@ function moduleOptions(config: TokenClientConfig, url: URL): ModuleOptions {
   };
 }
 
-function grantFor(config: TokenClientConfig, kind: 'code', url: string): AuthorizationCode;
-function grantFor(config: TokenClientConfig, kind: 'client', url: string): ClientCredentials;
-function grantFor(config: TokenClientConfig, kind: 'password', url: string): ResourceOwnerPassword;
-function grantFor(config: TokenClientConfig, kind: GrantKind, url: string): GrantClass {
-  let byUrl = grants.get(config);
-  if (!byUrl) grants.set(config, (byUrl = new Map()));
-  const key = `${kind} ${url}`;
-  let grant = byUrl.get(key);
-  if (!grant) {
-    const options = moduleOptions(config, new URL(url));
-    grant = kind === 'code' ? new AuthorizationCode(options) : kind === 'client' ? new ClientCredentials(options) : new ResourceOwnerPassword(options);
-    byUrl.set(key, grant);
-  }
-  return grant;
-}
-
 /**
  * The raw token response from simple-oauth2's `AccessToken.token`, minus the `expires_at` Date it
  * adds (we compute expiry ourselves from `expires_in`, against our own clock and caps).
@@ -78,6 +60,7 @@ function rawResponse(token: AccessToken['token'] | null | undefined): TokenEndpo
  */
 async function callTokenEndpoint(
   config: TokenClientConfig,
+  proofs: DpopProofs,
   url: string,
   requestSecrets: ReadonlyArray<string | undefined>,
   call: (auth: Record<string, string>) => Promise<AccessToken>,
@@ -89,7 +72,7 @@ async function callTokenEndpoint(
     body = rawResponse((await call(auth)).token);
   } catch (err) {
     // RFC 9449 §8: an AS that wants a nonce says so in an error answer's DPoP-Nonce header.
-    rememberNonce(url, (err as { data?: { res?: { headers?: Record<string, string> } } })?.data?.res?.headers?.['dpop-nonce']);
+    proofs.rememberNonce(url, (err as { data?: { res?: { headers?: Record<string, string> } } })?.data?.res?.headers?.['dpop-nonce']);
     // simple-oauth2 chokes (TypeError, assertion) on a JSON body that is null, a string or a number.
     if (!isBoom(err)) throw invalidTokenResponse(NOT_A_BODY);
     const outcome = translateTransportError(err, url, secrets);
@@ -103,62 +86,87 @@ async function callTokenEndpoint(
 
 type HttpOptions = { headers: Record<string, string> } | undefined;
 
-/**
- * RFC 9449: with a DPoP key, every attempt carries a fresh proof (simple-oauth2's per-call http
- * options); an AS answering `use_dpop_nonce` gets exactly one retry with the nonce it sent.
- */
-async function withDpop(url: string, dpop: DpopKey | undefined, run: (httpOptions: HttpOptions) => Promise<TokenEndpointBody>): Promise<TokenEndpointBody> {
-  if (!dpop) return run(undefined);
-  const attempt = async () => run({ headers: { DPoP: await createDpopProof(dpop, { method: 'POST', url }) } });
-  try {
-    return await attempt();
-  } catch (err) {
-    if (!(err instanceof TokenEndpointError) || err.error !== 'use_dpop_nonce' || nonceFor(url) === undefined) throw err;
-    return attempt();
-  }
-}
-
 function withoutGrantType(extra: Record<string, string>): Record<string, string> {
   const { grant_type: _ignored, ...rest } = extra;
   return rest;
 }
 
 /**
- * Authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5) through `AuthorizationCode#getToken`.
- * Returns the raw token response.
+ * The token endpoint of one client (a provider link of a middleware instance, or one backend grant
+ * client): its simple-oauth2 grant objects, made once per grant type and URL, and the DPoP proofs
+ * of its owner. Returns raw token responses.
  */
-export function exchangeCode(config: TokenClientConfig, tokenUrl: string, grant: { code: string; redirectUri: string; codeVerifier?: string }, dpop?: DpopKey): Promise<TokenEndpointBody> {
-  const params = { code: grant.code, redirect_uri: grant.redirectUri, ...(grant.codeVerifier ? { code_verifier: grant.codeVerifier } : {}) };
-  const client = grantFor(config, 'code', tokenUrl);
-  return withDpop(tokenUrl, dpop, (http) => callTokenEndpoint(config, tokenUrl, [grant.code, grant.codeVerifier], (auth) => client.getToken({ ...params, ...auth }, http)));
-}
+export class TokenEndpointClient {
+  readonly config: TokenClientConfig;
+  readonly #proofs: DpopProofs;
+  readonly #grants = new Map<string, GrantClass>();
 
-/**
- * Refresh grant (RFC 6749 §6) through `createToken(...).refresh()`. When the response has no
- * `refresh_token` the one sent is kept (RFC 6749 §6; simple-oauth2 5.1.0 would leave `undefined`).
- */
-export async function refreshGrant(config: TokenClientConfig, tokenUrl: string, refreshToken: string, dpop?: DpopKey): Promise<TokenEndpointBody> {
-  const client = grantFor(config, 'code', tokenUrl);
-  const body = await withDpop(tokenUrl, dpop, (http) => callTokenEndpoint(config, tokenUrl, [refreshToken], (auth) => client.createToken({ refresh_token: refreshToken }).refresh(auth, http)));
-  if (typeof body.refresh_token !== 'string' || body.refresh_token === '') body.refresh_token = refreshToken;
-  return body;
-}
+  constructor(options: { config: TokenClientConfig; proofs: DpopProofs }) {
+    this.config = options.config;
+    this.#proofs = options.proofs;
+  }
 
-/** Client credentials grant (RFC 6749 §4.4) through `ClientCredentials#getToken`; `extra` adds e.g. scope, audience. */
-export function clientCredentialsGrant(config: TokenClientConfig, tokenUrl: string, extra: Record<string, string> = {}, dpop?: DpopKey): Promise<TokenEndpointBody> {
-  const client = grantFor(config, 'client', tokenUrl);
-  return withDpop(tokenUrl, dpop, (http) => callTokenEndpoint(config, tokenUrl, [], (auth) => client.getToken({ ...withoutGrantType(extra), ...auth }, http)));
-}
+  #grant(kind: 'code', url: string): AuthorizationCode;
+  #grant(kind: 'client', url: string): ClientCredentials;
+  #grant(kind: 'password', url: string): ResourceOwnerPassword;
+  #grant(kind: GrantKind, url: string): GrantClass {
+    const key = `${kind} ${url}`;
+    let grant = this.#grants.get(key);
+    if (!grant) {
+      const options = moduleOptions(this.config, new URL(url));
+      grant = kind === 'code' ? new AuthorizationCode(options) : kind === 'client' ? new ClientCredentials(options) : new ResourceOwnerPassword(options);
+      this.#grants.set(key, grant);
+    }
+    return grant;
+  }
 
-/** Resource owner password grant (RFC 6749 §4.3) through `ResourceOwnerPassword#getToken`. */
-export function passwordGrantRequest(
-  config: TokenClientConfig,
-  tokenUrl: string,
-  credentials: { username: string; password: string },
-  extra: Record<string, string> = {},
-  dpop?: DpopKey,
-): Promise<TokenEndpointBody> {
-  const client = grantFor(config, 'password', tokenUrl);
-  const params = { ...withoutGrantType(extra), username: credentials.username, password: credentials.password };
-  return withDpop(tokenUrl, dpop, (http) => callTokenEndpoint(config, tokenUrl, [credentials.password], (auth) => client.getToken({ ...params, ...auth }, http)));
+  #call(url: string, requestSecrets: ReadonlyArray<string | undefined>, call: (auth: Record<string, string>) => Promise<AccessToken>): Promise<TokenEndpointBody> {
+    return callTokenEndpoint(this.config, this.#proofs, url, requestSecrets, call);
+  }
+
+  /**
+   * RFC 9449: with a DPoP key, every attempt carries a fresh proof (simple-oauth2's per-call http
+   * options); an AS answering `use_dpop_nonce` gets exactly one retry with the nonce it sent.
+   */
+  async #withDpop(url: string, dpop: DpopKey | undefined, run: (httpOptions: HttpOptions) => Promise<TokenEndpointBody>): Promise<TokenEndpointBody> {
+    if (!dpop) return run(undefined);
+    const attempt = async () => run({ headers: { DPoP: await this.#proofs.create(dpop, { method: 'POST', url }) } });
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof TokenEndpointError) || err.error !== 'use_dpop_nonce' || this.#proofs.nonceFor(url) === undefined) throw err;
+      return attempt();
+    }
+  }
+
+  /** Authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5) through `AuthorizationCode#getToken`. */
+  exchangeCode(tokenUrl: string, grant: { code: string; redirectUri: string; codeVerifier?: string }, dpop?: DpopKey): Promise<TokenEndpointBody> {
+    const params = { code: grant.code, redirect_uri: grant.redirectUri, ...(grant.codeVerifier ? { code_verifier: grant.codeVerifier } : {}) };
+    const client = this.#grant('code', tokenUrl);
+    return this.#withDpop(tokenUrl, dpop, (http) => this.#call(tokenUrl, [grant.code, grant.codeVerifier], (auth) => client.getToken({ ...params, ...auth }, http)));
+  }
+
+  /**
+   * Refresh grant (RFC 6749 §6) through `createToken(...).refresh()`. When the response has no
+   * `refresh_token` the one sent is kept (RFC 6749 §6; simple-oauth2 5.1.0 would leave `undefined`).
+   */
+  async refreshGrant(tokenUrl: string, refreshToken: string, dpop?: DpopKey): Promise<TokenEndpointBody> {
+    const client = this.#grant('code', tokenUrl);
+    const body = await this.#withDpop(tokenUrl, dpop, (http) => this.#call(tokenUrl, [refreshToken], (auth) => client.createToken({ refresh_token: refreshToken }).refresh(auth, http)));
+    if (typeof body.refresh_token !== 'string' || body.refresh_token === '') body.refresh_token = refreshToken;
+    return body;
+  }
+
+  /** Client credentials grant (RFC 6749 §4.4) through `ClientCredentials#getToken`; `extra` adds e.g. scope, audience. */
+  clientCredentialsGrant(tokenUrl: string, extra: Record<string, string> = {}, dpop?: DpopKey): Promise<TokenEndpointBody> {
+    const client = this.#grant('client', tokenUrl);
+    return this.#withDpop(tokenUrl, dpop, (http) => this.#call(tokenUrl, [], (auth) => client.getToken({ ...withoutGrantType(extra), ...auth }, http)));
+  }
+
+  /** Resource owner password grant (RFC 6749 §4.3) through `ResourceOwnerPassword#getToken`. */
+  passwordGrant(tokenUrl: string, credentials: { username: string; password: string }, extra: Record<string, string> = {}, dpop?: DpopKey): Promise<TokenEndpointBody> {
+    const client = this.#grant('password', tokenUrl);
+    const params = { ...withoutGrantType(extra), username: credentials.username, password: credentials.password };
+    return this.#withDpop(tokenUrl, dpop, (http) => this.#call(tokenUrl, [credentials.password], (auth) => client.getToken({ ...params, ...auth }, http)));
+  }
 }

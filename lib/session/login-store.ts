@@ -14,7 +14,8 @@ import { storeCall } from './store-call.js';
 import { cookieExpiry, recordCookie, type CookieLike, type TokenRecord } from './token-record.js';
 import { endedTokens, TokenRecords, type EndedTokens } from './token-records.js';
 import { TransactionClaims, type ClaimResult } from './transactions.js';
-import { guardSessionSaves, saveLiveSession, sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
+import { guardSessionSaves, saveLiveSession } from './host-patches.js';
+import { sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
 
 /** The record cookie for the session of this request (its expiry plus slack). */
 function cookieOf(session: LiveSession): CookieLike {

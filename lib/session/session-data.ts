@@ -44,19 +44,24 @@ export const TRANSACTION_TTL_MS = 10 * 60 * 1000;
 /** A session as this package reads it: `oauth` in its stored shape (session-format.ts). */
 export type LiveSession = Session & Omit<Partial<SessionData>, 'oauth'> & { oauth?: StoredOAuthData };
 
-let storeSeen = false;
+const SESSION_OUTAGE = Symbol('express-oauth2-session.sessionOutage');
 
-/** Called with each request: once express-session has been seen working, a missing session means its store is down. */
-export function noteSessionStore(req: Request): void {
-  if (!storeSeen && req.sessionStore) storeSeen = true;
+/**
+ * Called by a middleware instance (`SessionTracker`) on a request without `req.session` after that
+ * instance saw express-session working: its store is down. Only such requests are marked, so later
+ * `requireSession` calls (requireAuth, `req.oauth`) answer 503 without any process-wide flag.
+ */
+export function markSessionOutage(req: Request): void {
+  (req as Request & { [SESSION_OUTAGE]?: true })[SESSION_OUTAGE] = true;
 }
 
 /**
  * req.session, or the reason it is missing: express-session not mounted (500, says how to fix
  * it), or mounted but its store could not load the session (503). express-session leaves no trace on
- * a request when its store is disconnected, so "mounted" means: a session store was seen before.
+ * a request when its store is disconnected, so "mounted" means: the middleware instance saw a
+ * session store before (`sessionsSeen`; by default, whether the instance marked this request).
  */
-export function requireSession(req: Request, sessionsSeen = storeSeen): LiveSession {
+export function requireSession(req: Request, sessionsSeen = (req as Request & { [SESSION_OUTAGE]?: true })[SESSION_OUTAGE] === true): LiveSession {
   const session = req.session as LiveSession | undefined;
   if (session) return session;
   if (!req.sessionStore && !sessionsSeen) {

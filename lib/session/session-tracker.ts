@@ -1,9 +1,8 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import { followSessionLifetime } from './record-lifetime.js';
-import { noteSessionStore, requireSession, type LiveSession } from './session-data.js';
-import { installStoreDeadlines } from './store-call.js';
-import { guardSessionSaves } from './tombstone.js';
+import { markSessionOutage, requireSession, type LiveSession } from './session-data.js';
+import { guardSessionSaves, installStoreDeadlines } from './host-patches.js';
 
 /**
  * Session cookie settings that break logins or weaken them, reported once (process warning):
@@ -25,7 +24,7 @@ function warnAboutCookie(cookie: { sameSite?: unknown; secure?: unknown }, appOr
 
 /**
  * What the middleware does with express-session on each request: on the first one, give the
- * store its deadlines, guard session saves against ended logins and check the cookie settings;
+ * store its deadlines (host-patches.ts), guard session saves against ended logins and check the cookie settings;
  * on every one, keep token records alive as long as their session (no I/O for anonymous requests).
  */
 export class SessionTracker {
@@ -37,18 +36,22 @@ export class SessionTracker {
     private readonly appOrigins: ReadonlySet<string>,
   ) {}
 
-  /** The session store seen on requests (for `forSession` without an explicit store). */
+  /**
+   * The session store seen on requests (for `forSession` without an explicit store). Once seen,
+   * a request without `req.session` means the store is down (503), not that express-session is
+   * missing (500): this instance's state, not the process's.
+   */
   get store(): Store | undefined {
     return this.#store;
   }
 
   observe(req: Request): void {
     if (this.#first) this.#setUp(req);
-    if (this.#store === undefined && req.sessionStore) {
-      this.#store = req.sessionStore;
-      noteSessionStore(req);
-    }
-    if ((req.session as LiveSession | undefined)?.oauth?.p) followSessionLifetime(req, this.timeoutMs, Date.now());
+    if (this.#store === undefined && req.sessionStore) this.#store = req.sessionStore;
+    const session = req.session as LiveSession | undefined;
+    if (session === undefined) {
+      if (this.#store !== undefined) markSessionOutage(req);
+    } else if (session.oauth?.p) followSessionLifetime(req, this.timeoutMs, Date.now());
   }
 
   /** `req.session`, or 500 (express-session not mounted) / 503 (its store is down). */

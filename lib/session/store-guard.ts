@@ -1,5 +1,5 @@
 import type { Store } from 'express-session';
-import { installStoreDeadlines } from './store-call.js';
+import { installStoreDeadlines } from './host-patches.js';
 
 /**
  * Give the session store the deadline and 503 mapping from process start (default 5000 ms).

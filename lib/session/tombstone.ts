@@ -1,8 +1,5 @@
-import type { Session, Store } from 'express-session';
-import { debugFor } from '../debug.js';
+import type { Store } from 'express-session';
 import { storeCall } from './store-call.js';
-
-const log = debugFor('store');
 
 /**
  * Logout is final. A request already in flight when a session ends (logout, or the regeneration
@@ -16,6 +13,9 @@ const log = debugFor('store');
  * between them. The ender writes the tombstone first and then deletes; the writer writes and
  * then checks. Whatever the interleaving, either the ender's delete comes after the write, or the
  * writer's check sees the tombstone and deletes what it wrote.
+ *
+ * The save guard itself is a host patch (of express-session's `Session.prototype.save`): see
+ * host-patches.ts.
  */
 
 /** Tombstone of a whole session (logged out, or replaced by a regenerated id at login). */
@@ -42,57 +42,4 @@ export async function writeTombstone(store: Store, key: string, ttlMs: number, t
 export async function hasTombstone(store: Store, key: string, timeoutMs: number): Promise<boolean> {
   const stored = await storeCall<{ oauthEnded?: unknown } | null>(timeoutMs, 'read the logout marker', (cb) => store.get(key, cb as never));
   return typeof stored?.oauthEnded === 'number';
-}
-
-type SaveFn = (this: Session, cb?: (err?: unknown) => void) => Session;
-type GuardedProto = { save: SaveFn; [ORIGINAL_SAVE]?: SaveFn };
-const ORIGINAL_SAVE = Symbol.for('express-oauth2-session.originalSave');
-
-/** Sessions carrying our data (a login marker or a pending transaction) are the ones to guard. */
-function holdsLoginState(session: Session): boolean {
-  const data = (session as Session & { oauth?: unknown }).oauth;
-  return typeof data === 'object' && data !== null;
-}
-
-/**
- * Wrap `save()` of express-session's `Session` class (once per process, found through the first
- * session seen) so that a session which ended while a request held it is not written back.
- * Sessions without our data are saved exactly as before, with no extra store call.
- */
-export function guardSessionSaves(session: Session, timeoutMs: number): void {
-  const proto = Object.getPrototypeOf(session) as GuardedProto;
-  if (!proto || proto[ORIGINAL_SAVE] || typeof proto.save !== 'function') return;
-  const original = proto.save;
-  Object.defineProperty(proto, ORIGINAL_SAVE, { value: original });
-  proto.save = function guardedSave(this: Session, cb) {
-    const store = (this as Session & { req?: { sessionStore?: Store } }).req?.sessionStore;
-    if (!store || !holdsLoginState(this)) return original.call(this, cb);
-    const key = sessionEndKey(this.id);
-    const reportDone = (err?: unknown) => cb?.(err);
-    hasTombstone(store, key, timeoutMs).then((ended) => {
-      if (ended) {
-        log('not saving session that ended meanwhile');
-        return reportDone();
-      }
-      const afterWrite = (err?: unknown) => {
-        if (err) return reportDone(err);
-        hasTombstone(store, key, timeoutMs)
-          .then((endedNow) => (endedNow ? storeCall(timeoutMs, 'destroy the session', (done) => store.destroy(this.id, done)).then(() => undefined) : undefined))
-          .then(() => reportDone(), reportDone);
-      };
-      try {
-        original.call(this, afterWrite);
-      } catch (err) {
-        reportDone(err);
-      }
-    }, reportDone);
-    return this;
-  };
-}
-
-/** Save without the guard: for the package's own saves of a session it knows is live. */
-export function saveLiveSession(session: Session, timeoutMs: number): Promise<void> {
-  const proto = Object.getPrototypeOf(session) as GuardedProto;
-  const save = proto[ORIGINAL_SAVE] ?? session.save;
-  return storeCall(timeoutMs, 'save the session', (cb) => save.call(session, cb)).then(() => undefined);
 }

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { clientCredentials } from 'express-oauth2-session';
 import { expireAccessToken } from 'express-oauth2-session/testing';
-import { createDpopProof, type DpopKey } from '../../lib/protocol/dpop';
+import { DpopProofs, type DpopKey } from '../../lib/protocol/dpop';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { startDpopResourceServer, type DpopResourceServer } from '../support/dpop-resource-server';
 import { login } from '../support/login-flow';
@@ -68,7 +68,7 @@ describe('dpop: true', () => {
     const call = (headers: Record<string, string>) => fetch(api, { headers }).then(async (r) => [r.status, r.headers.get('www-authenticate')]);
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     const other = { ...(await exportJWK(privateKey)), kty: 'EC', crv: 'P-256' } as DpopKey;
-    const foreignProof = await createDpopProof(other, { method: 'GET', url: api, accessToken: tokens.accessToken });
+    const foreignProof = await new DpopProofs().create(other, { method: 'GET', url: api, accessToken: tokens.accessToken });
     expect(await call({ authorization: `DPoP ${tokens.accessToken}` })).toEqual([401, 'DPoP error="invalid_token", algs="ES256"']);
     expect(await call({ authorization: `Bearer ${tokens.accessToken}` })).toEqual([401, 'DPoP error="invalid_token", algs="ES256"']);
     expect(await call({ authorization: `DPoP ${tokens.accessToken}`, dpop: foreignProof })).toEqual([401, 'DPoP error="invalid_token", algs="ES256"']);

@@ -30,7 +30,7 @@ describe('providers.oidc({ issuer }) against oidc-provider', () => {
     expect((await as.requests()).filter((r) => r.endpoint === '/token/revocation').map((r) => r.status)).toEqual([200, 200]); // discovered revocation endpoint
   });
 
-  it('should work from the issuer alone: scope openid, PKCE and nonce, one cached discovery request for several logins', async () => {
+  it('should work from the issuer alone: scope openid, PKCE and nonce, one cached discovery request and key set for several logins', async () => {
     const discoveries: string[] = [];
     const spy = (input: string | URL, init?: RequestInit) => {
       discoveries.push(String(input));
@@ -44,7 +44,9 @@ describe('providers.oidc({ issuer }) against oidc-provider', () => {
       await login(agent, { user });
       expect((await agent.get('/session')).body.user).toEqual({ sub: user });
     }
-    expect(discoveries).toEqual([`${as.issuer}/.well-known/openid-configuration`]);
+    // One discovery and one key-set fetch for both logins, through this instance's own fetch (no
+    // key set cached by another instance: see instance-isolation.test.ts).
+    expect(discoveries).toEqual([`${as.issuer}/.well-known/openid-configuration`, `${as.issuer}/jwks`]);
   });
 
   it('should require the iss parameter the provider promises (RFC 9207)', async () => {

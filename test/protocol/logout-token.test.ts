@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
+import { RemoteKeySets } from '../../lib/protocol/jwks';
 import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutTokenError, verifyLogoutToken } from '../../lib/protocol/logout-token';
 
 // Logout token checks (OIDC Back-Channel Logout 1.0 §2.6) with a local signing key served
@@ -14,7 +15,7 @@ beforeAll(async () => {
 });
 
 const fetchJwks = async () => new Response(JSON.stringify(jwks), { headers: { 'content-type': 'application/json' } });
-const expected = () => ({ issuer: ISSUER, clientId: 'rp', jwksUri: JWKS_URI, fetch: fetchJwks, timeoutMs: 1000, currentDate: new Date(1_700_000_000_000) });
+const expected = () => ({ issuer: ISSUER, clientId: 'rp', jwksUri: JWKS_URI, keys: new RemoteKeySets({ fetch: fetchJwks, timeoutMs: 1000 }), currentDate: new Date(1_700_000_000_000) });
 const NOW = 1_700_000_000;
 
 function sign(claims: JWTPayload, header: Record<string, unknown> = {}) {

@@ -1,6 +1,14 @@
 import http from 'node:http';
 import { inspect } from 'node:util';
-import { clientCredentialsGrant, exchangeCode, parseRetryAfter, parseTokenBody, passwordGrantRequest, refreshGrant, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
+import { DpopProofs } from '../../lib/protocol/dpop';
+import { parseRetryAfter, parseTokenBody, TokenEndpointClient, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
+// One token-endpoint client per call: the grant objects and DPoP state belong to their owner.
+const endpoint = (config: TokenClientConfig) => new TokenEndpointClient({ config, proofs: new DpopProofs() });
+const exchangeCode = (config: TokenClientConfig, tokenUrl: string, grant: { code: string; redirectUri: string; codeVerifier?: string }) => endpoint(config).exchangeCode(tokenUrl, grant);
+const refreshGrant = (config: TokenClientConfig, tokenUrl: string, refreshToken: string) => endpoint(config).refreshGrant(tokenUrl, refreshToken);
+const clientCredentialsGrant = (config: TokenClientConfig, tokenUrl: string, extra?: Record<string, string>) => endpoint(config).clientCredentialsGrant(tokenUrl, extra);
+const passwordGrantRequest = (config: TokenClientConfig, tokenUrl: string, credentials: { username: string; password: string }, extra?: Record<string, string>) =>
+  endpoint(config).passwordGrant(tokenUrl, credentials, extra);
 
 // A local token endpoint answering crafted responses: faults a real AS will not produce on demand.
 type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;

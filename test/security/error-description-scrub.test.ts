@@ -1,7 +1,13 @@
 import http from 'node:http';
 import { inspect } from 'node:util';
 import { containsSecret, safeErrorDescription, safeErrorUri } from '../../lib/protocol/token-endpoint-errors';
-import { clientCredentialsGrant, exchangeCode, refreshGrant, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
+import { DpopProofs } from '../../lib/protocol/dpop';
+import { TokenEndpointClient, type TokenClientConfig } from '../../lib/protocol/token-endpoint';
+// One token-endpoint client per call: the grant objects and DPoP state belong to their owner.
+const endpoint = (config: TokenClientConfig) => new TokenEndpointClient({ config, proofs: new DpopProofs() });
+const exchangeCode = (config: TokenClientConfig, tokenUrl: string, grant: { code: string; redirectUri: string; codeVerifier?: string }) => endpoint(config).exchangeCode(tokenUrl, grant);
+const refreshGrant = (config: TokenClientConfig, tokenUrl: string, refreshToken: string) => endpoint(config).refreshGrant(tokenUrl, refreshToken);
+const clientCredentialsGrant = (config: TokenClientConfig, tokenUrl: string, extra?: Record<string, string>) => endpoint(config).clientCredentialsGrant(tokenUrl, extra);
 
 // Issue 13 #7: an AS (or a proxy in front of it) that echoes the request into error_description or
 // error_uri must not make us keep a token or secret. A real AS does not do this on demand, so a

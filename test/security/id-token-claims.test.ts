@@ -2,7 +2,9 @@ import http from 'node:http';
 import request from 'supertest';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
 import { verifyIdToken, verifyRefreshedIdToken } from '../../lib/protocol/id-token';
-import { refreshGrant } from '../../lib/protocol/token-endpoint';
+import { DpopProofs } from '../../lib/protocol/dpop';
+import { RemoteKeySets } from '../../lib/protocol/jwks';
+import { TokenEndpointClient } from '../../lib/protocol/token-endpoint';
 import { readRecord, recordKey } from '../../lib/session/token-record';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { login } from '../support/login-flow';
@@ -32,7 +34,7 @@ function sign(claims: JWTPayload): Promise<string> {
 }
 
 const base = { iss: ISSUER, aud: CLIENT, sub: 'user-7', iat: NOW - 10, exp: NOW + 600, nonce: 'n-1' };
-const expected = () => ({ issuer: ISSUER, clientId: CLIENT, jwksUri, fetch: (input: string | URL, init?: RequestInit) => fetch(input, init), timeoutMs: 2000, currentDate: new Date(NOW * 1000) });
+const expected = () => ({ issuer: ISSUER, clientId: CLIENT, jwksUri, keys: new RemoteKeySets({ fetch: (input, init) => fetch(input, init), timeoutMs: 2000 }), currentDate: new Date(NOW * 1000) });
 
 async function rejection(promise: Promise<unknown>): Promise<{ message: string; code: string; status: number }> {
   return promise.then(
@@ -120,8 +122,8 @@ describe('verifyRefreshedIdToken against the real authorization server', () => {
     expect([record?.tokens.idToken, Object.keys(loginClaims)]).toEqual([undefined, ['iss', 'sub', 'nonce']]);
     const client = as.clients[0]!;
     const config = { clientId: client.id, clientSecret: client.secret, authMethod: 'client_secret_basic' as const, timeoutMs: 5000 };
-    const body = await refreshGrant(config, as.endpoints.token, record?.tokens.refreshToken as string);
-    const real = { issuer: as.issuer, clientId: client.id, jwksUri: as.endpoints.jwks, fetch: (input: string | URL, init?: RequestInit) => fetch(input, init), timeoutMs: 5000 };
+    const body = await new TokenEndpointClient({ config, proofs: new DpopProofs() }).refreshGrant(as.endpoints.token, record?.tokens.refreshToken as string);
+    const real = { issuer: as.issuer, clientId: client.id, jwksUri: as.endpoints.jwks, keys: new RemoteKeySets({ fetch: (input, init) => fetch(input, init), timeoutMs: 5000 }) };
     const original = loginClaims;
     const claims = await verifyRefreshedIdToken(body.id_token as string, { ...real, original });
     expect([claims.iss, claims.sub, claims.nonce]).toEqual([as.issuer, 'alice', loginClaims.nonce]); // oidc-provider repeats the login's nonce

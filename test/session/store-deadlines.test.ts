@@ -1,7 +1,7 @@
 import session from 'express-session';
 import request from 'supertest';
 import { SessionUnavailableError } from '../../lib/errors';
-import { installStoreDeadlines } from '../../lib/session/store-call';
+import { installStoreDeadlines } from '../../lib/session/host-patches';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { FaultyStore } from '../support/faulty-store';
 import { authorize, login, pathOf } from '../support/login-flow';
