@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Store } from 'express-session';
+import type { SessionStore } from '../session/login-session.js';
 import { ProviderLink } from '../client/provider-link.js';
 import type { ClientDeps } from '../client/provider-client.js';
 import { Refresher } from '../client/refresh.js';
@@ -31,7 +31,7 @@ export interface OAuthMiddleware extends RequestHandler {
    * The same auto-refreshing client outside a request (jobs, webhooks), for a stored session id.
    * The store defaults to the one seen on the first request through the middleware.
    */
-  forSession(sessionId: string, options?: { store?: Store }): Promise<OAuthRequestContext>;
+  forSession(sessionId: string, options?: { store?: SessionStore }): Promise<OAuthRequestContext>;
   /**
    * Close this instance's outbound keep-alive connections (its undici pool; nothing to close with
    * the `fetch` option). For tests and graceful shutdown; a later request opens new ones.
@@ -108,7 +108,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
     handler(req, res, next);
   }
 
-  async function forSession(sessionId: string, opts: { store?: Store } = {}): Promise<OAuthRequestContext> {
+  async function forSession(sessionId: string, opts: { store?: SessionStore } = {}): Promise<OAuthRequestContext> {
     const store = opts.store ?? sessions.store;
     if (!store) throw new TypeError('forSession: no session store known yet; pass { store }.');
     const session = await logins.forStoredSession(store, sessionId);

@@ -7,6 +7,9 @@ import { cookieExpiry, cookieUntil, recordCookie, recordKey, type CookieLike, ty
 import { endedTokens, TokenRecords, type CommitResult, type EndedTokens } from './token-records.js';
 import { tombstoneTtlMs } from './tombstone.js';
 
+/** An express-session store, as the public API names it (`forSession({ store })`, the test kit). */
+export type SessionStore = Store;
+
 /**
  * One session's logins as lib/client sees them: the login markers of the session and the token
  * records in the store, bound once to that session's store and the deadline. This is the only

@@ -3,7 +3,7 @@
  * optional peer dependency: add it as a dev dependency) for testing your own app, plus helpers to
  * log in without a browser, expire a session's token and make the token endpoint fail.
  */
-import type { Store } from 'express-session';
+import type { SessionStore } from '../session/login-session.js';
 import type { ProviderOptions, TokenEndpointAuthMethod } from '../config/options.js';
 import { expireStoredAccessToken } from '../session/token-records.js';
 import { authorizeWithoutBrowser, type AuthorizeOptions } from './login-driver.js';
@@ -186,7 +186,7 @@ export async function loginWithoutBrowser<R extends AgentResponse>(agent: { get(
  * Make a logged-in session's access token expired (as if its lifetime had passed), so the next
  * `req.oauth` call refreshes it. `provider` is `'default'` with a single provider.
  */
-export async function expireAccessToken(store: Store, sessionId: string, provider = 'default'): Promise<void> {
+export async function expireAccessToken(store: SessionStore, sessionId: string, provider = 'default'): Promise<void> {
   if (!(await expireStoredAccessToken(store, sessionId, provider, STORE_TIMEOUT_MS))) {
     throw new Error(`no token record for session ${sessionId.slice(0, 4)}… and provider ${provider}`);
   }
