@@ -36,10 +36,10 @@ export function tombstoneTtlMs(sessionMaxAgeMs: number | null | undefined): numb
 
 export async function writeTombstone(store: Store, key: string, ttlMs: number, timeoutMs: number, now = Date.now()): Promise<void> {
   const stored = { cookie: { expires: new Date(now + ttlMs), originalMaxAge: ttlMs }, oauthEnded: now };
-  await storeCall(timeoutMs, 'save the logout marker', (cb) => store.set(key, stored as never, cb));
+  await storeCall(timeoutMs, 'save the tombstone of an ended login', (cb) => store.set(key, stored as never, cb));
 }
 
 export async function hasTombstone(store: Store, key: string, timeoutMs: number): Promise<boolean> {
-  const stored = await storeCall<{ oauthEnded?: unknown } | null>(timeoutMs, 'read the logout marker', (cb) => store.get(key, cb as never));
+  const stored = await storeCall<{ oauthEnded?: unknown } | null>(timeoutMs, 'read the tombstone of an ended login', (cb) => store.get(key, cb as never));
   return typeof stored?.oauthEnded === 'number';
 }
