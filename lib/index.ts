@@ -25,7 +25,7 @@ export {
   isOAuthError,
   type OAuthErrorCode,
 } from './errors.js';
-export type { RefreshLock } from './session/lock.js';
+export type { Lease, LockCallOptions, RefreshLock } from './session/lock.js';
 export { guardSessionStore } from './session/store-guard.js';
 export { redisLock, type RedisClientLike, type RedisLockOptions, type RedisLockStats, type RedisRefreshLock } from './session/redis-lock.js';
 export { providers, type ProviderPreset, type BattleNetRegion } from './config/providers.js';

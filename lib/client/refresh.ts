@@ -107,15 +107,15 @@ export class Refresher {
     const lockTtl = timeoutMs + 5_000;
     const deadline = this.now() + 2 * lockTtl;
     for (;;) {
-      const release = await lock.acquire(handle.key, lockTtl);
-      if (release) {
+      const lease = await lock.acquire(handle.key, lockTtl);
+      if (lease) {
         try {
           const current = await this.#reread(handle);
           if (this.#isFreshFor(current, seen, handle.link.provider)) return this.#reused(handle, current);
           if (!force && !isExpiring(current.tokens, this.now(), handle.link.provider.refreshLeewayMs)) return current;
           return await this.#refresh(handle, current);
         } finally {
-          await release().catch((err: unknown) => log('lock release failed: %s', (err as Error).message));
+          await lease.release().catch((err: unknown) => log('lock release failed: %s', (err as Error).message));
         }
       }
       await lock.waitForRelease(handle.key, lockTtl);
