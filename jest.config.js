@@ -1,5 +1,6 @@
 // Three projects: the whole suite on Express 5, the route/client integration tests again on
-// Express 4 (the `express4` npm alias), and the Connect suite on plain Connect.
+// Express 4 (the `express4` npm alias), and the Connect suite on plain Connect. test/topology/
+// (a real Redis Cluster and Sentinel group) runs apart: `npm run test:cluster` (jest.cluster.config.js).
 // ts-jest in transpile-only mode: `npm test` type-checks the whole tree with tsc first.
 // (No native transformer: the registry this project installs from lacks other platforms' binaries,
 // and package-lock.json must stay installable with `npm ci`.)
@@ -16,7 +17,7 @@ const shared = {
 module.exports = {
   testTimeout: 30000,
   projects: [
-    { ...shared, displayName: 'express5', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/http/connect/'] },
+    { ...shared, displayName: 'express5', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/http/connect/', '<rootDir>/test/topology/'] },
     // Plain Connect (no Express): the routes, requireAuth, the error handler and req.oauth.
     { ...shared, displayName: 'connect', testMatch: ['<rootDir>/test/http/connect/**/*.test.ts'] },
     {

@@ -17,13 +17,13 @@ const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Ma
 async function measure(holder: RefreshLock, waiter: RefreshLock): Promise<{ p50: number; p99: number; max: number }> {
   const ms: number[] = [];
   for (let i = 0; i < ROUNDS; i += 1) {
-    const release = await holder.acquire('wakeup', 10_000);
-    if (!release) throw new Error('the lock was not free');
+    const lease = await holder.acquire('wakeup', 10_000);
+    if (!lease) throw new Error('the lock was not free');
     let woke = 0;
     const waiting = waiter.waitForRelease('wakeup', 10_000).then(() => (woke = performance.now()));
     await sleep(5 + Math.random() * 45);
     const released = performance.now();
-    await release();
+    await lease.release();
     await waiting;
     ms.push(woke - released);
   }

@@ -5,6 +5,7 @@ import type { RefreshLock } from 'express-oauth2-session';
 import { lockCommands } from '../lib/session/redis-commands';
 
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+const EXTEND = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 const POLL_MS = 25;
 
 /** `redisLock` before pub/sub: `SET NX PX`, compare-and-delete, waiters poll every 25 ms. */
@@ -15,7 +16,11 @@ export function pollingLock(client: unknown): RefreshLock {
       const name = `oauth-lock:${key}`;
       const token = randomBytes(16).toString('hex');
       if (!(await redis.setIfAbsent(name, token, Math.ceil(ttlMs)))) return undefined;
-      return async () => void (await redis.evaluate(RELEASE, [name], [token]));
+      return {
+        extend: async (ms) => Number(await redis.evaluate(EXTEND, [name], [token, String(Math.ceil(ms))])) === 1,
+        isHeld: async () => (await redis.get(name)) === token,
+        release: async () => void (await redis.evaluate(RELEASE, [name], [token])),
+      };
     },
     async waitForRelease(key, maxWaitMs) {
       const deadline = Date.now() + maxWaitMs;

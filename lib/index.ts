@@ -24,7 +24,7 @@ export {
   isOAuthError,
   type OAuthErrorCode,
 } from './errors.js';
-export type { RefreshLock } from './session/lock.js';
+export type { Lease, LockCallOptions, RefreshLock } from './session/lock.js';
 export { guardSessionStore } from './session/store-guard.js';
 export { redisLock, type RedisLockOptions, type RedisRefreshLock } from './session/redis-lock.js';
 export { providers, type ProviderPreset } from './config/providers.js';

@@ -112,15 +112,16 @@ export class Refresher {
     const lockTtl = this.#timeoutMs + 5_000;
     const deadline = this.#now() + 2 * lockTtl;
     for (;;) {
-      const release = await this.#lock.acquire(key, lockTtl);
-      if (release) {
+      // Every lock command is bounded by the deadline (a paused lock Redis answers 503, not a hang).
+      const lease = await this.#lock.acquire(key, lockTtl, { timeoutMs: this.#timeoutMs });
+      if (lease) {
         try {
           const current = await this.#reread(login);
           if (this.#isFreshFor(current, seen, link)) return this.#reused(link, current);
           if (urgency === 'when-due' && !isExpiring(current.tokens, this.#now(), link.provider.refreshLeewayMs)) return current;
           return await this.#refresh(login, current);
         } finally {
-          await release().catch((err: unknown) => log('lock release failed: %s', (err as Error).message));
+          await lease.release({ timeoutMs: this.#timeoutMs }).catch((err: unknown) => log('lock release failed: %s', (err as Error).message));
         }
       }
       await this.#lock.waitForRelease(key, lockTtl);

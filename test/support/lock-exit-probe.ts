@@ -8,9 +8,9 @@ async function main(): Promise<void> {
   const [kind, url] = process.argv.slice(2) as [RedisClientKind, string];
   const connected = await connectClient(kind, url);
   const lock = redisLock(connected.client, { pollIntervalMs: 60_000 });
-  const release = await lock.acquire('exit-probe', 10_000);
+  const lease = await lock.acquire('exit-probe', 10_000);
   const waiting = lock.waitForRelease('exit-probe', 10_000);
-  setTimeout(() => void release?.(), 100);
+  setTimeout(() => void lease?.release(), 100);
   await waiting;
   process.stdout.write(`${JSON.stringify(lock.stats)}\n`);
   await connected.quit();

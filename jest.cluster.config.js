@@ -1,0 +1,10 @@
+// `npm run test:cluster`: the tests that start a real Redis Cluster (6 redis-server) and a Sentinel
+// group (5 processes), kept out of `npm test` for its time budget; .ci/run runs both.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS config reusing the main one's transform
+const { projects } = require('./jest.config.js');
+const { transform, moduleNameMapper, testEnvironment } = projects[0];
+
+module.exports = {
+  testTimeout: 30000,
+  projects: [{ displayName: 'redis-topology', testEnvironment, transform, moduleNameMapper, testMatch: ['<rootDir>/test/topology/**/*.test.ts'] }],
+};
