@@ -16,6 +16,10 @@ const shared = {
 };
 module.exports = {
   testTimeout: 30000,
+  // One test authorization-server process per worker, shared by the test files it runs (each file
+  // still gets its own provider instance in it): see test/support/provider-hosts.ts.
+  globalSetup: '<rootDir>/test/support/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/jest-global-teardown.ts',
   projects: [
     { ...shared, displayName: 'express5', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/http/connect/', '<rootDir>/test/topology/'] },
     // Plain Connect (no Express): the routes, requireAuth, the error handler and req.oauth.

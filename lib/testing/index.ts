@@ -4,19 +4,17 @@
  * log in without a browser, expire a session's token and make the token endpoint fail.
  */
 import type { SessionStore } from '../session/login-session.js';
-import type { ProviderOptions, TokenEndpointAuthMethod } from '../config/options.js';
+import type { ProviderOptions } from '../config/options.js';
 import { expireStoredAccessToken } from '../session/token-records.js';
 import { authorizeWithoutBrowser, type AuthorizeOptions } from './login-driver.js';
 import { spawnProvider, type ProviderEndpoints } from './spawn-provider.js';
+import { startTestProviderWith } from './test-provider.js';
 
 export { authorizeWithoutBrowser, endSessionWithoutBrowser, CookieJar, type AuthorizeOptions, type AuthorizeResult, type EndSessionResult } from './login-driver.js';
 export type { ProviderEndpoints } from './spawn-provider.js';
+export { DEFAULT_TEST_REDIRECT_URI } from './test-provider.js';
 
 const STORE_TIMEOUT_MS = 5000;
-/** Registered methods `providerOptions()` passes on (Basic is the default; private_key_jwt also needs `clientAssertionKey`). */
-const BODY_AUTH_METHODS = new Set(['client_secret_post', 'client_secret_jwt', 'private_key_jwt']);
-
-export const DEFAULT_TEST_REDIRECT_URI = 'http://127.0.0.1:3000/callback';
 
 export interface TestProviderOptions {
   /** Redirect URIs registered for the `rp-basic` and `rp-post` clients. Default `[DEFAULT_TEST_REDIRECT_URI]`. */
@@ -105,59 +103,8 @@ export interface TestProvider {
 }
 
 /** Start a provider on a free loopback port, in a child process (works under jest's CommonJS runtime). */
-export async function startTestProvider(options: TestProviderOptions = {}): Promise<TestProvider> {
-  const { logErrors = false, ...rest } = options;
-  const redirectUris = options.redirectUris ?? [DEFAULT_TEST_REDIRECT_URI];
-  const as = await spawnProvider({ ...rest, redirectUris, logErrors });
-  const harness = (path: string, init?: RequestInit) => fetch(`${as.issuer}/__harness/${path}`, init);
-  const requests = async () => (await (await harness('requests')).json()) as ProviderRequest[];
-  const failNext = async (fault: TokenEndpointFault = {}) => {
-    const res = await harness('fail-next', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
-    if (!res.ok) throw new Error(`failNext rejected: ${await res.text()}`);
-  };
-  return {
-    issuer: as.issuer,
-    endpoints: as.endpoints,
-    clients: as.clients,
-    requests,
-    async tokenRequests(grantType) {
-      return (await requests()).filter((r) => r.endpoint === '/token' && (grantType === undefined || r.grantType === grantType));
-    },
-    async clearRequests() {
-      await harness('requests', { method: 'DELETE' });
-    },
-    failNext,
-    failNextTokenRequest: (fault = {}) => failNext({ ...fault, path: '/token' }),
-    providerOptions(overrides = {}) {
-      const clientId = overrides.clientId ?? 'rp-basic';
-      const client = as.clients.find((c) => c.id === clientId);
-      return {
-        clientId,
-        ...(client?.secret ? { clientSecret: client.secret } : {}),
-        ...(client?.method && BODY_AUTH_METHODS.has(client.method) ? { tokenEndpointAuthMethod: client.method as TokenEndpointAuthMethod } : {}),
-        issuer: as.issuer,
-        authorizationUrl: as.endpoints.authorization,
-        tokenUrl: as.endpoints.token,
-        jwksUri: as.endpoints.jwks,
-        revocationUrl: as.endpoints.revocation,
-        endSessionUrl: as.endpoints.endSession,
-        redirectUri: redirectUris[0] as string,
-        scope: ['openid', 'profile', 'email'],
-        apiBaseUrl: as.issuer,
-        ...overrides,
-      };
-    },
-    async introspect(token) {
-      const res = await fetch(as.endpoints.introspection, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from('svc:svc-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ token }),
-      });
-      return ((await res.json()) as { active?: boolean }).active === true;
-    },
-    stop: () => as.stop(),
-    output: () => as.output(),
-  };
+export function startTestProvider(options: TestProviderOptions = {}): Promise<TestProvider> {
+  return startTestProviderWith(spawnProvider, options);
 }
 
 interface AgentResponse {

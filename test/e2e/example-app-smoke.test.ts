@@ -1,7 +1,8 @@
 // Smoke test of the example app users try first: createApp() with the embedded provider and API,
 // one login and an idpLogout without a browser (the browser run is test/e2e/example-app.test.ts).
 import request from 'supertest';
-import { authorizeWithoutBrowser, endSessionWithoutBrowser, startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import { authorizeWithoutBrowser, endSessionWithoutBrowser, type TestProvider } from 'express-oauth2-session/testing';
+import { startAuthorizationServer } from '../support/authorization-server';
 import { startExampleApi, type ExampleApi } from '../../example-app/api';
 import { createApp } from '../../example-app/app';
 import { realProviderFromEnv } from '../../example-app/config-from-env';
@@ -9,7 +10,7 @@ import { realProviderFromEnv } from '../../example-app/config-from-env';
 let provider: TestProvider;
 let api: ExampleApi;
 beforeAll(async () => {
-  provider = await startTestProvider({ accessTokenTTL: 300 });
+  provider = await startAuthorizationServer({ accessTokenTTL: 300 });
   api = await startExampleApi({ introspectionUrl: provider.endpoints.introspection, clientId: 'svc', clientSecret: 'svc-secret' });
 });
 afterAll(async () => {

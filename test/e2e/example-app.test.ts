@@ -8,7 +8,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
+import type { TestProvider } from 'express-oauth2-session/testing';
+import { startAuthorizationServer } from '../support/authorization-server';
 import { startExampleApi, type ExampleApi } from '../../example-app/api';
 import { createApp } from '../../example-app/app';
 import { CHROMIUM_ARGS, requireChromiumOrSkip } from '../support/chromium';
@@ -28,7 +29,7 @@ describeBrowser('example app in Chromium', () => {
     server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     appUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    provider = await startTestProvider({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 3 });
+    provider = await startAuthorizationServer({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 3 });
     api = await startExampleApi({ introspectionUrl: provider.endpoints.introspection, clientId: 'svc', clientSecret: 'svc-secret' });
     const { app } = createApp({
       oauth: { ...provider.providerOptions({ redirectUri: `${appUrl}/callback`, apiBaseUrl: api.url, allowedOrigins: [api.url, provider.issuer], refreshLeewaySeconds: 1 }), idpLogout: true },

@@ -18,6 +18,8 @@ type ProjectName = keyof typeof PROJECTS;
 let workDir: string;
 let packed: PackedPackage;
 const projects = {} as Record<ProjectName, string>;
+/** The three consumer type-checks, started together once the projects exist (each test awaits its own). */
+const typeChecks = {} as Record<ProjectName, Promise<string>>;
 
 beforeAll(async () => {
   workDir = createWorkDir();
@@ -25,6 +27,7 @@ beforeAll(async () => {
   const names = Object.keys(PROJECTS) as ProjectName[];
   const dirs = await Promise.all(names.map((name) => createConsumer(workDir, packed, { name, dependencies: PROJECTS[name] })));
   names.forEach((name, i) => (projects[name] = dirs[i]!));
+  for (const name of names) typeChecks[name] = typeCheck(projects[name]);
 }, 240_000);
 
 afterAll(() => {
@@ -68,7 +71,7 @@ describe('the packed package', () => {
 
 describe.each(Object.keys(PROJECTS) as ProjectName[])('the %s consumer project', (name) => {
   it('should type-check with skipLibCheck off', async () => {
-    expect(await typeCheck(projects[name])).toBe('');
+    expect(await typeChecks[name]).toBe('');
   }, 60_000);
 });
 

@@ -14,6 +14,11 @@ export interface RedisAppOptions {
   /** The refresh lock; default `redisLock(client)` (node-redis). */
   lock?: RedisRefreshLock;
   extraRoutes?: (app: express.Express) => void;
+  /**
+   * Session-store deadline (guardSessionStore). Default: the library's (5 s). Only tests that make
+   * Redis hang or die shorten it; a storm test must not, or a loaded machine turns slow into 503s.
+   */
+  storeTimeoutMs?: number;
 }
 
 /**
@@ -22,11 +27,13 @@ export interface RedisAppOptions {
  * node-redis 5 only, so the store always uses `client`; the lock may use another library.
  */
 export function createRedisApp(client: RedisClient, oauth: OAuthMiddlewareOptions, options: RedisAppOptions = {}) {
-  const store = guardSessionStore(new RedisStore({ client, prefix: 'sess:' }), { timeoutMs: 1000 });
+  const store = guardSessionStore(new RedisStore({ client, prefix: 'sess:' }), options.storeTimeoutMs ? { timeoutMs: options.storeTimeoutMs } : {});
   const lock = options.lock ?? redisLock(client);
   const app = express();
   app.use(session({ store, secret: 'test-session-secret', resave: false, saveUninitialized: false }));
-  const mw = oauthMiddleware({ ...oauth, lock, httpTimeoutMs: 2000 });
+  // The library's default deadlines (10 s for token and store calls): the tests assert that a storm
+  // of requests all succeed, which a short deadline makes a matter of the machine's load.
+  const mw = oauthMiddleware({ ...oauth, lock });
   app.use(mw);
   app.get('/me', async (req, res, next) => {
     try {
