@@ -2,9 +2,9 @@
 // declarations (comments and private members left out). Do not edit: after an intended API change,
 // run `npm run api:update` and commit this file with the change. `npm run lint` fails when it is out of date.
 
-// ---- 'express-oauth2-session': 43 exports
+// ---- 'express-oauth2-session': 42 exports
 // Runtime (19): AuthorizationResponseError, ERR_OAUTH_CONFIG, InvalidCallbackError, NetworkError, OAUTH_CODES, OAuthError, ReauthenticationRequiredError, SessionUnavailableError, TimeoutError, TokenEndpointError, clientCredentials, guardSessionStore, isOAuthError, oauthErrorHandler, oauthMiddleware, passwordGrant, providers, redisLock, requireAuth
-// Types only (24): ApiRequestInit, BackendClientOptions, GrantClient, LoginMarker, LoginOptions, LoginTransaction, OAuthErrorCode, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderOptions, ProviderPreset, RedisLockOptions, RedisRefreshLock, RefreshLock, Register, RequireAuthOptions, StepUpRequest, TokenSet, TokensEvent
+// Types only (23): ApiRequestInit, BackendClientOptions, GrantClient, Lease, LockCallOptions, LoginOptions, OAuthErrorCode, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderOptions, ProviderPreset, RedisLockOptions, RedisRefreshLock, RefreshLock, Register, RequireAuthOptions, TokenSet, TokensEvent
 declare module 'express-oauth2-session' {
   export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
     body?: RequestInit['body'] | Record<string, unknown> | unknown[];
@@ -26,6 +26,7 @@ declare module 'express-oauth2-session' {
     getToken(force?: boolean): Promise<Readonly<TokenSet>>;
     invalidate(): void;
     fetch(input: string | URL, init?: ApiRequestInit): Promise<Response>;
+    close(): Promise<void>;
     toJSON(): Record<string, unknown>;
   }
   export type { GrantClient };
@@ -33,29 +34,18 @@ declare module 'express-oauth2-session' {
     name: string;
     constructor(message: string, code?: OAuthErrorCode);
   }
-  export interface LoginMarker {
-    sub?: string;
-    claims?: Record<string, unknown>;
-    at: number;
-    exp?: number;
-    acr?: string;
-    authTime?: number;
-    u?: StepUpRequest;
-    sid?: string;
+  export interface Lease {
+    extend(ttlMs: number, options?: LockCallOptions): Promise<boolean>;
+    isHeld(options?: LockCallOptions): Promise<boolean>;
+    release(options?: LockCallOptions): Promise<void>;
+  }
+  export interface LockCallOptions {
+    timeoutMs?: number;
   }
   export interface LoginOptions {
     returnTo?: string;
     authorizationParams?: Record<string, string>;
     scope?: string | string[];
-  }
-  export interface LoginTransaction {
-    p: string;
-    v?: string;
-    n?: string;
-    r: string;
-    t: number;
-    m?: number;
-    u?: StepUpRequest;
   }
   export class NetworkError extends OAuthError {
     name: string;
@@ -134,19 +124,16 @@ declare module 'express-oauth2-session' {
     forSession(
       sessionId: string,
       options?: {
-        store?: Store;
+        store?: SessionStore;
       },
     ): Promise<OAuthRequestContext>;
+    close(): Promise<void>;
   }
   export type OAuthMiddlewareOptions = SingleProviderOptions | MultiProviderOptions;
   export type OAuthRequestContext = RequestContext & {
     readonly [K in RegisteredProviderName]: ProviderClient;
   };
-  export interface OAuthSessionData {
-    tx?: Record<string, LoginTransaction>;
-    p?: Record<string, LoginMarker>;
-    x?: Record<string, AbandonedLogin>;
-  }
+  export interface OAuthSessionData {}
   export interface OAuthUser {
     sub?: string;
     [claim: string]: unknown;
@@ -195,14 +182,15 @@ declare module 'express-oauth2-session' {
   export interface RedisLockOptions {
     prefix?: string;
     pollIntervalMs?: number;
+    timeoutMs?: number;
   }
   export interface RedisRefreshLock extends RefreshLock {
     readonly stats: Readonly<RedisLockStats>;
     close(): Promise<void>;
   }
   export interface RefreshLock {
-    acquire(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
-    waitForRelease(key: string, maxWaitMs: number): Promise<void>;
+    acquire(key: string, ttlMs: number, options?: LockCallOptions): Promise<Lease | undefined>;
+    waitForRelease(key: string, maxWaitMs: number, options?: LockCallOptions): Promise<void>;
   }
   export interface Register {}
   export interface RequireAuthOptions {
@@ -215,11 +203,6 @@ declare module 'express-oauth2-session' {
   export class SessionUnavailableError extends OAuthError {
     name: string;
     constructor(message?: string, cause?: unknown);
-  }
-  export interface StepUpRequest {
-    s?: string;
-    a?: string;
-    m?: number;
   }
   export class TimeoutError extends OAuthError {
     name: string;
@@ -380,7 +363,7 @@ declare module 'express-oauth2-session/testing' {
       jar?: CookieJar;
     },
   ): Promise<EndSessionResult>;
-  export function expireAccessToken(store: Store, sessionId: string, provider?: string): Promise<void>;
+  export function expireAccessToken(store: SessionStore, sessionId: string, provider?: string): Promise<void>;
   export function loginWithoutBrowser<R extends AgentResponse>(
     agent: {
       get(path: string): PromiseLike<R>;
@@ -393,11 +376,6 @@ declare module 'express-oauth2-session/testing' {
 }
 
 // ---- Not exported, reached from the exports above (28)
-declare interface AbandonedLogin {
-  p: string;
-  r: string;
-  t: number;
-}
 declare interface AgentResponse {
   status: number;
   headers: Record<string, unknown>;
@@ -458,7 +436,8 @@ declare class ProviderClient extends BearerMethods {
   [inspect.custom](): string;
 }
 declare interface RedisClientLike {
-  duplicate: (...args: never[]) => unknown;
+  eval: (...args: never[]) => unknown;
+  subscribe: (...args: never[]) => unknown;
 }
 declare interface RedisLockStats {
   wokenByMessage: number;
@@ -481,6 +460,7 @@ declare interface RouteOptions {
   callback?: string | false;
   logout?: string | false;
 }
+declare type SessionStore = Store;
 declare type SingleProviderOptions = ProviderOptions &
   CommonOptions & {
     providers?: never;
