@@ -48,8 +48,8 @@ describe('architecture: who obtains and ends tokens', () => {
   });
 
   it('should revoke only in the lifecycle (every end of a login) and the refresher (a login that ended during its refresh)', () => {
-    expect(filesMatching(/\.revoke\(/)).toEqual(['client/refresh.ts', 'client/token-lifecycle.ts']);
-    expect(filesMatching(/\brevokeToken\(/)).toEqual(['client/provider-link.ts', 'protocol/revocation.ts']);
+    expect(filesMatching(/\brevokeEnded\(/)).toEqual(['client/refresh.ts', 'client/revoke.ts', 'client/token-lifecycle.ts']);
+    expect(filesMatching(/\brevokeToken\(/)).toEqual(['client/revoke.ts', 'protocol/revocation.ts']);
   });
 
   it('should announce token changes (onTokens, login/logout events) only in token-events.ts', () => {

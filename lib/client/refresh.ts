@@ -7,6 +7,7 @@ import type { TokenRecord } from '../session/token-record.js';
 import { endedTokens } from '../session/token-records.js';
 import type { ProviderLink } from './provider-link.js';
 import type { TokenEvents } from './token-events.js';
+import { revokeEnded } from './revoke.js';
 import { validateRefreshResponse } from './validate-tokens.js';
 
 const log = debugFor('refresh');
@@ -25,6 +26,8 @@ export interface RefresherOptions {
   lock: RefreshLock;
   timeoutMs: number;
   announce: TokenEvents;
+  /** The `idpLogout` option: records keep the raw ID token (for `id_token_hint`) when the provider has an end-session endpoint. */
+  idpLogout: boolean;
   now?: () => number;
 }
 
@@ -42,12 +45,14 @@ export class Refresher {
   readonly #lock: RefreshLock;
   readonly #timeoutMs: number;
   readonly #announce: TokenEvents;
+  readonly #idpLogout: boolean;
   readonly #now: () => number;
 
   constructor(options: RefresherOptions) {
     this.#lock = options.lock;
     this.#timeoutMs = options.timeoutMs;
     this.#announce = options.announce;
+    this.#idpLogout = options.idpLogout;
     this.#now = options.now ?? (() => Date.now());
   }
 
@@ -70,7 +75,7 @@ export class Refresher {
     if (backoff) this.#backoff.delete(key);
     const running = this.#inflight.get(key);
     if (running) {
-      this.#announce.events.emit('refresh', { provider: link.name, outcome: 'joined', tokenId: tokenId(record.tokens.accessToken) });
+      this.#announce.joined(link.name, record.tokens.accessToken);
       log('joined in-flight refresh of %s', link.name);
       return running;
     }
@@ -133,7 +138,7 @@ export class Refresher {
 
   #reused(link: ProviderLink, record: TokenRecord): TokenRecord {
     log('another worker refreshed %s already (token %s)', link.name, tokenId(record.tokens.accessToken));
-    this.#announce.events.emit('refresh', { provider: link.name, outcome: 'reused', tokenId: tokenId(record.tokens.accessToken) });
+    this.#announce.reused(link.name, record.tokens.accessToken);
     return record;
   }
 
@@ -157,11 +162,11 @@ export class Refresher {
       if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(login, current, err);
       throw err;
     }
-    const { next, idToken } = await validateRefreshResponse(link, endpoints, body, current, this.#now());
+    const { next, idToken } = await validateRefreshResponse(link, endpoints, body, current, { now: this.#now(), idpLogout: this.#idpLogout });
     if ((await session.commitRefresh(link.name, next)).kind === 'ended') {
       // The login ended (logout, re-login) while the token call was in flight: no token outlives it.
       log('login of %s ended during the refresh; revoking the new tokens', link.name);
-      await link.revoke(endedTokens(next));
+      await revokeEnded(link, endedTokens(next), this.#announce);
       throw new ReauthenticationRequiredError('The login ended while its tokens were being refreshed; log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
     }
     log('refreshed %s: token %s → %s', link.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));
@@ -175,7 +180,7 @@ export class Refresher {
     const latest = await session.readTokens(link.name);
     if (latest && latest.v > current.v) {
       log("refresh of %s lost a race; using the winner's token", link.name);
-      this.#announce.events.emit('refresh-race-lost', { provider: link.name });
+      this.#announce.raceLost(link.name);
       return latest;
     }
     await session.forgetTokens(link.name);

@@ -16,7 +16,7 @@ type LogoutReason = OAuthEvents['logout'][0]['reason'];
  */
 export class TokenEvents {
   constructor(
-    readonly events: OAuthEventEmitter,
+    private readonly events: OAuthEventEmitter,
     private readonly onTokens: ((event: TokensEvent) => void | Promise<void>) | undefined,
   ) {}
 
@@ -28,6 +28,26 @@ export class TokenEvents {
   async refreshed(sessionId: string, provider: string, tokens: TokenSet, previous: TokenSet): Promise<void> {
     this.events.emit('refresh', { provider, outcome: 'refreshed', tokenId: tokenId(tokens.accessToken) });
     await this.#hook({ sessionId, provider, tokens, previous, reason: 'refresh' });
+  }
+
+  /** A request joined a refresh in flight in this process. */
+  joined(provider: string, accessToken: string): void {
+    this.events.emit('refresh', { provider, outcome: 'joined', tokenId: tokenId(accessToken) });
+  }
+
+  /** Another worker refreshed already (seen after the lock): its record is used. */
+  reused(provider: string, accessToken: string): void {
+    this.events.emit('refresh', { provider, outcome: 'reused', tokenId: tokenId(accessToken) });
+  }
+
+  /** The provider rejected a refresh token that another worker had rotated meanwhile: the winner's record is used. */
+  raceLost(provider: string): void {
+    this.events.emit('refresh-race-lost', { provider });
+  }
+
+  /** Revoking a token failed (logged by the caller; the login still ended). */
+  revocationFailed(provider: string, code: string): void {
+    this.events.emit('error', { provider, code, status: 502 });
   }
 
   /** A login ended, for any reason; `previous` is undefined when its tokens were already gone. */

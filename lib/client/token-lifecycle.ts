@@ -11,6 +11,7 @@ import type { TokenRecord } from '../session/token-record.js';
 import type { EndedTokens } from '../session/token-records.js';
 import type { ProviderLink } from './provider-link.js';
 import type { LoginRef, Refresher } from './refresh.js';
+import { revokeEnded } from './revoke.js';
 import type { TokenEvents } from './token-events.js';
 import { userInfoAtLogin } from './userinfo.js';
 import { validateLoginResponse } from './validate-tokens.js';
@@ -42,12 +43,26 @@ export interface AuthorizedCallback {
  * → store (the login store) → announce (token-events.ts, once) → end (revoke with the login's
  * DPoP proof, announce, once). Every site that ends a login, for any reason, comes through here.
  */
+/** What the lifecycle calls: the login store, the announce step, the refresher, and the `idpLogout` option. */
+export interface TokenLifecycleOptions {
+  logins: LoginStore;
+  announce: TokenEvents;
+  refresher: Refresher;
+  idpLogout: boolean;
+}
+
 export class TokenLifecycle {
-  constructor(
-    private readonly logins: LoginStore,
-    private readonly announce: TokenEvents,
-    private readonly refresher: Refresher,
-  ) {}
+  private readonly logins: LoginStore;
+  private readonly announce: TokenEvents;
+  private readonly refresher: Refresher;
+  private readonly idpLogout: boolean;
+
+  constructor(options: TokenLifecycleOptions) {
+    this.logins = options.logins;
+    this.announce = options.announce;
+    this.refresher = options.refresher;
+    this.idpLogout = options.idpLogout;
+  }
 
   /** Login: exchange the code, validate, store the login in a regenerated session, announce it. Returns the new session id. */
   async completeLogin(req: Request, callback: AuthorizedCallback): Promise<string> {
@@ -55,7 +70,13 @@ export class TokenLifecycle {
     const { provider } = link;
     const dpop = provider.dpop ? await generateDpopKey() : undefined;
     const body = await link.tokenEndpoint.exchangeCode(endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.codeVerifier }, dpop);
-    const { tokens, claims, stored } = await validateLoginResponse(link, endpoints, body, { nonce: pending.nonce, maxAge: pending.maxAge ?? pending.stepUp?.maxAge }, Date.now());
+    const { tokens, claims, stored } = await validateLoginResponse(
+      link,
+      endpoints,
+      body,
+      { nonce: pending.nonce, maxAge: pending.maxAge ?? pending.stepUp?.maxAge },
+      { now: Date.now(), idpLogout: this.idpLogout },
+    );
     const issued: EndedTokens = dpop ? { tokens, dpop } : { tokens };
     let marker: LoginMarker;
     let done;
@@ -65,11 +86,11 @@ export class TokenLifecycle {
       done = await this.logins.completeLogin(req, { provider: link.name, ...stored, marker, sid: sidOf(claims), dpop });
     } catch (err) {
       // The provider issued tokens nobody can use now: revoke them (best effort) before failing.
-      await link.revoke(issued);
+      await revokeEnded(link, issued, this.announce);
       throw err;
     }
     // Logging in again with the same provider replaces that login: its tokens must not live on.
-    await link.revoke(done.previous);
+    await revokeEnded(link, done.previous, this.announce);
     log('login completed for %s (token %s)', link.name, tokenId(tokens.accessToken));
     await this.announce.loggedIn(done.sessionId, link.name, tokens, marker.sub);
     return done.sessionId;
@@ -94,7 +115,7 @@ export class TokenLifecycle {
     if (!session.hasLogin(link.name)) return undefined;
     const sessionId = session.sessionId;
     const ended = await session.endLogin(link.name);
-    await link.revoke(ended);
+    await revokeEnded(link, ended, this.announce);
     await this.announce.loggedOut(sessionId, link.name, ended?.tokens, 'user');
     return ended?.tokens;
   }
@@ -115,7 +136,7 @@ export class TokenLifecycle {
     for (const login of ended) {
       const endedLink = linksByName.get(login.provider);
       if (!endedLink) continue;
-      await endedLink.revoke(login.ended);
+      await revokeEnded(endedLink, login.ended, this.announce);
       await this.announce.loggedOut(login.sessionId, login.provider, login.ended.tokens, 'backchannel');
     }
     return ended.length;

@@ -19,6 +19,22 @@ function idTokenRules(link: ProviderLink, endpoints: ProviderEndpoints): IdToken
   return issuer && jwksUri ? { issuer, jwksUri, clientId: link.provider.clientId, keys: link.keys } : undefined;
 }
 
+/**
+ * Whether a login's token record keeps the raw ID token. It is needed only as `id_token_hint`
+ * when logout continues at the provider's end-session endpoint (`idpLogout`); otherwise the record
+ * keeps just the claims a refreshed ID token is checked against (the ID token is most of a
+ * record: 596 of 821 characters for the test provider's).
+ */
+function keepsRawIdToken(idpLogout: boolean, endpoints: ProviderEndpoints): boolean {
+  return idpLogout && endpoints.endSessionUrl !== undefined;
+}
+
+/** The validation step's context: the time, and the `idpLogout` option (what the record keeps). */
+export interface ValidationContext {
+  now: number;
+  idpLogout: boolean;
+}
+
 /** What a login asked for that its ID token must answer. */
 export interface LoginExpectations {
   nonce: string | undefined;
@@ -34,13 +50,19 @@ export interface ValidatedLogin {
 }
 
 /** Validate a code exchange's response: shape, then the ID token (signature, `iss`, `aud`, `nonce`, `exp`, `auth_time`). */
-export async function validateLoginResponse(link: ProviderLink, endpoints: ProviderEndpoints, body: TokenEndpointBody, expected: LoginExpectations, now: number): Promise<ValidatedLogin> {
+export async function validateLoginResponse(
+  link: ProviderLink,
+  endpoints: ProviderEndpoints,
+  body: TokenEndpointBody,
+  expected: LoginExpectations,
+  context: ValidationContext,
+): Promise<ValidatedLogin> {
   const { provider } = link;
-  const tokens = fromTokenResponse(body, now, undefined, provider.defaultTokenType, provider.dpop);
+  const tokens = fromTokenResponse(body, context.now, undefined, provider.defaultTokenType, provider.dpop);
   const rules = idTokenRules(link, endpoints);
   const claims = tokens.idToken && rules ? await verifyIdToken(tokens.idToken, { ...rules, nonce: expected.nonce }) : undefined;
   assertAuthTime(claims, expected.maxAge);
-  const stored = withIdToken(tokens, link.keepsIdToken(endpoints) ? tokens.idToken : undefined, claims && originalIdTokenClaims(claims));
+  const stored = withIdToken(tokens, keepsRawIdToken(context.idpLogout, endpoints) ? tokens.idToken : undefined, claims && originalIdTokenClaims(claims));
   return { tokens, claims, stored };
 }
 
@@ -55,12 +77,12 @@ export interface ValidatedRefresh {
  * refreshed ID token against the login's (same `iss`, `sub`, …). An ID token that fails those
  * rules is not stored, nor later sent as `id_token_hint`: the record keeps what it had.
  */
-export async function validateRefreshResponse(link: ProviderLink, endpoints: ProviderEndpoints, body: TokenEndpointBody, current: TokenRecord, now: number): Promise<ValidatedRefresh> {
+export async function validateRefreshResponse(link: ProviderLink, endpoints: ProviderEndpoints, body: TokenEndpointBody, current: TokenRecord, context: ValidationContext): Promise<ValidatedRefresh> {
   const { provider } = link;
-  const tokens = fromTokenResponse(body, now, current.tokens, provider.defaultTokenType, provider.dpop);
+  const tokens = fromTokenResponse(body, context.now, current.tokens, provider.defaultTokenType, provider.dpop);
   const original = loginIdTokenClaims(current.idTokenClaims, current.tokens.idToken);
   const idToken = await acceptRefreshedIdToken(typeof body.id_token === 'string' ? body.id_token : undefined, original, idTokenRules(link, endpoints));
-  const kept = link.keepsIdToken(endpoints) ? (idToken ?? current.tokens.idToken) : undefined;
+  const kept = keepsRawIdToken(context.idpLogout, endpoints) ? (idToken ?? current.tokens.idToken) : undefined;
   const next: TokenRecord = { v: current.v + 1, ...withIdToken(tokens, kept, original), ...(current.dpop ? { dpop: current.dpop } : {}) };
   return { next, idToken };
 }

@@ -50,10 +50,11 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   // Everything this instance caches (transport pool, discovery, JWKS, DPoP, grant objects) is
   // owned here or by its provider links: nothing is shared with another instance.
   const transport = new OutboundTransport(config.fetch);
-  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transport, timeoutMs, events, config.idpLogout)] as const));
+  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transport, timeoutMs)] as const));
   const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false);
   const announce = new TokenEvents(events, config.onTokens);
-  const lifecycle = new TokenLifecycle(logins, announce, new Refresher({ lock: config.lock, timeoutMs, announce }));
+  const refresher = new Refresher({ lock: config.lock, timeoutMs, announce, idpLogout: config.idpLogout });
+  const lifecycle = new TokenLifecycle({ logins, announce, refresher, idpLogout: config.idpLogout });
   const deps: ClientDeps = { lifecycle, startLogin: loginStarter(logins, config.postLoginRedirect), onRefreshFailure: config.onRefreshFailure };
   const ruleLoginStarters = new Map([...links.values()].map((link) => [link.name, ruleLoginStarter(link, logins, config.postLoginRedirect)] as const));
   const Context = contextClassFor(config.single ? [] : links.keys(), ruleLoginStarters);
