@@ -12,7 +12,7 @@ import { sendWithRenewal, type RenewingSender } from './renew-and-retry.js';
 import type { TokenLifecycle } from './token-lifecycle.js';
 import type { LoginSession } from '../session/login-session.js';
 import type { TokenRecord } from '../session/token-record.js';
-import { isExpiring, type TokenSet } from '../protocol/token-set.js';
+import type { TokenSet } from '../protocol/token-set.js';
 import { readUserInfoResponse, userInfoTransportError } from '../protocol/userinfo.js';
 import { prepareUserInfoRequest } from './userinfo.js';
 
@@ -111,7 +111,7 @@ export class ProviderClient extends BearerMethods {
   /** The record, refreshed first when it expires within the leeway. */
   async #fresh(): Promise<TokenRecord> {
     const current = await this.#loadRecord();
-    if (!isExpiring(current.tokens, Date.now(), this.#provider.refreshLeewayMs)) return current;
+    if (!this.#deps.lifecycle.isDue(this.#login, current)) return current;
     return this.#settle(this.#deps.lifecycle.ensureFresh(this.#login, current));
   }
 

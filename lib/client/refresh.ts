@@ -1,5 +1,5 @@
 import { debugFor, tokenId } from '../debug.js';
-import { OAUTH_CODES, ReauthenticationRequiredError, TimeoutError, TokenEndpointError } from '../errors.js';
+import { OAUTH_CODES, ReauthenticationRequiredError, SessionUnavailableError, TimeoutError, TokenEndpointError } from '../errors.js';
 import { isExpiring } from '../protocol/token-set.js';
 import type { RefreshLock } from '../session/lock.js';
 import type { LoginSession } from '../session/login-session.js';
@@ -7,6 +7,8 @@ import type { TokenRecord } from '../session/token-record.js';
 import { endedTokens } from '../session/token-records.js';
 import type { ProviderLink } from './provider-link.js';
 import type { TokenEvents } from './token-events.js';
+import { HeldLease } from './held-lease.js';
+import { PendingWrites } from './pending-writes.js';
 import { revokeEnded } from './revoke.js';
 import { validateRefreshResponse } from './validate-tokens.js';
 
@@ -26,6 +28,8 @@ export interface RefresherOptions {
   lock: RefreshLock;
   timeoutMs: number;
   announce: TokenEvents;
+  /** How long a refresh lease lasts unless extended (default `timeoutMs` + 5 s); it is extended while the refresh runs. */
+  leaseMs?: number;
   /** The `idpLogout` option: records keep the raw ID token (for `id_token_hint`) when the provider has an end-session endpoint. */
   idpLogout: boolean;
   now?: () => number;
@@ -46,19 +50,41 @@ export class Refresher {
   readonly #timeoutMs: number;
   readonly #announce: TokenEvents;
   readonly #idpLogout: boolean;
+  readonly #leaseMs: number;
   readonly #now: () => number;
+  /** Refresh results the store did not take yet (pending-writes.ts). */
+  readonly #pending: PendingWrites;
 
   constructor(options: RefresherOptions) {
     this.#lock = options.lock;
     this.#timeoutMs = options.timeoutMs;
     this.#announce = options.announce;
     this.#idpLogout = options.idpLogout;
+    this.#leaseMs = options.leaseMs ?? options.timeoutMs + 5_000;
     this.#now = options.now ?? (() => Date.now());
+    this.#pending = new PendingWrites({
+      retryWindowMs: 4 * this.#leaseMs,
+      onEnded: async ({ record, link }) => {
+        log('login of %s ended while its refresh result was pending; revoking it', link.name);
+        await revokeEnded(link, endedTokens(record), this.#announce);
+      },
+    });
+  }
+
+  /** Whether `record` needs the refresher: it expires within the leeway, or this process holds a newer one whose write is pending. */
+  isDue(login: LoginRef, record: TokenRecord): boolean {
+    if (isExpiring(record.tokens, this.#now(), login.link.provider.refreshLeewayMs)) return true;
+    return this.#pending.size > 0 && this.#pending.newerThan(login.session.loginKey(login.link.name), record) !== undefined;
+  }
+
+  /** Resolves when no refresh result is being written in the background (tests await it). */
+  idle(): Promise<void> {
+    return this.#pending.idle();
   }
 
   /** The record, refreshed first when it expires within the leeway. */
   ensureFresh(login: LoginRef, record: TokenRecord): Promise<TokenRecord> {
-    if (!isExpiring(record.tokens, this.#now(), login.link.provider.refreshLeewayMs)) return Promise.resolve(record);
+    if (!this.isDue(login, record)) return Promise.resolve(record);
     return this.#run(login, record, 'when-due');
   }
 
@@ -70,6 +96,13 @@ export class Refresher {
   async #run(login: LoginRef, record: TokenRecord, urgency: Urgency): Promise<TokenRecord> {
     const { link } = login;
     const key = login.session.loginKey(link.name);
+    const pending = this.#pending.newerThan(key, record);
+    if (pending) {
+      // This process holds a newer record than the caller saw (its write is pending): use it.
+      void this.#pending.flush(key);
+      if (!isExpiring(pending.tokens, this.#now(), link.provider.refreshLeewayMs)) return pending;
+      record = pending;
+    }
     const backoff = this.#backoff.get(key);
     if (backoff && backoff.until > this.#now()) return this.#fallBack(backoff.error, record, urgency, link);
     if (backoff) this.#backoff.delete(key);
@@ -113,23 +146,24 @@ export class Refresher {
   }
 
   async #refreshUnderLock(login: LoginRef, key: string, seen: number, urgency: Urgency): Promise<TokenRecord> {
-    const { link } = login;
-    const lockTtl = this.#timeoutMs + 5_000;
+    const { link, session } = login;
+    const lockTtl = this.#leaseMs;
     const deadline = this.#now() + 2 * lockTtl;
     for (;;) {
-      // Every lock command is bounded by the deadline (a paused lock Redis answers 503, not a hang).
-      const lease = await this.#lock.acquire(key, lockTtl, { timeoutMs: this.#timeoutMs });
+      // Every lock command shares the request's budget (a paused lock Redis answers 503, not a hang).
+      const lease = await this.#lock.acquire(key, lockTtl, { timeoutMs: session.remainingMs('take the refresh lock') });
       if (lease) {
+        const held = new HeldLease(lease, lockTtl, this.#timeoutMs);
         try {
           const current = await this.#reread(login);
           if (this.#isFreshFor(current, seen, link)) return this.#reused(link, current);
           if (urgency === 'when-due' && !isExpiring(current.tokens, this.#now(), link.provider.refreshLeewayMs)) return current;
-          return await this.#refresh(login, current);
+          return await this.#refresh(login, key, current, held);
         } finally {
-          await lease.release({ timeoutMs: this.#timeoutMs }).catch((err: unknown) => log('lock release failed: %s', (err as Error).message));
+          if (!held.handedOff) await held.release();
         }
       }
-      await this.#lock.waitForRelease(key, lockTtl);
+      await this.#lock.waitForRelease(key, Math.min(lockTtl, session.remainingMs('wait for the refresh lock')));
       const current = await this.#reread(login);
       if (this.#isFreshFor(current, seen, link)) return this.#reused(link, current);
       if (this.#now() > deadline) throw new TimeoutError('Timed out waiting for another process to refresh the token.');
@@ -143,12 +177,13 @@ export class Refresher {
   }
 
   async #reread({ session, link }: LoginRef): Promise<TokenRecord> {
-    const record = await session.readTokens(link.name);
+    const stored = await session.readTokens(link.name);
+    const record = stored && (this.#pending.newerThan(session.loginKey(link.name), stored) ?? stored);
     if (!record) throw new ReauthenticationRequiredError('The login ended (tokens are gone); log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
     return record;
   }
 
-  async #refresh(login: LoginRef, current: TokenRecord): Promise<TokenRecord> {
+  async #refresh(login: LoginRef, key: string, current: TokenRecord, held: HeldLease): Promise<TokenRecord> {
     const { session, link } = login;
     const refreshToken = current.tokens.refreshToken;
     if (!refreshToken) {
@@ -159,24 +194,60 @@ export class Refresher {
     try {
       body = await link.tokenEndpoint.refreshGrant(endpoints.tokenUrl, refreshToken, current.dpop);
     } catch (err) {
-      if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(login, current, err);
+      if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(login, key, current, err);
       throw err;
     }
     const { next, idToken } = await validateRefreshResponse(link, endpoints, body, current, { now: this.#now(), idpLogout: this.#idpLogout });
-    if ((await session.commitRefresh(link.name, next)).kind === 'ended') {
-      // The login ended (logout, re-login) while the token call was in flight: no token outlives it.
-      log('login of %s ended during the refresh; revoking the new tokens', link.name);
-      await revokeEnded(link, endedTokens(next), this.#announce);
-      throw new ReauthenticationRequiredError('The login ended while its tokens were being refreshed; log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
+    if (!(await held.stillHeld())) {
+      // The lease lapsed while the provider answered: another process may have refreshed too.
+      // Its record, when there is one, is what every other process uses: keep it, revoke ours.
+      const latest = await session.readTokens(link.name);
+      if (latest && latest.v > current.v) {
+        log('the refresh lease of %s lapsed and another worker refreshed; revoking this result', link.name);
+        await revokeEnded(link, endedTokens(next), this.#announce);
+        return latest;
+      }
     }
+    await this.#store(login, key, next, held);
     log('refreshed %s: token %s → %s', link.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));
     // onTokens sees a verified refreshed ID token even when the record does not keep it.
     await this.#announce.refreshed(session.sessionId, link.name, idToken ? { ...next.tokens, idToken } : next.tokens, current.tokens);
     return next;
   }
 
+  /**
+   * The store step. Written: true. The login ended during the refresh (its tombstone): what was
+   * written is undone and the new tokens revoked. The store failed (failing over between the
+   * token response and the write): the provider has rotated the refresh token already, so the
+   * result is kept in memory and retried in the background under the lease (PendingWrites), and
+   * this request goes on with it.
+   */
+  async #store(login: LoginRef, key: string, next: TokenRecord, held: HeldLease): Promise<void> {
+    const { session, link } = login;
+    let result;
+    try {
+      result = await session.commitRefresh(link.name, next);
+    } catch (err) {
+      if (!(err instanceof SessionUnavailableError)) throw err;
+      log('writing the refresh result of %s failed (%s); keeping it and retrying', link.name, err.message);
+      this.#pending.hold(key, { record: next, session: session.detached(link.name, this.#timeoutMs), link }, held);
+      return;
+    }
+    if (result.kind === 'committed') return;
+    // The login ended (logout, re-login) while the token call was in flight: no token outlives it.
+    log('login of %s ended during the refresh; revoking the new tokens', link.name);
+    await revokeEnded(link, endedTokens(next), this.#announce);
+    throw new ReauthenticationRequiredError('The login ended while its tokens were being refreshed; log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
+  }
+
   /** invalid_grant: maybe another worker rotated the token meanwhile; else the login is over. */
-  async #onRejected({ session, link }: LoginRef, current: TokenRecord, cause: TokenEndpointError): Promise<TokenRecord> {
+  async #onRejected({ session, link }: LoginRef, key: string, current: TokenRecord, cause: TokenEndpointError): Promise<TokenRecord> {
+    const pending = this.#pending.newerThan(key, current);
+    if (pending) {
+      // This process rotated the token already and its write is still pending: not a logout.
+      void this.#pending.flush(key);
+      return pending;
+    }
     const latest = await session.readTokens(link.name);
     if (latest && latest.v > current.v) {
       log("refresh of %s lost a race; using the winner's token", link.name);

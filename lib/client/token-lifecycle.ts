@@ -96,6 +96,16 @@ export class TokenLifecycle {
     return done.sessionId;
   }
 
+  /** Whether the record needs the refresher (it expires within the leeway, or a newer result of this process is still being written). */
+  isDue(login: LoginRef, record: TokenRecord): boolean {
+    return this.refresher.isDue(login, record);
+  }
+
+  /** Resolves when no background work of the lifecycle is running (a refresh result being written). */
+  idle(): Promise<void> {
+    return this.refresher.idle();
+  }
+
   /** The login's record, refreshed first when it expires within the leeway (refresh.ts). */
   ensureFresh(login: LoginRef, record: TokenRecord): Promise<TokenRecord> {
     return this.refresher.ensureFresh(login, record);

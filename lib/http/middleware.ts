@@ -33,8 +33,10 @@ export interface OAuthMiddleware extends RequestHandler {
    */
   forSession(sessionId: string, options?: { store?: SessionStore }): Promise<OAuthRequestContext>;
   /**
-   * Close this instance's outbound keep-alive connections (its undici pool; nothing to close with
-   * the `fetch` option). For tests and graceful shutdown; a later request opens new ones.
+   * Graceful shutdown: wait until no refresh result is still being written to the store (after a
+   * store failure the rotated tokens are retried for up to four refresh-lock leases, see README
+   * "Redis and several processes"), then close this instance's outbound keep-alive connections
+   * (its undici pool; nothing to close with the `fetch` option). A later request opens new ones.
    */
   close(): Promise<void>;
 }
@@ -117,8 +119,9 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
     return new Context(deps, links, first, session);
   }
 
-  function close(): Promise<void> {
-    return transport.close();
+  async function close(): Promise<void> {
+    await lifecycle.idle();
+    await transport.close();
   }
 
   return Object.assign(oauth, { events, forSession, close });

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
+import { PerCallDeadline, RequestBudget, type Deadline } from './deadline.js';
 import { clearLoginMarker, loginMarker, requireSession, storedMarker, type LiveSession } from './session-data.js';
 import type { LoginIdentity, LoginMarker, StoredOAuthData } from './session-format.js';
 import { storeCall } from './store-call.js';
@@ -18,7 +19,7 @@ export type SessionStore = Store;
 export abstract class LoginSession {
   #records: TokenRecords | undefined;
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(private readonly deadline: Deadline) {}
 
   abstract readonly sessionId: string;
   /** The stored marker of `provider`, read in place (no allocation: every request asks). */
@@ -73,8 +74,24 @@ export abstract class LoginSession {
     return record && endedTokens(record);
   }
 
+  /** The ms a lock call of this session's request may take (the same budget as its store calls). */
+  remainingMs(what: string): number {
+    return this.deadline.remainingMs(what);
+  }
+
+  /**
+   * A copy of this session's view of one login for work that outlives the request (a refresh
+   * result whose write is retried after the request answered): the same store, the marker and
+   * cookie as they are now, and the whole `timeoutMs` for each call.
+   */
+  detached(provider: string, timeoutMs: number): LoginSession {
+    const marker = this.stored(provider);
+    const data: StoredSession = { cookie: this.sessionCookie(), ...(marker ? { oauth: { p: { [provider]: marker } } } : {}) };
+    return new StoredLoginSession(this.sessionId, data, this.store(), new PerCallDeadline(timeoutMs));
+  }
+
   #bound(): TokenRecords {
-    return (this.#records ??= new TokenRecords(this.store(), this.timeoutMs));
+    return (this.#records ??= new TokenRecords(this.store(), this.deadline));
   }
 
   /** Rewrites keep the record's current expiry (the marker's `recordExpiresAt`), else session expiry + slack. */
@@ -91,7 +108,7 @@ export class RequestLoginSession extends LoginSession {
     private readonly req: Request,
     timeoutMs: number,
   ) {
-    super(timeoutMs);
+    super(new RequestBudget(timeoutMs));
   }
 
   get sessionId(): string {
@@ -136,9 +153,9 @@ class StoredLoginSession extends LoginSession {
     readonly sessionId: string,
     private readonly data: StoredSession,
     private readonly sessionStore: Store,
-    timeoutMs: number,
+    deadline: Deadline,
   ) {
-    super(timeoutMs);
+    super(deadline);
   }
 
   protected stored(provider: string): ReturnType<typeof storedMarker> {
@@ -167,5 +184,5 @@ class StoredLoginSession extends LoginSession {
 /** The logins of a stored session, or undefined when the store has no such session. */
 export async function loadStoredLoginSession(store: Store, sessionId: string, timeoutMs: number): Promise<LoginSession | undefined> {
   const data = await storeCall<StoredSession | null>(timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
-  return data ? new StoredLoginSession(sessionId, data, store, timeoutMs) : undefined;
+  return data ? new StoredLoginSession(sessionId, data, store, new PerCallDeadline(timeoutMs)) : undefined;
 }

@@ -1,6 +1,7 @@
 import type { Store } from 'express-session';
 import type { DpopKey } from '../protocol/dpop.js';
 import type { TokenSet } from '../protocol/token-set.js';
+import { PerCallDeadline, type Deadline } from './deadline.js';
 import { decodeRecord, type StoredRecord } from './record-format.js';
 import { storeCall } from './store-call.js';
 import { deleteRecord, readRecord, recordKey, writeRecord, type CookieLike, type TokenRecord } from './token-record.js';
@@ -27,22 +28,30 @@ export function endedTokens(record: TokenRecord): EndedTokens {
  * refresh's write is checked against the tombstone after it is written.
  */
 export class TokenRecords {
+  readonly #deadline: Deadline;
+
   constructor(
     private readonly store: Store,
-    private readonly timeoutMs: number,
-  ) {}
-
-  read(sessionId: string, provider: string): Promise<TokenRecord | undefined> {
-    return readRecord(this.store, recordKey(sessionId, provider), this.timeoutMs);
+    deadline: Deadline | number,
+  ) {
+    this.#deadline = typeof deadline === 'number' ? new PerCallDeadline(deadline) : deadline;
   }
 
-  write(sessionId: string, provider: string, record: TokenRecord, cookie: CookieLike): Promise<void> {
-    return writeRecord(this.store, recordKey(sessionId, provider), record, cookie, this.timeoutMs);
+  #ms(what: string): number {
+    return this.#deadline.remainingMs(what);
+  }
+
+  async read(sessionId: string, provider: string): Promise<TokenRecord | undefined> {
+    return readRecord(this.store, recordKey(sessionId, provider), this.#ms('read tokens'));
+  }
+
+  async write(sessionId: string, provider: string, record: TokenRecord, cookie: CookieLike): Promise<void> {
+    return writeRecord(this.store, recordKey(sessionId, provider), record, cookie, this.#ms('save tokens'));
   }
 
   /** Forget a record (the provider rejected its refresh token). */
-  delete(sessionId: string, provider: string): Promise<void> {
-    return deleteRecord(this.store, recordKey(sessionId, provider), this.timeoutMs);
+  async delete(sessionId: string, provider: string): Promise<void> {
+    return deleteRecord(this.store, recordKey(sessionId, provider), this.#ms('delete tokens'));
   }
 
   /**
@@ -51,18 +60,18 @@ export class TokenRecords {
    */
   async commit(sessionId: string, provider: string, record: TokenRecord, cookie: CookieLike): Promise<CommitResult> {
     const key = recordKey(sessionId, provider);
-    await writeRecord(this.store, key, record, cookie, this.timeoutMs);
-    if (!(await hasTombstone(this.store, recordEndKey(key), this.timeoutMs))) return { kind: 'committed' };
-    await deleteRecord(this.store, key, this.timeoutMs);
+    await writeRecord(this.store, key, record, cookie, this.#ms('save tokens'));
+    if (!(await hasTombstone(this.store, recordEndKey(key), this.#ms('read the tombstone of an ended login')))) return { kind: 'committed' };
+    await deleteRecord(this.store, key, this.#ms('delete tokens'));
     return { kind: 'ended' };
   }
 
   /** End a login's record: tombstone it (no refresh in flight writes it back), read, delete. */
   async end(sessionId: string, provider: string, tombstoneTtlMs: number): Promise<TokenRecord | undefined> {
     const key = recordKey(sessionId, provider);
-    await writeTombstone(this.store, recordEndKey(key), tombstoneTtlMs, this.timeoutMs);
-    const record = await readRecord(this.store, key, this.timeoutMs);
-    if (record) await deleteRecord(this.store, key, this.timeoutMs);
+    await writeTombstone(this.store, recordEndKey(key), tombstoneTtlMs, this.#ms('save the tombstone of an ended login'));
+    const record = await readRecord(this.store, key, this.#ms('read tokens'));
+    if (record) await deleteRecord(this.store, key, this.#ms('delete tokens'));
     return record;
   }
 }
