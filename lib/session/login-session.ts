@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type { Store } from 'express-session';
 import { clearLoginMarker, loginMarker, requireSession, storedMarker, type LiveSession } from './session-data.js';
 import type { LoginIdentity, LoginMarker, StoredOAuthData } from './session-format.js';
+import { unindexSession } from './logout-index.js';
 import { storeCall } from './store-call.js';
 import { cookieExpiry, cookieUntil, recordCookie, recordKey, type CookieLike, type TokenRecord } from './token-record.js';
 import { endedTokens, TokenRecords, type CommitResult, type EndedTokens } from './token-records.js';
@@ -17,6 +18,8 @@ export type SessionStore = Store;
  */
 export abstract class LoginSession {
   #records: TokenRecords | undefined;
+  /** Logins are indexed for back-channel logout (logout-index.ts): an ended login leaves its entries. */
+  #logoutIndexed = false;
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -66,11 +69,20 @@ export abstract class LoginSession {
    * write it back), delete it, clear the marker. Returns the tokens to revoke, with the DPoP key.
    */
   async endLogin(provider: string): Promise<EndedTokens | undefined> {
-    if (!this.hasLogin(provider)) return undefined;
+    const marker = this.stored(provider);
+    if (!marker) return undefined;
     const ttl = tombstoneTtlMs(this.sessionCookie().originalMaxAge);
-    const record = await this.#bound().end(this.sessionId, provider, ttl);
+    const sessionId = this.sessionId;
+    const record = await this.#bound().end(sessionId, provider, ttl);
     this.clearMarker(provider);
+    if (this.#logoutIndexed) await unindexSession(this.store(), sessionId, { [provider]: marker }, this.timeoutMs, true);
     return record && endedTokens(record);
+  }
+
+  /** Called by the login store when it indexes logins for back-channel logout. */
+  withLogoutIndex(indexed: boolean): this {
+    this.#logoutIndexed = indexed;
+    return this;
   }
 
   #bound(): TokenRecords {
