@@ -382,6 +382,7 @@ declare interface AgentResponse {
 }
 declare interface BackchannelLogoutOptions {
   path?: string;
+  endSession?: boolean;
 }
 declare type BattleNetRegion = 'us' | 'eu' | 'kr' | 'tw' | 'cn';
 declare abstract class BearerMethods {

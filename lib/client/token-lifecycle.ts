@@ -138,11 +138,12 @@ export class TokenLifecycle {
   }
 
   /**
-   * OIDC Back-Channel Logout: end every session of this provider's `sid` (or `sub`), in whichever
-   * process it lives; revoke and announce each ended login. Returns how many logins ended.
+   * OIDC Back-Channel Logout: end this provider's login in every session of its `sid` (or `sub`),
+   * in whichever process it lives (the whole session, every login of it, when it has no other
+   * login or with `wholeSession`); revoke and announce each ended login. Returns how many logins ended.
    */
-  async endSessionsOf(req: Request, link: ProviderLink, linksByName: ReadonlyMap<string, ProviderLink>, subject: { sid?: string; sub?: string }): Promise<number> {
-    const ended = await this.logins.endSessionsOf(req, link.name, subject);
+  async endSessionsOf(req: Request, link: ProviderLink, linksByName: ReadonlyMap<string, ProviderLink>, subject: { sid?: string; sub?: string }, wholeSession = false): Promise<number> {
+    const ended = await this.logins.endSessionsOf(req, link.name, subject, wholeSession);
     for (const login of ended) {
       const endedLink = linksByName.get(login.provider);
       if (!endedLink) continue;

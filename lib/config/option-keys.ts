@@ -62,7 +62,7 @@ export const COMMON_KEYS = keyList<MultiProviderOptions>({
 export const ROUTE_KEYS = keyList<RouteOptions>({ login: true, callback: true, logout: true });
 
 /** Keys of `backchannelLogout` when it is an object. */
-export const BACKCHANNEL_LOGOUT_KEYS = keyList<BackchannelLogoutOptions>({ path: true });
+export const BACKCHANNEL_LOGOUT_KEYS = keyList<BackchannelLogoutOptions>({ path: true, endSession: true });
 
 /** Keys of `clientCredentials()`: the provider keys (a preset spreads them in; unused ones are ignored) and its own. */
 export const BACKEND_KEYS: readonly string[] = Object.freeze([

@@ -150,8 +150,9 @@ export interface CommonOptions {
   /** Default: pooled undici dispatcher for API calls, global fetch for discovery/JWKS. */
   fetch?: FetchLike;
   /**
-   * Default `false`. `true` (or `{ path }`) mounts `POST /backchannel-logout` (OIDC Back-Channel
-   * Logout 1.0): a verified logout token ends every session of its `sid`/`sub`.
+   * Default `false`. `true` (or `{ path, endSession }`) mounts `POST /backchannel-logout` (OIDC
+   * Back-Channel Logout 1.0): a verified logout token ends that provider's login in every session
+   * of its `sid`/`sub` (the whole session when no other login is left).
    */
   backchannelLogout?: boolean | BackchannelLogoutOptions;
 }
@@ -159,6 +160,12 @@ export interface CommonOptions {
 export interface BackchannelLogoutOptions {
   /** Default `/backchannel-logout`. */
   path?: string;
+  /**
+   * Default `false`: a logout token ends only the login of the provider that sent it; the session
+   * and its other providers' logins stay (a session left with no login ends). `true`: it ends the
+   * whole session, every provider's login with it.
+   */
+  endSession?: boolean;
 }
 
 /**
@@ -229,6 +236,8 @@ export interface ResolvedConfig {
   readonly logoutPath: string | false;
   /** `POST` route of OIDC Back-Channel Logout; `false` when off. */
   readonly backchannelLogoutPath: string | false;
+  /** `backchannelLogout.endSession`: a logout token ends the whole session, not only its provider's login. */
+  readonly backchannelLogoutEndsSession: boolean;
   readonly onTokens: CommonOptions['onTokens'];
   readonly onRefreshFailure: 'relogin' | 'error';
   readonly lock: RefreshLock;

@@ -144,20 +144,23 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
 }
 
 /**
- * `backchannelLogout`: `true` or `{ path }` mounts the route; it needs a provider whose `issuer`
- * is known (the logout token is verified against its keys).
+ * `backchannelLogout`: `true` or `{ path, endSession }` mounts the route; it needs a provider whose
+ * `issuer` is known (the logout token is verified against its keys).
  */
-function resolveBackchannelLogout(value: unknown, at: OptionPath, providers: ReadonlyMap<string, ResolvedProvider>): string | false {
-  if (value === undefined || value === false) return false;
+function resolveBackchannelLogout(value: unknown, at: OptionPath, providers: ReadonlyMap<string, ResolvedProvider>): { path: string | false; endSession: boolean } {
+  if (value === undefined || value === false) return { path: false, endSession: false };
   let path: string | false | undefined;
+  let endSession: boolean | undefined;
   if (value === true) path = undefined;
   else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     assertKnownKeys(value, BACKCHANNEL_LOGOUT_KEYS, at);
     path = assertPath((value as { path?: unknown }).path, at.key('path'));
     if (path === false) throw at.key('path').error('must be a path starting with "/"; set `backchannelLogout: false` to turn the route off');
-  } else throw at.error('must be true, false or { path }');
+    endSession = (value as { endSession?: unknown }).endSession as boolean | undefined;
+    assertOptionalBoolean(endSession, at.key('endSession'));
+  } else throw at.error('must be true, false or { path, endSession }');
   if (![...providers.values()].some((p) => p.issuer)) throw at.error('needs a provider with `issuer` (the logout token is verified against its signing keys)');
-  return path ?? '/backchannel-logout';
+  return { path: path ?? '/backchannel-logout', endSession: endSession ?? false };
 }
 
 const SINGLE_PROVIDER_KEYS = [...PROVIDER_KEYS, ...COMMON_KEYS];
@@ -220,11 +223,13 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
   assertHttpUrl(input.postLogoutRedirectUri, root.key('postLogoutRedirectUri'), false, true);
   const postLogoutRedirectUri = input.postLogoutRedirectUri ?? `${[...appOrigins][0]}${postLogoutRedirect}`;
 
+  const backchannelLogout = resolveBackchannelLogout(input.backchannelLogout, root.key('backchannelLogout'), providers);
   return Object.freeze({
     providers,
     single: multi ? undefined : providers.get(DEFAULT_PROVIDER_NAME),
     logoutPath: assertPath(routes.logout, root.key('routes').key('logout')) ?? '/logout',
-    backchannelLogoutPath: resolveBackchannelLogout(input.backchannelLogout, root.key('backchannelLogout'), providers),
+    backchannelLogoutPath: backchannelLogout.path,
+    backchannelLogoutEndsSession: backchannelLogout.endSession,
     onTokens: input.onTokens,
     onRefreshFailure,
     lock,

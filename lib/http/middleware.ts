@@ -76,7 +76,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const landingPath = config.idpLogout ? postLogout.path : undefined;
   addRoute(config.logoutPath, 'POST', createLogoutHandler(links.values(), logins, lifecycle, config, postLogout));
   addRoute(config.logoutPath, 'GET', logoutConfirmForm);
-  addRoute(config.backchannelLogoutPath, 'POST', createBackchannelLogoutHandler(links.values(), logins, lifecycle));
+  addRoute(config.backchannelLogoutPath, 'POST', createBackchannelLogoutHandler(links.values(), logins, lifecycle, { endSession: config.backchannelLogoutEndsSession, timeoutMs }));
 
   const makeClient = (req: Request): OAuthRequestContext => new Context(deps, links, first, logins.forRequest(req));
   let lazyProto: object | undefined;

@@ -4,11 +4,18 @@ import { OAUTH_CODES, OAuthError } from '../errors.js';
 
 /** A key set is fetched again at most this often (a token signed with an unknown `kid`). */
 const REFETCH_COOLDOWN_MS = 30_000;
+/** First wait after a failed key-set fetch; doubled after each further failure, up to the maximum (as discovery). */
+export const JWKS_RETRY_MIN_MS = 1000;
+export const JWKS_RETRY_MAX_MS = 60_000;
 
 interface CachedKeySet {
   keys: JWTVerifyGetKey | undefined;
   fetchedAt: number;
   pending: Promise<JWTVerifyGetKey> | undefined;
+  /** The last fetch failed: answered with `failure` until `retryAt` (epoch ms), no new fetch. */
+  failure: { error: unknown; retryAt: number } | undefined;
+  /** The wait after the next failure. */
+  nextBackoffMs: number;
 }
 
 async function fetchKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): Promise<JWTVerifyGetKey> {
@@ -27,7 +34,9 @@ async function fetchKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): 
  * A provider's signing keys, fetched through its owner's `fetch` and cached per URI by the owner
  * (one per provider link: two middleware instances never share keys). A token whose key is not in
  * the cached set makes one refetch (key rotation), at most once per 30 s; concurrent verifications
- * share one fetch.
+ * share one fetch. A failed fetch is answered from the cache for 1 s, doubling up to 60 s while it
+ * keeps failing, reset by a success (as discovery): unauthenticated requests that carry a token
+ * (back-channel logout) cannot make one outbound fetch each during a JWKS outage.
  */
 export class RemoteKeySets {
   readonly #fetch: FetchLike;
@@ -43,15 +52,25 @@ export class RemoteKeySets {
   keysOf(uri: string): JWTVerifyGetKey {
     return async (header, token) => {
       let entry = this.#sets.get(uri);
-      if (!entry) this.#sets.set(uri, (entry = { keys: undefined, fetchedAt: 0, pending: undefined }));
+      if (!entry) this.#sets.set(uri, (entry = { keys: undefined, fetchedAt: 0, pending: undefined, failure: undefined, nextBackoffMs: JWKS_RETRY_MIN_MS }));
       const load = (): Promise<JWTVerifyGetKey> => {
         const current = entry!;
+        if (current.failure && Date.now() < current.failure.retryAt) return Promise.reject(current.failure.error);
         current.pending ??= fetchKeySet(uri, this.#fetch, this.#timeoutMs)
-          .then((keys) => {
-            current.keys = keys;
-            current.fetchedAt = Date.now();
-            return keys;
-          })
+          .then(
+            (keys) => {
+              current.keys = keys;
+              current.fetchedAt = Date.now();
+              current.failure = undefined;
+              current.nextBackoffMs = JWKS_RETRY_MIN_MS;
+              return keys;
+            },
+            (error: unknown) => {
+              current.failure = { error, retryAt: Date.now() + current.nextBackoffMs };
+              current.nextBackoffMs = Math.min(current.nextBackoffMs * 2, JWKS_RETRY_MAX_MS);
+              throw error;
+            },
+          )
           .finally(() => (current.pending = undefined));
         return current.pending;
       };

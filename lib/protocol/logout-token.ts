@@ -26,11 +26,16 @@ export class InvalidLogoutTokenError extends Error {
   override name = 'InvalidLogoutTokenError';
 }
 
-/** The `iss` a logout token claims, before verification (to pick the provider to verify it against). */
-export function claimedIssuer(token: string): string | undefined {
+/**
+ * The `iss` and `aud` a logout token claims, before verification: to pick the provider to verify it
+ * against (several configured clients may share an issuer; the token's `aud` names one of them).
+ */
+export function claimedIssuerAndAudience(token: string): { issuer: string; audience: readonly string[] } | undefined {
   try {
-    const { iss } = decodeJwt(token);
-    return typeof iss === 'string' ? iss : undefined;
+    const { iss, aud } = decodeJwt(token);
+    if (typeof iss !== 'string') return undefined;
+    const audience = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
+    return { issuer: iss, audience };
   } catch {
     return undefined;
   }

@@ -10,7 +10,10 @@
 //   2. `save` of express-session's `Session` class (guardSessionSaves), found through the first
 //      session seen: a session holding our data that ended (logout, regeneration at login) while
 //      a request held it is not written back (tombstone checked before and after the write; see
-//      tombstone.ts). Sessions without our data are saved exactly as before, with no extra call.
+//      tombstone.ts); a session holding several logins is not written back with the marker of a
+//      login that ended meanwhile (back-channel logout of one provider: its record tombstone,
+//      checked before and after the write too). Sessions without our data are saved exactly as
+//      before, with no extra call.
 //   3. `oauth` on the app's request prototype (installLazyClient): a getter that builds
 //      `req.oauth` on first access and caches it as an own property of that request, so requests
 //      that never touch it cost no write and no allocation.
@@ -40,7 +43,8 @@ import { IncomingMessage } from 'node:http';
 import type { Session, Store } from 'express-session';
 import { debugFor } from '../debug.js';
 import { callWithDeadline, storeCall, type StoreCallback } from './store-call.js';
-import { hasTombstone, sessionEndKey } from './tombstone.js';
+import { recordKey } from './token-record.js';
+import { hasTombstone, recordEndKey, sessionEndKey } from './tombstone.js';
 
 const log = debugFor('store');
 
@@ -124,9 +128,32 @@ function holdsLoginState(session: Session): boolean {
   return typeof data === 'object' && data !== null;
 }
 
+/** The providers with a login marker in this session. */
+function loginProviders(session: Session): Record<string, unknown> | undefined {
+  const markers = (session as Session & { oauth?: { p?: unknown } }).oauth?.p;
+  return typeof markers === 'object' && markers !== null ? (markers as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Drop the markers of logins that ended (their record has a tombstone) from a session holding
+ * several logins; true when one was dropped. A session with one login left never has one of them
+ * end alone (a back-channel logout then ends the whole session), so it costs no store call.
+ */
+async function dropEndedLogins(session: Session, store: Store, timeoutMs: number): Promise<boolean> {
+  const markers = loginProviders(session);
+  const providers = markers ? Object.keys(markers) : [];
+  if (!markers || providers.length < 2) return false;
+  const ended = await Promise.all(providers.map((p) => hasTombstone(store, recordEndKey(recordKey(session.id, p)), timeoutMs)));
+  providers.forEach((p, i) => {
+    if (ended[i]) delete markers[p];
+  });
+  return ended.includes(true);
+}
+
 /**
  * Wrap `save()` of express-session's `Session` class (once per process, found through the first
- * session seen) so that a session which ended while a request held it is not written back (patch 2).
+ * session seen) so that a session which ended while a request held it is not written back, nor a
+ * login that ended alone (patch 2).
  */
 export function guardSessionSaves(session: Session, timeoutMs: number): void {
   const proto = Object.getPrototypeOf(session) as GuardedProto;
@@ -138,23 +165,16 @@ export function guardSessionSaves(session: Session, timeoutMs: number): void {
     if (!store || !holdsLoginState(this)) return original.call(this, cb);
     const key = sessionEndKey(this.id);
     const reportDone = (err?: unknown) => cb?.(err);
-    hasTombstone(store, key, timeoutMs).then((ended) => {
-      if (ended) {
-        log('not saving session that ended meanwhile');
-        return reportDone();
-      }
-      const afterWrite = (err?: unknown) => {
-        if (err) return reportDone(err);
-        hasTombstone(store, key, timeoutMs)
-          .then((endedNow) => (endedNow ? storeCall(timeoutMs, 'destroy the session', (done) => store.destroy(this.id, done)).then(() => undefined) : undefined))
-          .then(() => reportDone(), reportDone);
-      };
-      try {
-        original.call(this, afterWrite);
-      } catch (err) {
-        reportDone(err);
-      }
-    }, reportDone);
+    const write = () => new Promise<void>((resolve, reject) => original.call(this, (err?: unknown) => (err ? reject(err) : resolve())));
+    const guarded = async () => {
+      const [ended] = await Promise.all([hasTombstone(store, key, timeoutMs), dropEndedLogins(this, store, timeoutMs)]);
+      if (ended) return log('not saving session that ended meanwhile');
+      await write();
+      const [endedNow, droppedNow] = await Promise.all([hasTombstone(store, key, timeoutMs), dropEndedLogins(this, store, timeoutMs)]);
+      if (endedNow) await storeCall(timeoutMs, 'destroy the session', (done) => store.destroy(this.id, done));
+      else if (droppedNow) await write();
+    };
+    guarded().then(() => reportDone(), reportDone);
     return this;
   };
 }

@@ -3,6 +3,7 @@ import type { Store } from 'express-session';
 import { PerCallDeadline, RequestBudget, type Deadline } from './deadline.js';
 import { clearLoginMarker, loginMarker, requireSession, storedMarker, type LiveSession } from './session-data.js';
 import type { LoginIdentity, LoginMarker, StoredOAuthData } from './session-format.js';
+import { unindexSession } from './logout-index.js';
 import { storeCall } from './store-call.js';
 import { cookieExpiry, cookieUntil, recordCookie, recordKey, type CookieLike, type TokenRecord } from './token-record.js';
 import { endedTokens, TokenRecords, type CommitResult, type EndedTokens } from './token-records.js';
@@ -18,6 +19,8 @@ export type SessionStore = Store;
  */
 export abstract class LoginSession {
   #records: TokenRecords | undefined;
+  /** Logins are indexed for back-channel logout (logout-index.ts): an ended login leaves its entries. */
+  #logoutIndexed = false;
 
   constructor(private readonly deadline: Deadline) {}
 
@@ -67,10 +70,14 @@ export abstract class LoginSession {
    * write it back), delete it, clear the marker. Returns the tokens to revoke, with the DPoP key.
    */
   async endLogin(provider: string): Promise<EndedTokens | undefined> {
-    if (!this.hasLogin(provider)) return undefined;
+    const marker = this.stored(provider);
+    if (!marker) return undefined;
     const ttl = tombstoneTtlMs(this.sessionCookie().originalMaxAge);
-    const record = await this.#bound().end(this.sessionId, provider, ttl);
+    const sessionId = this.sessionId;
+    const record = await this.#bound().end(sessionId, provider, ttl);
     this.clearMarker(provider);
+    // Best effort: an index entry left behind expires, and a back-channel logout skips it.
+    if (this.#logoutIndexed) await unindexSession(this.store(), sessionId, { [provider]: marker }, this.#budgetLeft('update the logout index'), true);
     return record && endedTokens(record);
   }
 
@@ -88,6 +95,21 @@ export abstract class LoginSession {
     const marker = this.stored(provider);
     const data: StoredSession = { cookie: this.sessionCookie(), ...(marker ? { oauth: { p: { [provider]: marker } } } : {}) };
     return new StoredLoginSession(this.sessionId, data, this.store(), new PerCallDeadline(timeoutMs));
+  }
+
+  /** Called by the login store when it indexes logins for back-channel logout. */
+  withLogoutIndex(indexed: boolean): this {
+    this.#logoutIndexed = indexed;
+    return this;
+  }
+
+  /** What is left of the budget, 0 when nothing is (for best-effort calls, which then fail at once). */
+  #budgetLeft(what: string): number {
+    try {
+      return this.deadline.remainingMs(what);
+    } catch {
+      return 0;
+    }
   }
 
   #bound(): TokenRecords {

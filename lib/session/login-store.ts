@@ -5,7 +5,18 @@ import type { OriginalIdTokenClaims } from '../protocol/id-token.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { SessionUnavailableError } from '../errors.js';
-import { addToLogoutIndex, logoutIndexKey, readLogoutIndex, rememberLogoutToken, replayKey, type LogoutSubject } from './logout-index.js';
+import {
+  addToLogoutIndex,
+  logoutIndexKey,
+  logoutIndexKeysOf,
+  logoutTokenSeen,
+  readLogoutIndex,
+  recordLogoutToken,
+  removeFromLogoutIndex,
+  replayKey,
+  unindexSession,
+  type LogoutSubject,
+} from './logout-index.js';
 import { abandonPending, addTransaction, limitPendingOnlyLifetime, requireSession, storedMarker, takeAbandonedLogin, type LiveSession } from './session-data.js';
 import { encodeLoginMarker, type AbandonedLogin, type LoginMarker, type PendingLogin, type StoredMarker } from './session-format.js';
 import { loadStoredLoginSession, RequestLoginSession, type LoginSession } from './login-session.js';
@@ -15,7 +26,7 @@ import { cookieExpiry, recordCookie, type CookieLike, type TokenRecord } from '.
 import { endedTokens, TokenRecords, type EndedTokens } from './token-records.js';
 import { TransactionClaims, type ClaimResult } from './transactions.js';
 import { guardSessionSaves, saveLiveSession } from './host-patches.js';
-import { sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
+import { hasTombstone, sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
 
 /** The record cookie for the session of this request (its expiry plus slack). */
 function cookieOf(session: LiveSession): CookieLike {
@@ -28,8 +39,7 @@ type StoredSession = LiveSession & { cookie: CookieLike };
 /** The index entries of a session: every provider login's `sid` and `sub`. */
 async function indexSession(store: Store, sessionId: string, markers: Record<string, StoredMarker>, expiry: number | undefined, timeoutMs: number): Promise<void> {
   for (const [provider, marker] of Object.entries(markers)) {
-    if (marker.sid !== undefined) await addToLogoutIndex(store, logoutIndexKey(provider, { kind: 'sid', value: marker.sid }), sessionId, expiry, timeoutMs);
-    if (marker.sub !== undefined) await addToLogoutIndex(store, logoutIndexKey(provider, { kind: 'sub', value: marker.sub }), sessionId, expiry, timeoutMs);
+    for (const key of logoutIndexKeysOf(provider, marker)) await addToLogoutIndex(store, key, sessionId, expiry, timeoutMs);
   }
 }
 
@@ -111,6 +121,7 @@ export class LoginStore {
     const oldId = session.id;
     const ttl = tombstoneTtlMs(session.cookie.originalMaxAge);
     const markers: Record<string, StoredMarker> = { ...session.oauth?.p };
+    const oldMarkers = { ...markers };
     const abandoned = abandonPending(session, Date.now());
     await writeTombstone(store, sessionEndKey(oldId), ttl, this.timeoutMs);
     let previous: TokenRecord | undefined;
@@ -139,7 +150,11 @@ export class LoginStore {
     );
     fresh.oauth = { p: { ...markers, [login.provider]: encodeLoginMarker(marker) } };
     if (abandoned) fresh.oauth.x = abandoned;
-    if (this.indexLogins) await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.timeoutMs);
+    if (this.indexLogins) {
+      // The old session id is gone: the index lists the new one instead (and no longer the replaced login).
+      await unindexSession(store, oldId, oldMarkers, this.timeoutMs, true);
+      await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.timeoutMs);
+    }
     await saveLiveSession(fresh, this.timeoutMs);
     return { previous: previous && endedTokens(previous), sessionId: fresh.id };
   }
@@ -160,12 +175,12 @@ export class LoginStore {
 
   /** The logins of this request's session, bound to its store and the deadline (what `req.oauth` uses). */
   forRequest(req: Request): LoginSession {
-    return new RequestLoginSession(req, this.timeoutMs);
+    return new RequestLoginSession(req, this.timeoutMs).withLogoutIndex(this.indexLogins);
   }
 
   /** The logins of a stored session outside any request (`forSession`); undefined when there is no such session. */
-  forStoredSession(store: Store, sessionId: string): Promise<LoginSession | undefined> {
-    return loadStoredLoginSession(store, sessionId, this.timeoutMs);
+  async forStoredSession(store: Store, sessionId: string): Promise<LoginSession | undefined> {
+    return (await loadStoredLoginSession(store, sessionId, this.timeoutMs))?.withLogoutIndex(this.indexLogins);
   }
 
   /**
@@ -181,35 +196,76 @@ export class LoginStore {
   }
 
   /**
-   * OIDC Back-Channel Logout: end every session the index lists for this provider's `sid` (or,
-   * without one, its `sub`) whose login still matches, the way logout does: tombstone the session,
-   * end each login's token record, destroy the session. Works from any process (all in the store).
-   * Returns the ended logins' tokens, for the caller to revoke.
+   * OIDC Back-Channel Logout: end this provider's login in every session the index lists for its
+   * `sid` (or, without one, its `sub`) whose login still matches. A session with no other login left
+   * (or any session, with `wholeSession`) ends the way logout ends it: tombstone, every login's
+   * record ended, destroyed. Otherwise only this provider's login ends: its record tombstoned and
+   * deleted, its marker removed from the stored session (see {@link LoginStore.#removeMarker}). The
+   * session leaves the index entries of every login that ended. Works from any process (all in the
+   * store). Returns the ended logins' tokens, for the caller to revoke.
    */
-  async endSessionsOf(req: Request, provider: string, subject: { sid?: string; sub?: string }): Promise<EndedLogin[]> {
+  async endSessionsOf(req: Request, provider: string, subject: { sid?: string; sub?: string }, wholeSession = false): Promise<EndedLogin[]> {
     const store = req.sessionStore;
     if (!store) throw new SessionUnavailableError();
-    const key: LogoutSubject = subject.sid !== undefined ? { kind: 'sid', value: subject.sid } : { kind: 'sub', value: subject.sub! };
+    const subjectKey: LogoutSubject = subject.sid !== undefined ? { kind: 'sid', value: subject.sid } : { kind: 'sub', value: subject.sub! };
+    const indexKey = logoutIndexKey(provider, subjectKey);
     const records = new TokenRecords(store, this.timeoutMs);
     const ended: EndedLogin[] = [];
-    for (const sessionId of await readLogoutIndex(store, logoutIndexKey(provider, key), this.timeoutMs)) {
+    for (const sessionId of await readLogoutIndex(store, indexKey, this.timeoutMs)) {
       const data = await storeCall<StoredSession | null>(this.timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
       const marker = storedMarker(data ?? undefined, provider);
-      if (!data || !marker || !matches(marker, subject)) continue;
-      const ttl = tombstoneTtlMs(data.cookie?.originalMaxAge);
-      await writeTombstone(store, sessionEndKey(sessionId), ttl, this.timeoutMs);
-      for (const name of Object.keys(data.oauth?.p ?? {})) {
-        const record = await records.end(sessionId, name, ttl);
-        if (record) ended.push({ sessionId, provider: name, ended: endedTokens(record) });
+      if (!data || !marker || !matches(marker, subject)) {
+        // Gone, or no longer this login: a stale entry.
+        await removeFromLogoutIndex(store, indexKey, sessionId, this.timeoutMs);
+        continue;
       }
-      await storeCall(this.timeoutMs, 'destroy the session', (cb) => store.destroy(sessionId, cb));
+      const markers: Record<string, StoredMarker> = { ...data.oauth?.p };
+      const ttl = tombstoneTtlMs(data.cookie?.originalMaxAge);
+      if (wholeSession || Object.keys(markers).length === 1) {
+        await writeTombstone(store, sessionEndKey(sessionId), ttl, this.timeoutMs);
+        for (const name of Object.keys(markers)) {
+          const record = await records.end(sessionId, name, ttl);
+          if (record) ended.push({ sessionId, provider: name, ended: endedTokens(record) });
+        }
+        await storeCall(this.timeoutMs, 'destroy the session', (cb) => store.destroy(sessionId, cb));
+        await unindexSession(store, sessionId, markers, this.timeoutMs);
+        continue;
+      }
+      const record = await records.end(sessionId, provider, ttl);
+      await this.#removeMarker(store, sessionId, provider);
+      await unindexSession(store, sessionId, { [provider]: marker }, this.timeoutMs);
+      if (record) ended.push({ sessionId, provider, ended: endedTokens(record) });
     }
     return ended;
   }
 
-  /** Record a logout token's `jti` until `until` (epoch ms); false when it was seen before (replay). */
-  async acceptLogoutToken(req: Request, issuer: string, jti: string, until: number): Promise<boolean> {
+  /**
+   * Remove one ended login's marker from a stored session, outside any request, with the rules of
+   * the session save guard (host-patches.ts): its record is tombstoned already (so a request in
+   * flight that saves the session with the marker drops it: the guard strips markers whose record
+   * has a tombstone); the session is written back only when it has no session tombstone, checked
+   * before and after the write (a session that ended meanwhile is destroyed again).
+   */
+  async #removeMarker(store: Store, sessionId: string, provider: string): Promise<void> {
+    const endKey = sessionEndKey(sessionId);
+    const data = await storeCall<StoredSession | null>(this.timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
+    const markers = data?.oauth?.p;
+    if (!data || !markers || !Object.prototype.hasOwnProperty.call(markers, provider)) return;
+    if (await hasTombstone(store, endKey, this.timeoutMs)) return;
+    delete markers[provider];
+    await storeCall(this.timeoutMs, 'save the session', (cb) => store.set(sessionId, data as never, cb));
+    if (await hasTombstone(store, endKey, this.timeoutMs)) await storeCall(this.timeoutMs, 'destroy the session', (cb) => store.destroy(sessionId, cb));
+  }
+
+  /** True when a logout token's `jti` was recorded: its sessions ended already (a replay). */
+  async logoutTokenSeen(req: Request, issuer: string, jti: string): Promise<boolean> {
     if (!req.sessionStore) throw new SessionUnavailableError();
-    return rememberLogoutToken(req.sessionStore, replayKey(issuer, jti), until, this.timeoutMs);
+    return logoutTokenSeen(req.sessionStore, replayKey(issuer, jti), this.timeoutMs);
+  }
+
+  /** Record a logout token's `jti` until `until` (epoch ms), once its sessions ended (only then: a failed delivery can be retried). */
+  async recordLogoutToken(req: Request, issuer: string, jti: string, until: number): Promise<void> {
+    if (!req.sessionStore) throw new SessionUnavailableError();
+    await recordLogoutToken(req.sessionStore, replayKey(issuer, jti), until, this.timeoutMs);
   }
 }

@@ -16,8 +16,19 @@ describe('resolveConfig: backchannelLogout', () => {
     expect(resolve({ backchannelLogout: value }).backchannelLogoutPath).toBe(path);
   });
 
+  it.each<[unknown, boolean]>([
+    [true, false],
+    [{}, false],
+    [{ endSession: false }, false],
+    [{ endSession: true }, true],
+    [{ path: '/oidc/logout', endSession: true }, true],
+  ])('should resolve %j to ending the whole session: %j', (value, endSession) => {
+    expect(resolve({ backchannelLogout: value }).backchannelLogoutEndsSession).toBe(endSession);
+  });
+
   it.each<[unknown, Record<string, unknown>, string]>([
-    ['yes', base, 'oauthMiddleware: `backchannelLogout` must be true, false or { path }'],
+    ['yes', base, 'oauthMiddleware: `backchannelLogout` must be true, false or { path, endSession }'],
+    [{ endSession: 'yes' }, base, 'oauthMiddleware: `backchannelLogout.endSession` must be a boolean'],
     [{ path: 'logout' }, base, 'oauthMiddleware: `backchannelLogout.path` must be a path starting with "/" or false'],
     [{ path: false }, base, 'oauthMiddleware: `backchannelLogout.path` must be a path starting with "/"; set `backchannelLogout: false` to turn the route off'],
     [{ paths: '/x' }, base, 'oauthMiddleware: `backchannelLogout.paths` is not an option; did you mean `path`?'],

@@ -3,9 +3,10 @@ import type { CookieJar } from 'express-oauth2-session/testing';
 /**
  * Log the browser (its AS cookie jar) out at the AS: RP-initiated logout's confirmation page,
  * then "yes, log out of every client" (`logout=yes`). oidc-provider sends each client registered
- * with a `backchannel_logout_uri` its logout token before it answers the confirmation.
+ * with a `backchannel_logout_uri` its logout token before it answers the confirmation. With
+ * `everyClient: false` ("no"), only `clientId`'s login at the AS ends, and only it gets a token.
  */
-export async function endSessionAtAs(endSessionUrl: string, clientId: string, jar: CookieJar): Promise<number> {
+export async function endSessionAtAs(endSessionUrl: string, clientId: string, jar: CookieJar, options: { everyClient?: boolean } = {}): Promise<number> {
   const pageUrl = `${endSessionUrl}?client_id=${encodeURIComponent(clientId)}`;
   const page = await fetch(pageUrl, { headers: { cookie: jar.header(pageUrl) ?? '' }, redirect: 'manual' });
   jar.store(pageUrl, page);
@@ -17,7 +18,7 @@ export async function endSessionAtAs(endSessionUrl: string, clientId: string, ja
   const confirmed = await fetch(confirmUrl, {
     method: 'POST',
     headers: { cookie: jar.header(confirmUrl) ?? '', 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ xsrf, logout: 'yes' }),
+    body: new URLSearchParams(options.everyClient === false ? { xsrf } : { xsrf, logout: 'yes' }),
     redirect: 'manual',
   });
   await confirmed.arrayBuffer();
