@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertRecord, normalizeScope, OptionPath } from '../config/assert.js';
 import type { ResolvedProvider } from '../config/options.js';
 import type { StepUpRequest } from '../session/session-format.js';
-import type { ProviderLink } from './provider-link.js';
 
 /** The per-login arguments of `req.oauth.login(res, options)`. */
 export interface LoginOptions {
@@ -25,11 +24,8 @@ export interface LoginRequest {
   scope: readonly string[];
 }
 
-/** Starts a login on `res` (its request's session) for `link`: injected by the http layer. */
-export type LoginStarter = (res: ServerResponse, link: ProviderLink, request: LoginRequest) => Promise<void>;
-
-/** What one login asks the provider for. */
-export interface LoginBegin {
+/** What one login asks the provider for, resolved (configured and per-login values merged). */
+export interface AuthorizationRequest {
   /** Validated same-origin path to return to. */
   returnTo: string;
   scope: readonly string[];
@@ -41,15 +37,17 @@ export interface LoginBegin {
 }
 
 /**
- * What requireAuth needs to start a login of one provider itself: the provider's login settings
- * (no secrets) and a login start that answers with the authorization URL. Made once per provider
- * by the middleware factory and given to its request-context class; neither the provider's link
- * nor its client secret is reachable from it.
+ * Starting a login of one provider: the one place a pending login and its authorization request
+ * are made (http/start-login.ts implements it; the client layer never imports http/). Made once
+ * per provider by the middleware factory; the provider's login settings it exposes hold no secret.
  */
-export interface RuleLoginStarter {
+export interface LoginStarter {
   readonly provider: Pick<ResolvedProvider, 'name' | 'scope' | 'authorizationParams' | 'incrementalAuthorizationParams' | 'loginPath'>;
   readonly postLoginRedirect: string;
-  begin(req: IncomingMessage, start: LoginBegin): Promise<string>;
+  /** Save a pending login in the session of `req` and answer with the authorization URL (requireAuth's step-up). */
+  authorizationUrl(req: IncomingMessage, request: AuthorizationRequest): Promise<string>;
+  /** Start a login and answer 302 to the authorization endpoint: the `/login` route (`query`) and `req.oauth.login` (`request`). */
+  redirect(req: IncomingMessage, res: ServerResponse, from: { query?: URLSearchParams; request?: LoginRequest }): Promise<void>;
 }
 
 /** Parameters the package owns in every authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC). */

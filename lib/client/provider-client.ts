@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import type { ResolvedProvider } from '../config/options.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
@@ -20,10 +20,13 @@ import { prepareUserInfoRequest } from './userinfo.js';
 export interface ClientDeps {
   /** The token lifecycle: refresh, end, lost logins. */
   readonly lifecycle: TokenLifecycle;
-  /** `req.oauth.login`: the http layer's login start, injected (client/ never imports http/). */
-  readonly startLogin: LoginStarter;
+  /** Each provider's login starter (`req.oauth.login`, requireAuth's step-up), made by the http layer (client/ never imports http/). */
+  readonly loginStarters: ReadonlyMap<string, LoginStarter>;
   readonly onRefreshFailure: 'relogin' | 'error';
 }
+
+/** @internal requireAuth reads a client's login starter (step-up, incremental logins) through this key. */
+export const LOGIN_STARTER = Symbol('loginStarter');
 
 /**
  * @internal The error handler reads the `onRefreshFailure` option of `req.oauth`'s middleware
@@ -59,6 +62,11 @@ export class ProviderClient extends BearerMethods {
     this.#session = session;
     this.#login = { session, link };
     this.#apiSender = this.#senderFor(link.provider);
+  }
+
+  /** @internal This provider's login starter (requireAuth). */
+  [LOGIN_STARTER](): LoginStarter {
+    return this.#deps.loginStarters.get(this.#provider.name)!;
   }
 
   /** @internal What to do when a login ended, per the `onRefreshFailure` option. */
@@ -181,7 +189,10 @@ export class ProviderClient extends BearerMethods {
    * Works without the `/login` route (`routes.login: false`). Bad options throw `TypeError`.
    */
   async login(res: ServerResponse, options?: LoginOptions): Promise<void> {
-    await this.#deps.startLogin(res, this.#link, readLoginOptions(options));
+    const request = readLoginOptions(options);
+    const req = (res as ServerResponse & { req?: IncomingMessage }).req;
+    if (!req) throw new TypeError('req.oauth.login: `res` must be the response of the current request');
+    await this[LOGIN_STARTER]().redirect(req, res, { request });
   }
 
   /** Revoke (when the provider has a revocation endpoint) and forget this login's tokens. */

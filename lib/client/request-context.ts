@@ -1,5 +1,4 @@
 import { ProviderClient, type ClientDeps } from './provider-client.js';
-import type { RuleLoginStarter } from './login-request.js';
 import type { ProviderLink } from './provider-link.js';
 import type { LoginSession } from '../session/login-session.js';
 import type { Register } from '../index.js';
@@ -12,13 +11,6 @@ export type RegisteredProviderName = Register extends { providers: infer P exten
  * provider name declared in `Register`.
  */
 export type OAuthRequestContext = RequestContext & { readonly [K in RegisteredProviderName]: ProviderClient };
-
-/**
- * requireAuth's way to a provider's login start through `req.oauth` (see `contextClassFor`): a
- * symbol, so it is no part of the typed or enumerable API; what it returns holds no secret.
- */
-/** @internal */
-export const RULE_LOGIN_STARTER = Symbol('ruleLoginStarter');
 
 /**
  * The class behind `OAuthRequestContext`: the client of the first (or only) provider, plus one
@@ -53,11 +45,6 @@ export class RequestContext extends ProviderClient {
     return client;
   }
 
-  /** @internal requireAuth's login start for `provider`: given by the middleware instance (`contextClassFor`). */
-  [RULE_LOGIN_STARTER](_provider: string): RuleLoginStarter | undefined {
-    return undefined;
-  }
-
   /** True when logged in with any configured provider. */
   isAuthenticatedWithAny(): boolean {
     for (const name of this.#links.keys()) if (this.provider(name).isAuthenticated()) return true;
@@ -67,16 +54,9 @@ export class RequestContext extends ProviderClient {
 
 export type ContextConstructor = new (deps: ClientDeps, links: ReadonlyMap<string, ProviderLink>, first: ProviderLink, session: LoginSession) => OAuthRequestContext;
 
-/**
- * A subclass with one getter per provider name and the instance's login starters for requireAuth,
- * built once per middleware instance (nothing per request).
- */
-export function contextClassFor(providerNames: Iterable<string>, loginStarters: ReadonlyMap<string, RuleLoginStarter>): ContextConstructor {
-  class Context extends RequestContext {
-    override [RULE_LOGIN_STARTER](provider: string): RuleLoginStarter | undefined {
-      return loginStarters.get(provider);
-    }
-  }
+/** A subclass with one getter per provider name, built once per middleware instance (nothing per request). */
+export function contextClassFor(providerNames: Iterable<string>): ContextConstructor {
+  class Context extends RequestContext {}
   for (const name of providerNames) {
     if (name in Context.prototype) continue;
     Object.defineProperty(Context.prototype, name, {

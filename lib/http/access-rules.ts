@@ -5,8 +5,8 @@ import type { Request } from 'express';
 import type { OAuthUser, ProviderClient } from '../client/provider-client.js';
 import { OptionPath } from '../config/assert.js';
 import { assertKnownKeys } from '../config/option-keys.js';
-import { OAUTH_CODES, OAuthError, ReauthenticationRequiredError } from '../errors.js';
-import { RULE_LOGIN_STARTER } from '../client/request-context.js';
+import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
+import { LOGIN_STARTER } from '../client/provider-client.js';
 import { loginMarker, type LiveSession } from '../session/session-data.js';
 import { safeReturnTo } from './routes/safe-redirect.js';
 import { wantsHtml } from './respond.js';
@@ -99,8 +99,7 @@ export async function enforceAccessRules(rules: AccessRules, req: Request, res: 
     return false;
   }
   if (!rules.scopes && !rules.acrValues && rules.maxAge === undefined) return true;
-  const starter = req.oauth?.[RULE_LOGIN_STARTER]?.(client.providerName);
-  if (!starter) throw new OAuthError(OAUTH_CODES.MIDDLEWARE_MISSING, 'requireAuth() needs req.oauth from oauthMiddleware().', { status: 500 });
+  const starter = client[LOGIN_STARTER]();
   const { provider } = starter;
   const marker = loginMarker(req.session as LiveSession | undefined, provider.name);
   let granted: string[] | undefined;
@@ -115,7 +114,7 @@ export async function enforceAccessRules(rules: AccessRules, req: Request, res: 
   if (req.method === 'GET' && wantsHtml(req) && !shortfall.exhausted && provider.loginPath !== false) {
     const originalUrl = (req as { originalUrl?: string }).originalUrl ?? req.url;
     const returnTo = safeReturnTo(originalUrl, starter.postLoginRedirect);
-    const location = await starter.begin(req, { returnTo, ...shortfall.login });
+    const location = await starter.authorizationUrl(req, { returnTo, ...shortfall.login });
     res.statusCode = 302;
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Location', location);

@@ -18,7 +18,7 @@ import { createCallbackHandler } from './routes/callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
 import { installLazyClient } from '../session/host-patches.js';
-import { loginStarter, ruleLoginStarter } from './start-login.js';
+import { createLoginStarter } from './start-login.js';
 import { PostLogoutReturn } from './post-logout.js';
 import { noStore, pathOf } from './respond.js';
 
@@ -57,9 +57,9 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const announce = new TokenEvents(events, config.onTokens);
   const refresher = new Refresher({ lock: config.lock, timeoutMs, announce, idpLogout: config.idpLogout });
   const lifecycle = new TokenLifecycle({ logins, announce, refresher, idpLogout: config.idpLogout });
-  const deps: ClientDeps = { lifecycle, startLogin: loginStarter(logins, config.postLoginRedirect), onRefreshFailure: config.onRefreshFailure };
-  const ruleLoginStarters = new Map([...links.values()].map((link) => [link.name, ruleLoginStarter(link, logins, config.postLoginRedirect)] as const));
-  const Context = contextClassFor(config.single ? [] : links.keys(), ruleLoginStarters);
+  const loginStarters = new Map([...links.values()].map((link) => [link.name, createLoginStarter(link, logins, config.postLoginRedirect)] as const));
+  const deps: ClientDeps = { lifecycle, loginStarters, onRefreshFailure: config.onRefreshFailure };
+  const Context = contextClassFor(config.single ? [] : links.keys());
   const first = links.values().next().value!;
   const sessions = new SessionTracker(timeoutMs, config.appOrigins);
 
@@ -69,7 +69,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
     routes.set(path, { ...routes.get(path), [method]: handler });
   };
   for (const link of links.values()) {
-    addRoute(link.provider.loginPath, 'GET', createLoginHandler(link, logins, config.postLoginRedirect));
+    addRoute(link.provider.loginPath, 'GET', createLoginHandler(loginStarters.get(link.name)!));
     addRoute(link.provider.callbackPath, 'GET', createCallbackHandler(link, logins, lifecycle));
   }
   const postLogout = new PostLogoutReturn(config);
