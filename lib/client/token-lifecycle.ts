@@ -143,7 +143,7 @@ export class TokenLifecycle {
    * login or with `wholeSession`); revoke and announce each ended login. Returns how many logins ended.
    */
   async endSessionsOf(req: Request, link: ProviderLink, linksByName: ReadonlyMap<string, ProviderLink>, subject: { sid?: string; sub?: string }, wholeSession = false): Promise<number> {
-    const ended = await this.logins.endSessionsOf(req, link.name, subject, wholeSession);
+    const ended = await this.logins.backchannel.endSessionsOf(req, link.name, subject, wholeSession);
     for (const login of ended) {
       const endedLink = linksByName.get(login.provider);
       if (!endedLink) continue;

@@ -4,20 +4,8 @@ import type { DpopKey } from '../protocol/dpop.js';
 import type { OriginalIdTokenClaims } from '../protocol/id-token.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
-import { SessionUnavailableError } from '../errors.js';
-import {
-  addToLogoutIndex,
-  logoutIndexKey,
-  logoutIndexKeysOf,
-  logoutTokenSeen,
-  readLogoutIndex,
-  recordLogoutToken,
-  removeFromLogoutIndex,
-  replayKey,
-  unindexSession,
-  type LogoutSubject,
-} from './logout-index.js';
-import { abandonPending, addTransaction, limitPendingOnlyLifetime, requireSession, storedMarker, takeAbandonedLogin, type LiveSession } from './session-data.js';
+import { addToLogoutIndex, logoutIndexKeysOf, unindexSession } from './logout-index.js';
+import { abandonPending, addTransaction, limitPendingOnlyLifetime, requireSession, takeAbandonedLogin, type LiveSession } from './session-data.js';
 import { encodeLoginMarker, type AbandonedLogin, type LoginMarker, type PendingLogin, type StoredMarker } from './session-format.js';
 import { loadStoredLoginSession, RequestLoginSession, type LoginSession } from './login-session.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
@@ -25,8 +13,10 @@ import { storeCall } from './store-call.js';
 import { cookieExpiry, recordCookie, type CookieLike, type TokenRecord } from './token-record.js';
 import { endedTokens, TokenRecords, type EndedTokens } from './token-records.js';
 import { TransactionClaims, type ClaimResult } from './transactions.js';
+import { BackchannelSessions } from './backchannel-sessions.js';
+import { RequestBudget } from './deadline.js';
 import { guardSessionSaves, saveLiveSession } from './host-patches.js';
-import { hasTombstone, sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
+import { sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
 
 /** The record cookie for the session of this request (its expiry plus slack). */
 function cookieOf(session: LiveSession): CookieLike {
@@ -34,19 +24,11 @@ function cookieOf(session: LiveSession): CookieLike {
   return recordCookie(cookie.expires ? cookie.expires.getTime() : undefined, cookie.originalMaxAge);
 }
 
-type StoredSession = LiveSession & { cookie: CookieLike };
-
 /** The index entries of a session: every provider login's `sid` and `sub`. */
 async function indexSession(store: Store, sessionId: string, markers: Record<string, StoredMarker>, expiry: number | undefined, timeoutMs: number): Promise<void> {
   for (const [provider, marker] of Object.entries(markers)) {
     for (const key of logoutIndexKeysOf(provider, marker)) await addToLogoutIndex(store, key, sessionId, expiry, timeoutMs);
   }
-}
-
-/** A stale index entry (the session logged in again as someone else) does not end it. */
-function matches(marker: StoredMarker, subject: { sid?: string; sub?: string }): boolean {
-  if (subject.sid !== undefined && marker.sid !== subject.sid) return false;
-  return subject.sub === undefined || marker.sub === subject.sub;
 }
 
 /** What `completeLogin` writes for one provider. */
@@ -62,13 +44,6 @@ export interface NewLogin {
   dpop?: DpopKey;
 }
 
-/** One login that a back-channel logout ended: its tokens for the caller to revoke. */
-export interface EndedLogin {
-  sessionId: string;
-  provider: string;
-  ended: EndedTokens;
-}
-
 /**
  * The one module that writes login state: pending transactions, login markers, token records
  * and logout tombstones. Routes and clients call these operations; nothing else touches
@@ -76,6 +51,10 @@ export interface EndedLogin {
  */
 export class LoginStore {
   readonly #claims: TransactionClaims;
+  /** Each browser request's one budget for its store calls (SPEC §7), by request; only routes use it. */
+  readonly #budgets = new WeakMap<Request, RequestBudget>();
+  /** Back-channel logout's operations (backchannel-sessions.ts). */
+  readonly backchannel: BackchannelSessions;
 
   constructor(
     private readonly timeoutMs: number,
@@ -84,6 +63,18 @@ export class LoginStore {
     private readonly indexLogins = false,
   ) {
     this.#claims = new TransactionClaims(lock);
+    this.backchannel = new BackchannelSessions(timeoutMs);
+  }
+
+  #budget(req: Request): RequestBudget {
+    let budget = this.#budgets.get(req);
+    if (!budget) this.#budgets.set(req, (budget = new RequestBudget(this.timeoutMs)));
+    return budget;
+  }
+
+  /** The ms the next store call of `req` may take (throws 503 when the request's budget is used up). */
+  #ms(req: Request, what: string): number {
+    return this.#budget(req).remainingMs(what);
   }
 
   /**
@@ -95,7 +86,7 @@ export class LoginStore {
     guardSessionSaves(session, this.timeoutMs);
     addTransaction(session, state, login, login.createdAt);
     limitPendingOnlyLifetime(session);
-    await saveLiveSession(session, this.timeoutMs);
+    await saveLiveSession(session, this.#ms(req, 'save the session'));
   }
 
   /** Where a tab whose login was abandoned by another tab's completed login should go (single use). */
@@ -117,17 +108,17 @@ export class LoginStore {
   async completeLogin(req: Request, login: NewLogin): Promise<{ previous: EndedTokens | undefined; sessionId: string }> {
     const session = requireSession(req);
     const { sessionStore: store } = req;
-    const records = new TokenRecords(store, this.timeoutMs);
+    const records = new TokenRecords(store, this.#budget(req));
     const oldId = session.id;
     const ttl = tombstoneTtlMs(session.cookie.originalMaxAge);
     const markers: Record<string, StoredMarker> = { ...session.oauth?.p };
     const oldMarkers = { ...markers };
     const abandoned = abandonPending(session, Date.now());
-    await writeTombstone(store, sessionEndKey(oldId), ttl, this.timeoutMs);
+    await writeTombstone(store, sessionEndKey(oldId), ttl, this.#ms(req, 'save the tombstone of the pre-login session'));
     let previous: TokenRecord | undefined;
     if (markers[login.provider]) previous = await records.end(oldId, login.provider, ttl);
     delete markers[login.provider];
-    await storeCall(this.timeoutMs, 'regenerate the session', (cb) => session.regenerate(cb));
+    await storeCall(this.#ms(req, 'regenerate the session'), 'regenerate the session', (cb) => session.regenerate(cb));
     const fresh = requireSession(req);
     const cookie = cookieOf(fresh);
     const expiry = cookieExpiry(cookie);
@@ -152,10 +143,10 @@ export class LoginStore {
     if (abandoned) fresh.oauth.x = abandoned;
     if (this.indexLogins) {
       // The old session id is gone: the index lists the new one instead (and no longer the replaced login).
-      await unindexSession(store, oldId, oldMarkers, this.timeoutMs, true);
-      await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.timeoutMs);
+      await unindexSession(store, oldId, oldMarkers, this.#ms(req, 'update the logout index'), true);
+      await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.#ms(req, 'update the logout index'));
     }
-    await saveLiveSession(fresh, this.timeoutMs);
+    await saveLiveSession(fresh, this.#ms(req, 'save the session'));
     return { previous: previous && endedTokens(previous), sessionId: fresh.id };
   }
 
@@ -166,7 +157,7 @@ export class LoginStore {
    */
   async adoptSession(req: Request, sessionId: string): Promise<boolean> {
     const store = req.sessionStore;
-    const data = await storeCall<Record<string, unknown> | null>(this.timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
+    const data = await storeCall<Record<string, unknown> | null>(this.#ms(req, 'read the session'), 'read the session', (cb) => store.get(sessionId, cb as never));
     if (!data) return false;
     req.sessionID = sessionId;
     store.createSession(req, data as never);
@@ -190,82 +181,8 @@ export class LoginStore {
   async endSession(req: Request): Promise<SessionCookieToClear | undefined> {
     const session = requireSession(req);
     const cookie = sessionCookieToClear(req);
-    await writeTombstone(req.sessionStore, sessionEndKey(session.id), tombstoneTtlMs(session.cookie.originalMaxAge), this.timeoutMs);
-    await storeCall(this.timeoutMs, 'destroy the session', (cb) => session.destroy(cb));
+    await writeTombstone(req.sessionStore, sessionEndKey(session.id), tombstoneTtlMs(session.cookie.originalMaxAge), this.#ms(req, 'save the tombstone of the session'));
+    await storeCall(this.#ms(req, 'destroy the session'), 'destroy the session', (cb) => session.destroy(cb));
     return cookie;
-  }
-
-  /**
-   * OIDC Back-Channel Logout: end this provider's login in every session the index lists for its
-   * `sid` (or, without one, its `sub`) whose login still matches. A session with no other login left
-   * (or any session, with `wholeSession`) ends the way logout ends it: tombstone, every login's
-   * record ended, destroyed. Otherwise only this provider's login ends: its record tombstoned and
-   * deleted, its marker removed from the stored session (see {@link LoginStore.#removeMarker}). The
-   * session leaves the index entries of every login that ended. Works from any process (all in the
-   * store). Returns the ended logins' tokens, for the caller to revoke.
-   */
-  async endSessionsOf(req: Request, provider: string, subject: { sid?: string; sub?: string }, wholeSession = false): Promise<EndedLogin[]> {
-    const store = req.sessionStore;
-    if (!store) throw new SessionUnavailableError();
-    const subjectKey: LogoutSubject = subject.sid !== undefined ? { kind: 'sid', value: subject.sid } : { kind: 'sub', value: subject.sub! };
-    const indexKey = logoutIndexKey(provider, subjectKey);
-    const records = new TokenRecords(store, this.timeoutMs);
-    const ended: EndedLogin[] = [];
-    for (const sessionId of await readLogoutIndex(store, indexKey, this.timeoutMs)) {
-      const data = await storeCall<StoredSession | null>(this.timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
-      const marker = storedMarker(data ?? undefined, provider);
-      if (!data || !marker || !matches(marker, subject)) {
-        // Gone, or no longer this login: a stale entry.
-        await removeFromLogoutIndex(store, indexKey, sessionId, this.timeoutMs);
-        continue;
-      }
-      const markers: Record<string, StoredMarker> = { ...data.oauth?.p };
-      const ttl = tombstoneTtlMs(data.cookie?.originalMaxAge);
-      if (wholeSession || Object.keys(markers).length === 1) {
-        await writeTombstone(store, sessionEndKey(sessionId), ttl, this.timeoutMs);
-        for (const name of Object.keys(markers)) {
-          const record = await records.end(sessionId, name, ttl);
-          if (record) ended.push({ sessionId, provider: name, ended: endedTokens(record) });
-        }
-        await storeCall(this.timeoutMs, 'destroy the session', (cb) => store.destroy(sessionId, cb));
-        await unindexSession(store, sessionId, markers, this.timeoutMs);
-        continue;
-      }
-      const record = await records.end(sessionId, provider, ttl);
-      await this.#removeMarker(store, sessionId, provider);
-      await unindexSession(store, sessionId, { [provider]: marker }, this.timeoutMs);
-      if (record) ended.push({ sessionId, provider, ended: endedTokens(record) });
-    }
-    return ended;
-  }
-
-  /**
-   * Remove one ended login's marker from a stored session, outside any request, with the rules of
-   * the session save guard (host-patches.ts): its record is tombstoned already (so a request in
-   * flight that saves the session with the marker drops it: the guard strips markers whose record
-   * has a tombstone); the session is written back only when it has no session tombstone, checked
-   * before and after the write (a session that ended meanwhile is destroyed again).
-   */
-  async #removeMarker(store: Store, sessionId: string, provider: string): Promise<void> {
-    const endKey = sessionEndKey(sessionId);
-    const data = await storeCall<StoredSession | null>(this.timeoutMs, 'read the session', (cb) => store.get(sessionId, cb as never));
-    const markers = data?.oauth?.p;
-    if (!data || !markers || !Object.prototype.hasOwnProperty.call(markers, provider)) return;
-    if (await hasTombstone(store, endKey, this.timeoutMs)) return;
-    delete markers[provider];
-    await storeCall(this.timeoutMs, 'save the session', (cb) => store.set(sessionId, data as never, cb));
-    if (await hasTombstone(store, endKey, this.timeoutMs)) await storeCall(this.timeoutMs, 'destroy the session', (cb) => store.destroy(sessionId, cb));
-  }
-
-  /** True when a logout token's `jti` was recorded: its sessions ended already (a replay). */
-  async logoutTokenSeen(req: Request, issuer: string, jti: string): Promise<boolean> {
-    if (!req.sessionStore) throw new SessionUnavailableError();
-    return logoutTokenSeen(req.sessionStore, replayKey(issuer, jti), this.timeoutMs);
-  }
-
-  /** Record a logout token's `jti` until `until` (epoch ms), once its sessions ended (only then: a failed delivery can be retried). */
-  async recordLogoutToken(req: Request, issuer: string, jti: string, until: number): Promise<void> {
-    if (!req.sessionStore) throw new SessionUnavailableError();
-    await recordLogoutToken(req.sessionStore, replayKey(issuer, jti), until, this.timeoutMs);
   }
 }

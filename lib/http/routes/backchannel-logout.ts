@@ -71,13 +71,13 @@ export function createBackchannelLogoutHandler(links: Iterable<ProviderLink>, lo
       log('logout token for %s rejected: %s', link.name, err.message);
       return sendError(res, 400, 'invalid_request');
     }
-    if (await logins.logoutTokenSeen(req, issuer, logout.jti)) {
+    if (await logins.backchannel.logoutTokenSeen(req, issuer, logout.jti)) {
       log('logout token for %s replayed', link.name);
       return sendError(res, 400, 'invalid_request');
     }
     // A failure here (store error) answers 503 and records nothing: the provider's retry ends them.
     const ended = await lifecycle.endSessionsOf(req, link, byName, logout, settings.endSession);
-    await logins.recordLogoutToken(req, issuer, logout.jti, logout.acceptedUntil);
+    await logins.backchannel.recordLogoutToken(req, issuer, logout.jti, logout.acceptedUntil);
     log('back-channel logout for %s ended %d login(s)', link.name, ended);
     res.statusCode = 200;
     res.setHeader('Content-Length', '0');
