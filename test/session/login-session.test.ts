@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import type { DpopKey } from '../../lib/protocol/dpop';
 import { loadStoredLoginSession, RequestLoginSession } from '../../lib/session/login-session';
-import type { LoginMarker } from '../../lib/session/session-data';
+import type { LiveSession } from '../../lib/session/session-data';
+import type { LoginMarker, StoredMarker } from '../../lib/session/session-format';
 import { recordKey, recordSlackMs, type TokenRecord } from '../../lib/session/token-record';
 import { TokenRecords } from '../../lib/session/token-records';
 import { recordEndKey } from '../../lib/session/tombstone';
@@ -22,21 +23,27 @@ function tokenRecord(v: number, extra: Partial<TokenRecord> = {}): TokenRecord {
   return { v, tokens: { accessToken: `access-${v}`, tokenType: 'bearer', refreshToken: `refresh-${v}`, expiresAt: NOW + 300_000 }, ...extra };
 }
 
-function marker(extra: Partial<LoginMarker> = {}): LoginMarker {
+/** A login marker as the session stores it (`at`: login time, `exp`: the record's expiry). */
+function marker(extra: Partial<StoredMarker> = {}): StoredMarker {
   return { at: NOW - 1000, sub: 'alice', ...extra };
 }
 
+/** `marker(extra)` as `LoginSession.marker` returns it (decoded). */
+function decodedMarker(extra: Partial<LoginMarker> = {}): LoginMarker {
+  return { authenticatedAt: NOW - 1000, sub: 'alice', ...extra };
+}
+
 /** A stored session logged in with `markers`; `maxAge` null: a browser-session cookie. */
-function storedSession(markers: Record<string, LoginMarker>, maxAge: number | null = MAX_AGE) {
+function storedSession(markers: Record<string, StoredMarker>, maxAge: number | null = MAX_AGE) {
   const cookie = maxAge === null ? { originalMaxAge: null, expires: null } : { originalMaxAge: maxAge, expires: new Date(SESSION_EXPIRES).toISOString() };
   return { cookie: { ...cookie, httpOnly: true, path: '/' }, oauth: { p: markers } };
 }
 
-function markersOf(req: Request): Record<string, LoginMarker> | undefined {
-  return req.session.oauth?.p;
+function markersOf(req: Request): Record<string, StoredMarker> | undefined {
+  return (req.session as LiveSession).oauth?.p;
 }
 
-async function setUp(markers: Record<string, LoginMarker> = { [PROVIDER]: marker() }, maxAge: number | null = MAX_AGE) {
+async function setUp(markers: Record<string, StoredMarker> = { [PROVIDER]: marker() }, maxAge: number | null = MAX_AGE) {
   const store = withSessions(new ControlledStore(), { maxAge: MAX_AGE, ids: ['sid-2'] });
   store.put(SID, storedSession(markers, maxAge));
   await new TokenRecords(store, TIMEOUT_MS).write(SID, PROVIDER, tokenRecord(1, { dpop: DPOP }), { expires: new Date(MARKER_EXP) });
@@ -135,7 +142,7 @@ describe('login-session', () => {
       const { store } = await setUp({ [PROVIDER]: marker({ exp: MARKER_EXP }) });
       const stored = (await loadStoredLoginSession(store, SID, TIMEOUT_MS))!;
       expect(stored.sessionId).toBe(SID);
-      expect(stored.marker(PROVIDER)).toEqual(marker({ exp: MARKER_EXP }));
+      expect(stored.marker(PROVIDER)).toEqual(decodedMarker({ recordExpiresAt: MARKER_EXP }));
       expect(() => stored.assertAvailable()).not.toThrow();
       await expect(stored.readTokens(PROVIDER)).resolves.toEqual(tokenRecord(1, { dpop: DPOP }));
       await stored.commitRefresh(PROVIDER, tokenRecord(2));

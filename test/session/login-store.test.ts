@@ -1,15 +1,17 @@
 import type { Request } from 'express';
 import type { DpopKey } from '../../lib/protocol/dpop';
 import type { TokenSet } from '../../lib/protocol/token-set';
+import { guardSessionSaves } from '../../lib/session/host-patches';
 import { inProcessLock } from '../../lib/session/lock';
 import { LoginStore, type NewLogin } from '../../lib/session/login-store';
 import { addToLogoutIndex, logoutIndexKey, readLogoutIndex } from '../../lib/session/logout-index';
-import { stateKey, TRANSACTION_TTL_MS, type LoginMarker, type LoginTransaction } from '../../lib/session/session-data';
+import { stateKey, TRANSACTION_TTL_MS, type LiveSession } from '../../lib/session/session-data';
+import type { AbandonedLogin, PendingLogin, StoredAbandonedLogin, StoredMarker, StoredTransaction } from '../../lib/session/session-format';
 import { storeCall } from '../../lib/session/store-call';
 import { recordKey, recordSlackMs, type TokenRecord } from '../../lib/session/token-record';
 import { TokenRecords } from '../../lib/session/token-records';
-import { guardSessionSaves, recordEndKey, sessionEndKey } from '../../lib/session/tombstone';
-import { ControlledStore, requestWithSession, withSessions } from '../support/controlled-store';
+import { recordEndKey, sessionEndKey } from '../../lib/session/tombstone';
+import { ControlledStore, requestWithSession, unguardSessionSaves, withSessions } from '../support/controlled-store';
 
 // Fixtures: the one place to adapt when the stored shapes change.
 const TIMEOUT_MS = 10_000;
@@ -30,26 +32,39 @@ function tokenRecord(v: number, name: string, extra: Partial<TokenRecord> = {}):
   return { v, tokens: tokens(name), ...extra };
 }
 
-function marker(extra: Partial<LoginMarker> = {}): LoginMarker {
+/** A login marker as the session stores it (`at`: login time, `exp`: the record's expiry). */
+function marker(extra: Partial<StoredMarker> = {}): StoredMarker {
   return { at: NOW - 60_000, ...extra };
 }
 
-function pendingLogin(provider: string, createdAt: number, returnTo = '/after'): LoginTransaction {
+/** A pending login as `LoginStore.begin` takes it. */
+function pendingLogin(provider: string, createdAt: number, returnTo = '/after'): PendingLogin {
+  return { provider, codeVerifier: 'verifier', nonce: 'nonce', returnTo, createdAt };
+}
+
+/** `pendingLogin(...)` as the session stores it. */
+function storedTransaction(provider: string, createdAt: number, returnTo = '/after'): StoredTransaction {
   return { p: provider, v: 'verifier', n: 'nonce', r: returnTo, t: createdAt };
 }
 
-function abandonedLogin(provider: string, returnTo: string, createdAt: number) {
+/** An abandoned login as `LoginStore.abandonedLogin` returns it. */
+function abandonedLogin(provider: string, returnTo: string, createdAt: number): AbandonedLogin {
+  return { provider, returnTo, createdAt };
+}
+
+/** `abandonedLogin(...)` as the session stores it. */
+function storedAbandonedLogin(provider: string, returnTo: string, createdAt: number): StoredAbandonedLogin {
   return { p: provider, r: returnTo, t: createdAt };
 }
 
 /** `req.session.oauth` as stored: markers by provider, pending logins by state. */
-function oauthData(markers: Record<string, LoginMarker>, pending?: Record<string, LoginTransaction>) {
+function oauthData(markers: Record<string, StoredMarker>, pending?: Record<string, StoredTransaction>) {
   return { p: markers, ...(pending ? { tx: pending } : {}) };
 }
 
-type SavedOAuth = { p?: Record<string, LoginMarker>; tx?: unknown; x?: unknown };
+type SavedOAuth = { p?: Record<string, StoredMarker>; tx?: unknown; x?: unknown };
 
-function savedOAuth(store: ControlledStore, sessionId: string): { markers?: Record<string, LoginMarker>; pending?: unknown; abandoned?: unknown } {
+function savedOAuth(store: ControlledStore, sessionId: string): { markers?: Record<string, StoredMarker>; pending?: unknown; abandoned?: unknown } {
   const data = store.peek<{ oauth?: SavedOAuth }>(sessionId)?.oauth;
   return { markers: data?.p, pending: data?.tx, abandoned: data?.x };
 }
@@ -59,7 +74,7 @@ function storedSession(oauth: Record<string, unknown>) {
 }
 
 function newLogin(extra: Partial<NewLogin> = {}): NewLogin {
-  return { provider: 'google', tokens: tokens('new'), marker: { at: NOW, sub: 'alice' }, ...extra };
+  return { provider: 'google', tokens: tokens('new'), marker: { authenticatedAt: NOW, sub: 'alice' }, ...extra };
 }
 
 /** A session logged in with google (with a DPoP key) and github, one marker without a record (gitlab) and two pending logins. */
@@ -70,7 +85,7 @@ async function loggedInStore(): Promise<ControlledStore> {
     storedSession(
       oauthData(
         { google: marker({ sub: 'alice' }), github: marker({ sub: 'bob', exp: NOW + 1000 }), gitlab: marker({ sub: 'carol' }) },
-        { 'state-tab2': pendingLogin('github', NOW - 1000, '/tab2'), 'state-stale': pendingLogin('google', NOW - TRANSACTION_TTL_MS) },
+        { 'state-tab2': storedTransaction('github', NOW - 1000, '/tab2'), 'state-stale': storedTransaction('google', NOW - TRANSACTION_TTL_MS) },
       ),
     ),
   );
@@ -86,6 +101,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   jest.restoreAllMocks();
+  unguardSessionSaves();
 });
 
 describe('login-store', () => {
@@ -134,7 +150,7 @@ describe('login-store', () => {
       const { store, req } = await complete();
       const saved = savedOAuth(store, NEW);
       expect(saved.pending).toBeUndefined();
-      expect(saved.abandoned).toEqual({ [stateKey('state-tab2')]: abandonedLogin('github', '/tab2', NOW - 1000) });
+      expect(saved.abandoned).toEqual({ [stateKey('state-tab2')]: storedAbandonedLogin('github', '/tab2', NOW - 1000) });
       const loginStore = new LoginStore(TIMEOUT_MS, inProcessLock);
       expect(loginStore.abandonedLogin(req, 'state-tab2')).toEqual(abandonedLogin('github', '/tab2', NOW - 1000));
       expect(loginStore.abandonedLogin(req, 'state-tab2')).toBeUndefined();
@@ -181,7 +197,7 @@ describe('login-store', () => {
       await new LoginStore(TIMEOUT_MS, inProcessLock).begin(requestWithSession(store, 'anon'), 'state-1', pendingLogin('google', NOW));
       expect(store.log).toEqual(['set anon']);
       expect(store.peek('anon')).toMatchObject({ cookie: { originalMaxAge: TRANSACTION_TTL_MS, expires: new Date(NOW + TRANSACTION_TTL_MS).toISOString() } });
-      expect(savedOAuth(store, 'anon').pending).toEqual({ 'state-1': pendingLogin('google', NOW) });
+      expect(savedOAuth(store, 'anon').pending).toEqual({ 'state-1': storedTransaction('google', NOW) });
     });
   });
 
@@ -203,7 +219,7 @@ describe('login-store', () => {
       const req = requestWithSession(store, OLD);
       store.put(NEW, storedSession(oauthData({ google: marker() })));
       await expect(new LoginStore(TIMEOUT_MS, inProcessLock).adoptSession(req, NEW)).resolves.toBe(true);
-      expect([req.sessionID, req.session.id, req.session.oauth]).toEqual([NEW, NEW, oauthData({ google: marker() })]);
+      expect([req.sessionID, req.session.id, (req.session as LiveSession).oauth]).toEqual([NEW, NEW, oauthData({ google: marker() })]);
       await expect(new LoginStore(TIMEOUT_MS, inProcessLock).adoptSession(req, 'missing')).resolves.toBe(false);
     });
   });

@@ -1,11 +1,12 @@
 import type { Request } from 'express';
-import type { LoginMarker } from '../../lib/session/session-data';
+import type { LiveSession } from '../../lib/session/session-data';
+import type { StoredMarker } from '../../lib/session/session-format';
 import { SessionTracker } from '../../lib/session/session-tracker';
 import { storeCall } from '../../lib/session/store-call';
 import { recordKey, recordSlackMs, type TokenRecord } from '../../lib/session/token-record';
 import { TokenRecords } from '../../lib/session/token-records';
 import { sessionEndKey, writeTombstone } from '../../lib/session/tombstone';
-import { ControlledStore, requestWithSession } from '../support/controlled-store';
+import { ControlledStore, requestWithSession, unguardSessionSaves } from '../support/controlled-store';
 
 // Fixtures: the one place to adapt when the stored shapes change.
 const TIMEOUT_MS = 10_000;
@@ -20,17 +21,18 @@ function tokenRecord(v: number): TokenRecord {
   return { v, tokens: { accessToken: `access-${v}`, tokenType: 'bearer', expiresAt: NOW + 300_000 } };
 }
 
-function marker(extra: Partial<LoginMarker> = {}): LoginMarker {
+/** A login marker as the session stores it (`at`: login time, `exp`: the record's expiry). */
+function marker(extra: Partial<StoredMarker> = {}): StoredMarker {
   return { at: NOW - 60_000, sub: 'alice', ...extra };
 }
 
 /** `req.session.oauth` of a session logged in with these markers. */
-function loggedInWith(markers: Record<string, LoginMarker>): Record<string, unknown> {
+function loggedInWith(markers: Record<string, StoredMarker>): Record<string, unknown> {
   return { p: markers };
 }
 
-function markerOf(req: Request, provider: string): LoginMarker | undefined {
-  return req.session.oauth?.p?.[provider];
+function markerOf(req: Request, provider: string): StoredMarker | undefined {
+  return (req.session as LiveSession).oauth?.p?.[provider];
 }
 
 function storedSession(cookie: Record<string, unknown> = {}, oauth?: Record<string, unknown>) {
@@ -47,7 +49,10 @@ beforeEach(() => {
   jest.spyOn(Date, 'now').mockReturnValue(NOW);
   warnings = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
 });
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.restoreAllMocks();
+  unguardSessionSaves();
+});
 
 function warningCodes(): unknown[] {
   return warnings.mock.calls.map(([, options]) => (options as { code?: string }).code);

@@ -1,11 +1,12 @@
 import type { Request } from 'express';
+import { guardSessionSaves, saveLiveSession } from '../../lib/session/host-patches';
 import { inProcessLock } from '../../lib/session/lock';
 import { LoginStore } from '../../lib/session/login-store';
 import { storeCall } from '../../lib/session/store-call';
 import { recordKey, type CookieLike, type TokenRecord } from '../../lib/session/token-record';
 import { TokenRecords, type CommitResult } from '../../lib/session/token-records';
-import { guardSessionSaves, hasTombstone, recordEndKey, saveLiveSession, sessionEndKey, tombstoneTtlMs, writeTombstone } from '../../lib/session/tombstone';
-import { ControlledStore, everyInterleaving, requestWithSession, withSessions } from '../support/controlled-store';
+import { hasTombstone, recordEndKey, sessionEndKey, tombstoneTtlMs, writeTombstone } from '../../lib/session/tombstone';
+import { ControlledStore, everyInterleaving, requestWithSession, unguardSessionSaves, withSessions } from '../support/controlled-store';
 
 // Fixtures: the one place to adapt when the stored shapes change.
 const TIMEOUT_MS = 10_000;
@@ -32,6 +33,8 @@ function loggedIn(): Record<string, unknown> {
 function save(req: Request): Promise<unknown> {
   return storeCall(TIMEOUT_MS, 'save', (cb) => req.session.save(cb));
 }
+
+afterEach(() => unguardSessionSaves());
 
 describe('tombstone', () => {
   describe('keys and lifetime', () => {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import session, { Store, type SessionData } from 'express-session';
 import type { Request } from 'express';
+import { uninstallHostPatches } from '../../lib/session/host-patches';
 
 export type StoreMethod = 'get' | 'set' | 'destroy' | 'touch';
 
@@ -249,4 +250,12 @@ export function requestWithSession(store: ControlledStore, sessionId: string, da
   if (!stored) throw new Error(`no stored session ${sessionId}`);
   store.createSession(req, JSON.parse(JSON.stringify(stored)) as never);
   return req;
+}
+
+/**
+ * Undo the save guard (host-patches.ts) on express-session's `Session` class, which the guard
+ * patches for the whole test file once any test installs it: each test starts unguarded.
+ */
+export function unguardSessionSaves(): void {
+  uninstallHostPatches(session.Session.prototype);
 }
