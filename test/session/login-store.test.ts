@@ -238,10 +238,22 @@ describe('login-store', () => {
       return store;
     }
 
-    it('should end every indexed session whose login still matches and return all its logins for revocation', async () => {
+    it("should end only that provider's login in an indexed session that has others, and keep the session and the other login", async () => {
       const store = await indexed();
       const req = { sessionStore: store } as unknown as Request;
-      const ended = await new LoginStore(TIMEOUT_MS, inProcessLock, true).endSessionsOf(req, 'google', { sid: 'op-1' });
+      const ended = await new LoginStore(TIMEOUT_MS, inProcessLock, true).backchannel.endSessionsOf(req, 'google', { sid: 'op-1' });
+      expect(ended).toEqual([{ sessionId: 's-match', provider: 'google', ended: { tokens: tokens('m-google'), dpop: DPOP_OLD } }]);
+      expect(Object.keys((store.peek('s-match') as { oauth: { p: object } }).oauth.p)).toEqual(['github']);
+      expect(store.has(recordKey('s-match', 'google'))).toBe(false);
+      expect(store.has(recordKey('s-match', 'github'))).toBe(true);
+      expect(store.has(sessionEndKey('s-match'))).toBe(false);
+      expect(store.has(recordKey('s-stale', 'google'))).toBe(true);
+    });
+
+    it('should end every indexed session whose login still matches and return all its logins for revocation (endSession)', async () => {
+      const store = await indexed();
+      const req = { sessionStore: store } as unknown as Request;
+      const ended = await new LoginStore(TIMEOUT_MS, inProcessLock, true).backchannel.endSessionsOf(req, 'google', { sid: 'op-1' }, true);
       expect(ended).toEqual([
         { sessionId: 's-match', provider: 'google', ended: { tokens: tokens('m-google'), dpop: DPOP_OLD } },
         { sessionId: 's-match', provider: 'github', ended: { tokens: tokens('m-github') } },
@@ -253,13 +265,14 @@ describe('login-store', () => {
       expect(store.has(recordKey('s-stale', 'google'))).toBe(true);
     });
 
-    it('should accept a logout token jti once and refuse its replay', async () => {
+    it("should see a logout token's jti only after it was recorded, per issuer", async () => {
       const store = new ControlledStore();
       const req = { sessionStore: store } as unknown as Request;
-      const loginStore = new LoginStore(TIMEOUT_MS, inProcessLock, true);
-      await expect(loginStore.acceptLogoutToken(req, 'https://op', 'jti-1', NOW + 60_000)).resolves.toBe(true);
-      await expect(loginStore.acceptLogoutToken(req, 'https://op', 'jti-1', NOW + 60_000)).resolves.toBe(false);
-      await expect(loginStore.acceptLogoutToken(req, 'https://other-op', 'jti-1', NOW + 60_000)).resolves.toBe(true);
+      const { backchannel } = new LoginStore(TIMEOUT_MS, inProcessLock, true);
+      await expect(backchannel.logoutTokenSeen(req, 'https://op', 'jti-1')).resolves.toBe(false);
+      await backchannel.recordLogoutToken(req, 'https://op', 'jti-1', NOW + 60_000);
+      await expect(backchannel.logoutTokenSeen(req, 'https://op', 'jti-1')).resolves.toBe(true);
+      await expect(backchannel.logoutTokenSeen(req, 'https://other-op', 'jti-1')).resolves.toBe(false);
     });
   });
 });

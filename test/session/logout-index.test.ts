@@ -1,4 +1,4 @@
-import { addToLogoutIndex, logoutIndexKey, readLogoutIndex, rememberLogoutToken, replayKey } from '../../lib/session/logout-index';
+import { addToLogoutIndex, INDEX_LIFETIME_WITHOUT_EXPIRY_MS, logoutIndexKey, logoutTokenSeen, readLogoutIndex, recordLogoutToken, replayKey } from '../../lib/session/logout-index';
 import { ControlledStore } from '../support/controlled-store';
 
 // Fixtures: the one place to adapt when the stored shapes change.
@@ -44,11 +44,12 @@ describe('logout-index', () => {
       });
     });
 
-    it('should keep the entry without expiry when a browser-session login is added', async () => {
+    it('should give a browser-session login (no cookie expiry) a finite entry of INDEX_LIFETIME_WITHOUT_EXPIRY_MS', async () => {
       const store = new ControlledStore();
       await addToLogoutIndex(store, KEY, 'sid-1', NOW + 60_000, TIMEOUT_MS, NOW);
       await addToLogoutIndex(store, KEY, 'sid-2', undefined, TIMEOUT_MS, NOW);
-      expect(store.peek(KEY)).toEqual(indexEntry({ 'sid-1': NOW + 60_000, 'sid-2': 0 }, null));
+      const until = NOW + INDEX_LIFETIME_WITHOUT_EXPIRY_MS;
+      expect(store.peek(KEY)).toEqual(indexEntry({ 'sid-1': NOW + 60_000, 'sid-2': until }, until));
     });
 
     it('should list only sessions that have not expired at the injected now when read', async () => {
@@ -82,20 +83,21 @@ describe('logout-index', () => {
     });
   });
 
-  describe('rememberLogoutToken', () => {
-    it('should remember the jti until the token expires and refuse it afterwards when it is seen again', async () => {
+  describe('logoutTokenSeen / recordLogoutToken', () => {
+    it('should see a jti only once it is recorded (after its sessions ended), until the token expires', async () => {
       const store = new ControlledStore();
       const key = replayKey('https://op', 'jti-1');
-      await expect(rememberLogoutToken(store, key, NOW + 120_000, TIMEOUT_MS, NOW)).resolves.toBe(true);
+      await expect(logoutTokenSeen(store, key, TIMEOUT_MS)).resolves.toBe(false);
+      await recordLogoutToken(store, key, NOW + 120_000, TIMEOUT_MS, NOW);
       expect(store.peek(key)).toEqual({ cookie: { expires: new Date(NOW + 120_000).toISOString(), originalMaxAge: 120_000 }, oauthLogoutSeen: NOW });
-      await expect(rememberLogoutToken(store, key, NOW + 120_000, TIMEOUT_MS, NOW + 5)).resolves.toBe(false);
+      await expect(logoutTokenSeen(store, key, TIMEOUT_MS)).resolves.toBe(true);
       expect(store.log).toEqual([`get ${key}`, `set ${key}`, `get ${key}`]);
     });
 
     it('should keep the jti for at least 1 s when the token has already expired', async () => {
       const store = new ControlledStore();
       const key = replayKey('https://op', 'jti-2');
-      await rememberLogoutToken(store, key, NOW - 5_000, TIMEOUT_MS, NOW);
+      await recordLogoutToken(store, key, NOW - 5_000, TIMEOUT_MS, NOW);
       expect(store.peek(key)).toMatchObject({ cookie: { originalMaxAge: 1_000 } });
     });
   });
