@@ -71,6 +71,8 @@ declare module 'express-oauth2-session' {
     readonly HOOK_FAILED: 'OAUTH_HOOK_FAILED';
     readonly USERINFO: 'OAUTH_USERINFO_ERROR';
     readonly CLAIMS_UNMET: 'OAUTH_CLAIMS_UNMET';
+    readonly RESPONSE_TOO_LARGE: 'OAUTH_RESPONSE_TOO_LARGE';
+    readonly TOO_MANY_LOGINS: 'OAUTH_TOO_MANY_LOGINS';
   };
   export class OAuthError extends Error {
     name: string;

@@ -5,18 +5,20 @@ function unusable(): TypeError {
 }
 
 /**
- * A `Response` whose body has already been read into memory (the small answers most APIs give).
+ * A `Response` whose body is read into memory in one go (the small answers most APIs give): the
+ * bytes, or the promise of them while they still arrive (the transport answers at the headers).
  * `new Response(bytes)` would wrap the bytes in a web stream that `json()` and `text()` then read
  * back through the stream machinery, a measurable share of an API call's CPU; this subclass
  * answers them from the bytes and builds a stream only when `body` itself is asked for. It is a
  * real `Response` (`instanceof`, `status`, `headers`, `clone()`), and a body is read at most once.
+ * A body that fails to arrive (deadline, reset) rejects the read with that error.
  */
 export class BufferedResponse extends Response {
-  readonly #bytes: Uint8Array<ArrayBuffer>;
+  readonly #bytes: Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>>;
   #used = false;
   #stream: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
 
-  constructor(bytes: Uint8Array<ArrayBuffer>, init: ResponseInit) {
+  constructor(bytes: Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>>, init: ResponseInit) {
     super(null, init);
     this.#bytes = bytes;
   }
@@ -25,9 +27,11 @@ export class BufferedResponse extends Response {
     // highWaterMark 0: nothing is pulled (and the body is not used) until someone reads.
     this.#stream ??= new ReadableStream<Uint8Array<ArrayBuffer>>(
       {
-        pull: (controller) => {
-          if (!this.#used && this.#bytes.byteLength > 0) controller.enqueue(this.#bytes.slice());
+        pull: async (controller) => {
+          const used = this.#used;
           this.#used = true;
+          const bytes = await this.#bytes;
+          if (!used && bytes.byteLength > 0) controller.enqueue(bytes.slice());
           controller.close();
         },
       },

@@ -19,5 +19,5 @@ export function clientCredentials(options: BackendClientOptions): GrantClient {
   const o = resolveBackendOptions(options, 'clientCredentials');
   const proofs = new DpopProofs();
   const tokenEndpoint = new TokenEndpointClient({ config: o.tokenClient, proofs });
-  return new GrantClient(o.target, (dpop) => tokenEndpoint.clientCredentialsGrant(o.tokenUrl, o.params, dpop), { ...o, proofs });
+  return new GrantClient(o.target, (dpop) => tokenEndpoint.clientCredentialsGrant(o.tokenUrl, o.params, dpop), { ...o, proofs, timeoutMs: o.tokenClient.timeoutMs });
 }

@@ -30,7 +30,7 @@ export class GrantClient extends BearerMethods {
   constructor(
     target: ApiTarget,
     request: (dpop: DpopKey | undefined) => Promise<Record<string, unknown>>,
-    options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; proofs: DpopProofs; defaultTokenType?: 'bearer' | undefined; dpop?: boolean },
+    options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; proofs: DpopProofs; timeoutMs?: number; defaultTokenType?: 'bearer' | undefined; dpop?: boolean },
   ) {
     super();
     this.#target = target;
@@ -38,7 +38,7 @@ export class GrantClient extends BearerMethods {
     this.#leewayMs = options.leewayMs;
     this.#sender = {
       target,
-      outbound: { transport: new OutboundTransport(options.fetch), proofs: options.proofs },
+      outbound: { transport: new OutboundTransport(options.fetch, options.timeoutMs), proofs: options.proofs },
       retryOn401: options.retryOn401,
       renew: (stale) => this.#renew(stale),
     };

@@ -23,5 +23,5 @@ export function passwordGrant(options: PasswordGrantOptions): GrantClient {
   const { username, password } = options;
   const proofs = new DpopProofs();
   const tokenEndpoint = new TokenEndpointClient({ config: o.tokenClient, proofs });
-  return new GrantClient(o.target, (dpop) => tokenEndpoint.passwordGrant(o.tokenUrl, { username, password }, o.params, dpop), { ...o, proofs });
+  return new GrantClient(o.target, (dpop) => tokenEndpoint.passwordGrant(o.tokenUrl, { username, password }, o.params, dpop), { ...o, proofs, timeoutMs: o.tokenClient.timeoutMs });
 }

@@ -1,6 +1,9 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import zlib from 'node:zlib';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { DEFAULT_HTTP_TIMEOUT_MS } from '../config/assert.js';
 import type { FetchLike } from '../config/options.js';
+import { TimeoutError } from '../errors.js';
 import { BufferedResponse } from './buffered-response.js';
 
 /** `RequestInit` plus `query` (merged into the URL) and plain-object bodies sent as JSON. */
@@ -10,7 +13,8 @@ export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
 }
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
-const BUFFER_LIMIT = 256 * 1024;
+/** Bodies that declare at most this length are read at once (the fast path), within the body deadline. */
+export const BUFFER_LIMIT = 256 * 1024;
 
 function isPlainJson(body: unknown): body is Record<string, unknown> | unknown[] {
   if (Array.isArray(body)) return true;
@@ -79,6 +83,87 @@ function toWebStream(body: Readable): ReadableStream<Uint8Array> {
   });
 }
 
+/**
+ * `deflate` as fetch decodes it: zlib-wrapped (RFC 1950) as the RFC says, or raw deflate as some
+ * servers send it, told apart by the first byte.
+ */
+class InflateEither extends Transform {
+  #inner: zlib.Inflate | zlib.InflateRaw | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (!this.#inner) {
+      const options = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+      const inner = (this.#inner = (chunk[0]! & 0x0f) === 0x08 ? zlib.createInflate(options) : zlib.createInflateRaw(options));
+      inner.on('data', (data: Buffer) => this.push(data));
+      inner.on('error', (err) => this.destroy(err));
+    }
+    this.#inner.write(chunk, callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (!this.#inner) return callback();
+    this.#inner.once('end', () => callback());
+    this.#inner.end();
+  }
+
+  override _destroy(err: Error | null, callback: (error: Error | null) => void): void {
+    this.#inner?.destroy();
+    callback(err);
+  }
+}
+
+/**
+ * The decoders for a `Content-Encoding` (last coding applied is undone first), as fetch decodes
+ * them: `gzip` (`x-gzip`), `deflate`, `br`, `identity`. Undefined when a coding is unknown or
+ * there is none: the body is then handed over as received, as fetch does.
+ */
+function decodersFor(contentEncoding: string | string[] | undefined): Transform[] | undefined {
+  if (contentEncoding === undefined) return undefined;
+  const codings = (Array.isArray(contentEncoding) ? contentEncoding.join(',') : contentEncoding)
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  if (codings.length === 0 || codings.length > 4) return undefined;
+  const options = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+  const decoders: Transform[] = [];
+  for (const coding of codings.reverse()) {
+    if (coding === 'gzip' || coding === 'x-gzip') decoders.push(zlib.createGunzip(options));
+    else if (coding === 'deflate') decoders.push(new InflateEither());
+    else if (coding === 'br') decoders.push(zlib.createBrotliDecompress({ flush: zlib.constants.BROTLI_OPERATION_FLUSH, finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH }));
+    else return undefined;
+  }
+  return decoders;
+}
+
+/** A body through its decoders; destroying the result (a cancelled web stream) destroys the socket's body too. */
+function decode(body: Readable, decoders: Transform[]): Readable {
+  return pipeline([body, ...decoders], () => undefined) as unknown as Readable;
+}
+
+/**
+ * A small body (declared length within {@link BUFFER_LIMIT}) read at once, started as soon as the
+ * headers are in: it must arrive within `deadlineMs`, or the body is destroyed with a
+ * `TimeoutError` (a server that declares more than it sends cannot hold the call). The caller's
+ * `signal` ends it earlier (undici destroys the body on abort). undici never reads past the
+ * declared length.
+ */
+function readSmallBody(body: Dispatcher.ResponseData['body'], deadlineMs: number): Promise<Uint8Array<ArrayBuffer>> {
+  const timer = setTimeout(() => body.destroy(new TimeoutError(`The response body did not arrive within ${deadlineMs} ms.`)), deadlineMs);
+  const bytes = body.arrayBuffer().then(
+    (buffer) => {
+      clearTimeout(timer);
+      return new Uint8Array(buffer);
+    },
+    (err: unknown) => {
+      clearTimeout(timer);
+      throw err;
+    },
+  );
+  // Read or not, a failure here must not become an unhandled rejection: readers still see it.
+  bytes.catch(() => undefined);
+  return bytes;
+}
+
 /** A `Headers` as a plain object with lower-case names (what undici takes without re-validating). */
 export function headersObject(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
@@ -96,6 +181,7 @@ export function headersObject(headers: Headers): Record<string, string> {
  */
 export class OutboundTransport {
   readonly #custom: FetchLike | undefined;
+  readonly #bodyDeadlineMs: number;
   #agent: Agent | undefined;
   /**
    * The transport as a fetch-compatible function: discovery, JWKS, revocation and PAR use it.
@@ -103,8 +189,14 @@ export class OutboundTransport {
    */
   readonly fetch: FetchLike;
 
-  constructor(custom?: FetchLike) {
+  /**
+   * @param custom the `fetch` option, when given (then it does the HTTP, decoding included).
+   * @param bodyDeadlineMs `httpTimeoutMs`: how long a small body (the buffered fast path) may take
+   *   to arrive once the headers are in.
+   */
+  constructor(custom?: FetchLike, bodyDeadlineMs = DEFAULT_HTTP_TIMEOUT_MS) {
     this.#custom = custom;
+    this.#bodyDeadlineMs = bodyDeadlineMs;
     this.fetch = custom ?? ((input, init = {}) => this.send(new URL(input), (init.method ?? 'GET').toUpperCase(), new Headers(init.headers), init.body, init as ApiRequestInit));
   }
 
@@ -114,9 +206,13 @@ export class OutboundTransport {
   }
 
   /**
-   * Send one request and wrap the answer in a WHATWG `Response`. With the `fetch` option, that
-   * function is called with `redirect: 'manual'`. `headers` as a plain object must have lower-case
-   * names (see `headersObject`).
+   * Send one request and wrap the answer in a WHATWG `Response`, resolved as soon as the headers
+   * are in. As fetch does, `accept-encoding` is sent unless given, and a `gzip`/`deflate`/`br` body
+   * is decoded (its `content-encoding` and `content-length` headers removed, as they describe the
+   * encoded bytes). A small body (declared length ≤ 256 KiB, not encoded) is read at once in the
+   * background within `httpTimeoutMs` (see `readSmallBody`); others stream. With the `fetch`
+   * option, that function is called with `redirect: 'manual'`. `headers` as a plain object must
+   * have lower-case names (see `headersObject`).
    */
   async send(url: URL, method: string, headers: Headers | Record<string, string>, body: RequestInit['body'], init: ApiRequestInit): Promise<Response> {
     if (this.#custom) {
@@ -124,6 +220,7 @@ export class OutboundTransport {
       return this.#custom(url, { ...rest, method, headers: headers instanceof Headers ? headers : new Headers(headers), body, redirect: 'manual' });
     }
     const outgoing = headers instanceof Headers ? headersObject(headers) : headers;
+    outgoing['accept-encoding'] ??= url.protocol === 'https:' ? 'br, gzip, deflate' : 'gzip, deflate';
     const undiciBody = toUndiciBody(body, outgoing);
     const res = await undiciRequest(url, {
       method: method as Dispatcher.HttpMethod,
@@ -141,10 +238,19 @@ export class OutboundTransport {
       res.body.resume();
       return new Response(null, { status: res.statusCode, headers: responseHeaders });
     }
+    const encoding = res.headers['content-encoding'];
+    if (encoding !== undefined) {
+      const decoders = decodersFor(encoding);
+      if (decoders) {
+        responseHeaders.delete('content-encoding');
+        responseHeaders.delete('content-length');
+        return new Response(toWebStream(decode(res.body, decoders)), { status: res.statusCode, headers: responseHeaders });
+      }
+    }
     const length = Number(res.headers['content-length'] ?? NaN);
     if (Number.isFinite(length) && length <= BUFFER_LIMIT) {
       // Small bodies (the common API answer): read once, skip the web-stream bridge.
-      return new BufferedResponse(new Uint8Array(await res.body.arrayBuffer()), { status: res.statusCode, headers: responseHeaders });
+      return new BufferedResponse(readSmallBody(res.body, this.#bodyDeadlineMs), { status: res.statusCode, headers: responseHeaders });
     }
     return new Response(toWebStream(res.body), { status: res.statusCode, headers: responseHeaders });
   }

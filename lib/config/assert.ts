@@ -46,6 +46,11 @@ export function assertString(value: unknown, at: OptionPath, required: boolean):
   if (typeof value !== 'string' || value.length === 0) throw at.error('must be a non-empty string');
 }
 
+/** A URL that may use plain http: its host is loopback (local development and tests). */
+export function isLoopbackUrl(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith('.localhost');
+}
+
 /**
  * An absolute URL; https unless `allowHttp` or the host is loopback (local development and tests):
  * tokens, codes and client secrets must never cross a network in clear text.
@@ -60,7 +65,7 @@ export function assertHttpUrl(value: unknown, at: OptionPath, required = false, 
     throw at.error('must be an absolute http(s) URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw at.error('must be an absolute http(s) URL');
-  if (url.protocol === 'http:' && !allowHttp && !LOOPBACK_HOSTS.has(url.hostname) && !url.hostname.endsWith('.localhost')) {
+  if (url.protocol === 'http:' && !allowHttp && !isLoopbackUrl(url)) {
     throw at.error('must use https (http is allowed only for loopback hosts)');
   }
   return url;

@@ -9,7 +9,7 @@ import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import { LOGIN_STARTER } from '../client/provider-client.js';
 import { loginMarker, type LiveSession } from '../session/session-data.js';
 import { safeReturnTo } from './routes/safe-redirect.js';
-import { wantsHtml } from './respond.js';
+import { setHtmlSecurityHeaders, wantsHtml } from './respond.js';
 import { assessLogin, grantedScope, type Shortfall, type StepUpRules } from './step-up.js';
 
 /** Claims the user must have (each equal to the value given), or a predicate over `req.oauth.user`. */
@@ -59,6 +59,7 @@ function send(req: Request, res: ServerResponse, status: number, type: string, b
   res.statusCode = status;
   res.setHeader('Cache-Control', 'no-store');
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (type.startsWith('text/html')) setHtmlSecurityHeaders(res);
   res.setHeader('Content-Type', type);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(req.method === 'HEAD' ? undefined : body);

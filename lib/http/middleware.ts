@@ -51,7 +51,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const events = new OAuthEventEmitter();
   // Everything this instance caches (transport pool, discovery, JWKS, DPoP, grant objects) is
   // owned here or by its provider links: nothing is shared with another instance.
-  const transport = new OutboundTransport(config.fetch);
+  const transport = new OutboundTransport(config.fetch, timeoutMs);
   const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transport, timeoutMs)] as const));
   const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false);
   const announce = new TokenEvents(events, config.onTokens);
@@ -75,7 +75,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const postLogout = new PostLogoutReturn(config);
   const landingPath = config.idpLogout ? postLogout.path : undefined;
   addRoute(config.logoutPath, 'POST', createLogoutHandler(links.values(), logins, lifecycle, config, postLogout));
-  addRoute(config.logoutPath, 'GET', logoutConfirmForm);
+  addRoute(config.logoutPath, 'GET', logoutConfirmForm(links.values(), config.idpLogout));
   addRoute(config.backchannelLogoutPath, 'POST', createBackchannelLogoutHandler(links.values(), logins, lifecycle, { endSession: config.backchannelLogoutEndsSession, timeoutMs }));
 
   const makeClient = (req: Request): OAuthRequestContext => new Context(deps, links, first, logins.forRequest(req));

@@ -41,8 +41,25 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export function sendHtml(res: ServerResponse, status: number, html: string): void {
+/** The Content-Security-Policy of the package's pages: no script, no fetch, no frame; inline styles only. */
+export const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'";
+
+/**
+ * The security headers of every HTML page the package sends (error pages, the logout form, 403
+ * pages): a CSP that allows nothing but inline styles, `nosniff`, and no framing. A page with a
+ * form lists where the form may go (`form-action`, which `default-src` does not cover; browsers
+ * also check it against the redirects that follow the submission).
+ */
+export function setHtmlSecurityHeaders(res: ServerResponse, formAction?: readonly string[]): void {
+  res.setHeader('Content-Security-Policy', formAction ? `${HTML_CSP}; form-action ${formAction.join(' ')}` : HTML_CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+}
+
+/** An HTML page, with the security headers of {@link setHtmlSecurityHeaders}. */
+export function sendHtml(res: ServerResponse, status: number, html: string, formAction?: readonly string[]): void {
   res.statusCode = status;
+  setHtmlSecurityHeaders(res, formAction);
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(html));
   res.end(html);

@@ -4,6 +4,7 @@ import type { AuthorizationRequest, LoginRequest, LoginStarter } from '../client
 import type { ProviderLink } from '../client/provider-link.js';
 import { debugFor } from '../debug.js';
 import { MAX_AGE } from '../config/assert.js';
+import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { loginAuthorizationParams } from '../protocol/authorize-url.js';
 import { buildAuthorizationRedirect } from '../protocol/par.js';
 import { randomCodeVerifier, randomState } from '../protocol/pkce.js';
@@ -22,6 +23,12 @@ const log = debugFor('login');
 async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Request, request: AuthorizationRequest): Promise<string> {
   const { provider } = link;
   const endpoints = await link.endpoints();
+  const par = link.pushedAuthorization(endpoints);
+  // With PAR every login start is an authenticated request to the provider: a session that already
+  // holds the most pending logins kept (10 in 10 minutes) gets no further push (README: rate limits).
+  if (par && logins.pendingLoginsFull(req)) {
+    throw new OAuthError(OAUTH_CODES.TOO_MANY_LOGINS, 'Too many sign-ins were started in this session; finish one, or try again in a few minutes.', { status: 429, expose: true });
+  }
   const state = randomState();
   const codeVerifier = provider.pkce ? randomCodeVerifier() : undefined;
   const nonce = request.scope.includes('openid') ? randomState() : undefined;
@@ -41,7 +48,7 @@ async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Requ
       nonce,
       params: request.params,
     },
-    link.pushedAuthorization(endpoints),
+    par,
   );
 }
 

@@ -1,5 +1,7 @@
 import { OAUTH_CODES, OAuthError } from '../errors.js';
+import { isLoopbackUrl } from '../config/assert.js';
 import type { FetchLike, ResolvedProvider } from '../config/options.js';
+import { BODY_LIMITS, readBoundedJson } from './bounded-body.js';
 
 /** Endpoints of one provider after discovery (RFC 8414 / OIDC Discovery 1.0). */
 export interface ProviderEndpoints {
@@ -54,6 +56,26 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && /^https?:\/\//.test(v) ? v : undefined;
 }
 
+/**
+ * A discovered endpoint, held to the rule a configured one obeys (`assertHttpUrl`): https unless
+ * its host is loopback, so tokens, codes and client credentials never cross a network in clear text.
+ * Only endpoints the package will use are checked (a configured one overrides the document's).
+ */
+function endpoint(doc: DiscoveryDocument, field: keyof DiscoveryDocument, issuer: string): string | undefined {
+  const value = str(doc[field]);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery document of ${issuer}: ${field} is not a valid URL.`, { status: 502 });
+  }
+  if (url.protocol === 'http:' && !isLoopbackUrl(url)) {
+    throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery document of ${issuer}: ${field} (${url.origin}) must use https; http is allowed only for loopback hosts.`, { status: 502 });
+  }
+  return value;
+}
+
 function needsDiscovery(p: ResolvedProvider): boolean {
   return p.issuer !== undefined && (!p.authorizationUrl || !p.tokenUrl || !p.jwksUri || p.pushedAuthorizationRequests);
 }
@@ -69,7 +91,7 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
   try {
     const res = await fetchFn(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    doc = (await res.json()) as DiscoveryDocument;
+    doc = (await readBoundedJson(res, BODY_LIMITS.discovery, 'discovery')) as DiscoveryDocument;
   } catch (err) {
     throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery of ${issuer} failed; try again shortly.`, { status: 503, cause: err });
   }
@@ -77,13 +99,14 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
   if (doc.issuer !== issuer) {
     throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery document issuer does not match the configured issuer ${issuer}.`, { status: 502 });
   }
+  const discovered = (field: keyof DiscoveryDocument) => endpoint(doc, field, issuer);
   // RFC 9700 §2.1.1: never rely on PKCE the AS says it does not support.
   const methods = doc.code_challenge_methods_supported;
   if (p.pkce && Array.isArray(methods) && !methods.includes('S256')) {
     throw new OAuthError(OAUTH_CODES.DISCOVERY, `${issuer} does not support PKCE S256; set pkce: false only if you accept that.`, { status: 502 });
   }
-  const authorizationUrl = p.authorizationUrl ?? str(doc.authorization_endpoint);
-  const tokenUrl = p.tokenUrl ?? str(doc.token_endpoint);
+  const authorizationUrl = p.authorizationUrl ?? discovered('authorization_endpoint');
+  const tokenUrl = p.tokenUrl ?? discovered('token_endpoint');
   if (!authorizationUrl || !tokenUrl) {
     throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery document of ${issuer} lacks authorization or token endpoint.`, { status: 502 });
   }
@@ -91,12 +114,13 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
     authorizationUrl,
     tokenUrl,
     issuer,
-    jwksUri: p.jwksUri ?? str(doc.jwks_uri),
-    revocationUrl: p.revocationUrl ?? str(doc.revocation_endpoint),
-    endSessionUrl: p.endSessionUrl ?? str(doc.end_session_endpoint),
-    userinfoUrl: p.userinfoUrl ?? str(doc.userinfo_endpoint),
+    jwksUri: p.jwksUri ?? discovered('jwks_uri'),
+    revocationUrl: p.revocationUrl ?? discovered('revocation_endpoint'),
+    endSessionUrl: p.endSessionUrl ?? discovered('end_session_endpoint'),
+    userinfoUrl: p.userinfoUrl ?? discovered('userinfo_endpoint'),
     issParameterRequired: p.authorizationResponseIssParameterSupported || doc.authorization_response_iss_parameter_supported === true,
-    pushedAuthorizationRequestUrl: str(doc.pushed_authorization_request_endpoint),
+    // Checked only when PAR will be used: an unused endpoint cannot leak anything.
+    pushedAuthorizationRequestUrl: p.pushedAuthorizationRequests || doc.require_pushed_authorization_requests === true ? discovered('pushed_authorization_request_endpoint') : undefined,
     pushedAuthorizationRequired: doc.require_pushed_authorization_requests === true,
     tokenEndpointAuthSigningAlgs: stringList(doc.token_endpoint_auth_signing_alg_values_supported),
     foreignIssuers: p.foreignIssuers,

@@ -24,6 +24,10 @@ export function isDpopKey(value: unknown): value is DpopKey {
 
 const MAX_IMPORTED = 1000;
 const MAX_NONCE_ORIGINS = 100;
+/** Longest `DPoP-Nonce` kept and echoed: servers send tens of characters; a longer one is ignored. */
+export const MAX_DPOP_NONCE_LENGTH = 512;
+/** RFC 9449 §8.1: `nonce = 1*NQCHAR`, NQCHAR = %x21 / %x23-5B / %x5D-7E (no space, `"` or `\`). */
+const NQCHAR_NONCE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** RFC 9449 §4.2 `htu`: the target URI without query and fragment. */
 export function htuOf(url: string | URL): string {
@@ -72,9 +76,12 @@ export class DpopProofs {
     return this.#nonces.get(new URL(url).origin);
   }
 
-  /** Keep a server's `DPoP-Nonce` for the next proof to that origin. Returns it, if there was one. */
+  /**
+   * Keep a server's `DPoP-Nonce` for the next proof to that origin. Returns it, if it was one: at
+   * most 512 NQCHARs (RFC 9449 §8.1); anything else is ignored (neither kept nor echoed).
+   */
   rememberNonce(url: string | URL, nonce: string | null | undefined): string | undefined {
-    if (typeof nonce !== 'string' || nonce === '' || !/^[\x21-\x7E]+$/.test(nonce)) return undefined;
+    if (typeof nonce !== 'string' || nonce.length > MAX_DPOP_NONCE_LENGTH || !NQCHAR_NONCE.test(nonce)) return undefined;
     const origin = new URL(url).origin;
     if (!this.#nonces.has(origin) && this.#nonces.size >= MAX_NONCE_ORIGINS) this.#nonces.delete(this.#nonces.keys().next().value as string);
     this.#nonces.set(origin, nonce);

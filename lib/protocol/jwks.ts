@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FetchLike } from '../config/options.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
+import { BODY_LIMITS, readBoundedJson } from './bounded-body.js';
 
 /** A key set is fetched again at most this often (a token signed with an unknown `kid`). */
 const REFETCH_COOLDOWN_MS = 30_000;
@@ -23,7 +24,7 @@ async function fetchKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): 
   try {
     const res = await fetchFn(uri, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    doc = (await res.json()) as JSONWebKeySet;
+    doc = (await readBoundedJson(res, BODY_LIMITS.jwks, 'JWKS')) as JSONWebKeySet;
     return createLocalJWKSet(doc);
   } catch (err) {
     throw new OAuthError(OAUTH_CODES.ID_TOKEN_INVALID, "The provider's signing keys (JWKS) could not be fetched.", { status: 502, cause: err });

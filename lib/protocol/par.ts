@@ -3,12 +3,11 @@
 import type { FetchLike } from '../config/options.js';
 import { NetworkError, OAUTH_CODES, TimeoutError, TokenEndpointError } from '../errors.js';
 import { authorizationRequestParams, buildAuthorizationUrl, withQuery, type AuthorizeRequest } from './authorize-url.js';
+import { BODY_LIMITS, readBoundedText } from './bounded-body.js';
 import { authenticateFormRequest, type ClientAuthentication } from './client-assertion.js';
 import { errorFromBody, parseTokenBody } from './token-endpoint-errors.js';
 
 const ENDPOINT = 'pushed authorization request endpoint';
-/** A PAR answer is two short fields: anything longer is not one. */
-const MAX_PAR_BODY_CHARS = 16 * 1024;
 const MAX_REQUEST_URI_CHARS = 2048;
 
 /** Where and how to push one provider's authorization requests. */
@@ -44,12 +43,14 @@ export async function pushAuthorizationRequest(target: PushedAuthorizationTarget
   let text: string;
   try {
     res = await target.fetch(target.url, { method: 'POST', headers, body: body.toString(), redirect: 'manual', signal: AbortSignal.timeout(target.timeoutMs) });
-    text = await res.text();
+    // A PAR answer is two short fields: a body over 16 KiB is cancelled at the cap, never read whole.
+    text = await readBoundedText(res, BODY_LIMITS.par, ENDPOINT, () => invalidAnswer(res.status));
   } catch (err) {
+    if (err instanceof TokenEndpointError) throw err;
     if ((err as Error)?.name === 'TimeoutError') throw new TimeoutError(`The ${ENDPOINT} did not answer in time.`);
     throw new NetworkError(`The ${ENDPOINT} could not be reached.`);
   }
-  const parsed = text.length <= MAX_PAR_BODY_CHARS ? parseTokenBody(text) : undefined;
+  const parsed = parseTokenBody(text);
   if (res.status !== 201 && res.status !== 200) throw errorFromBody(parsed, res.status, [...credentials, ...params.values()], undefined, ENDPOINT);
   const requestUri = parsed?.request_uri;
   const expiresIn = parsed?.expires_in;

@@ -1,6 +1,7 @@
 import type { FetchLike } from '../config/options.js';
 import type { DpopKey, DpopProofs } from './dpop.js';
 import { NetworkError, TimeoutError, TokenEndpointError } from '../errors.js';
+import { BODY_LIMITS, drainBounded } from './bounded-body.js';
 import { authenticateFormRequest, type ClientAuthentication } from './client-assertion.js';
 
 /** Who revokes: the client's credentials and how it authenticates (RFC 6749 §2.3.1, RFC 7523). */
@@ -9,7 +10,7 @@ export type RevocationClient = ClientAuthentication;
 /**
  * RFC 7009 token revocation, sent through the one outbound transport (`fetch`), with a DPoP proof
  * when the login has a DPoP key (RFC 9449 §5 lets an AS ask for one there too). Success is any
- * 2xx (the body is ignored); an error answer becomes a `TokenEndpointError` without token text.
+ * 2xx (the body is ignored, and read only up to 16 KiB); an error answer becomes a `TokenEndpointError` without token text.
  */
 export interface RevocationEndpoint {
   /** The one outbound transport. */
@@ -34,7 +35,8 @@ export async function revokeToken(endpoint: RevocationEndpoint, token: string, h
     if ((err as Error)?.name === 'TimeoutError') throw new TimeoutError('The revocation endpoint did not answer in time.', err);
     throw new NetworkError('The revocation endpoint could not be reached.', err);
   }
-  await res.arrayBuffer().catch(() => undefined);
+  // The body is ignored: at most 16 KiB of it is read (keeps the connection), a longer one cancelled.
+  await drainBounded(res, BODY_LIMITS.revocation, 'revocation endpoint');
   if (res.status >= 200 && res.status < 300) return;
   throw new TokenEndpointError(`The revocation endpoint answered HTTP ${res.status}.`, { status: 502 });
 }

@@ -1,7 +1,8 @@
 import { OAUTH_CODES, OAuthError } from '../errors.js';
+import { BODY_LIMITS, drainBounded, readBoundedText } from './bounded-body.js';
 
-/** Largest UserInfo response read (characters): claims about one user, never megabytes. */
-export const MAX_USERINFO_LENGTH = 64 * 1024;
+/** Largest UserInfo response read (bytes): claims about one user, never megabytes. */
+export const MAX_USERINFO_LENGTH = BODY_LIMITS.userinfo;
 
 /** A UserInfo failure: 502 (the provider answered badly) or 504 (it did not answer in time). */
 export function userInfoError(message: string, status = 502, cause?: unknown): OAuthError {
@@ -15,13 +16,9 @@ export function userInfoTransportError(err: unknown): OAuthError {
   return userInfoError(timedOut ? 'The UserInfo endpoint did not answer in time.' : 'The UserInfo endpoint could not be reached.', timedOut ? 504 : 502, err);
 }
 
-/**
- * Drain an unused body. Not `body.cancel()`: on a streamed (chunked) answer of the pooled transport,
- * Node's `Readable.toWeb` bridge throws "Controller is already closed" outside any promise when the
- * socket ends after the cancel.
- */
-async function discard(res: Response): Promise<void> {
-  await res.arrayBuffer().catch(() => undefined);
+/** Drop an unused body: at most the cap is read, anything longer is cancelled. */
+function discard(res: Response): Promise<void> {
+  return drainBounded(res, MAX_USERINFO_LENGTH, 'UserInfo');
 }
 
 /**
@@ -40,8 +37,8 @@ export async function readUserInfoResponse(res: Response, expectedSub: string | 
     await discard(res);
     throw userInfoError('The UserInfo endpoint answered a signed or encrypted JWT, which is not supported: register the client for plain JSON UserInfo responses.');
   }
-  const text = await res.text();
-  if (text.length > MAX_USERINFO_LENGTH) throw userInfoError('The UserInfo response is larger than 64 KiB.');
+  // Read through the bounded reader: a larger body is cancelled at the cap, never read whole.
+  const text = await readBoundedText(res, MAX_USERINFO_LENGTH, 'UserInfo', () => userInfoError('The UserInfo response is larger than 64 KiB; it was not read further.'));
   let body: unknown;
   try {
     body = JSON.parse(text);

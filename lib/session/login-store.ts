@@ -5,7 +5,7 @@ import type { OriginalIdTokenClaims } from '../protocol/id-token.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { addToLogoutIndex, logoutIndexKeysOf, unindexSession } from './logout-index.js';
-import { abandonPending, addTransaction, limitPendingOnlyLifetime, requireSession, takeAbandonedLogin, type LiveSession } from './session-data.js';
+import { abandonPending, addTransaction, limitPendingOnlyLifetime, MAX_TRANSACTIONS, pendingLoginCount, requireSession, takeAbandonedLogin, type LiveSession } from './session-data.js';
 import { encodeLoginMarker, type AbandonedLogin, type LoginMarker, type PendingLogin, type StoredMarker } from './session-format.js';
 import { loadStoredLoginSession, RequestLoginSession, type LoginSession } from './login-session.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
@@ -87,6 +87,15 @@ export class LoginStore {
     addTransaction(session, state, login, login.createdAt);
     limitPendingOnlyLifetime(session);
     await saveLiveSession(session, this.#ms(req, 'save the session'));
+  }
+
+  /**
+   * Whether this session already holds the most pending logins it keeps (10, each for 10 minutes):
+   * a new one would push out the oldest. With PAR the login start refuses instead of making another
+   * authenticated request to the provider.
+   */
+  pendingLoginsFull(req: Request): boolean {
+    return pendingLoginCount(req.session as LiveSession | undefined, Date.now()) >= MAX_TRANSACTIONS;
   }
 
   /** Where a tab whose login was abandoned by another tab's completed login should go (single use). */

@@ -84,6 +84,13 @@ export function loginMarker(session: LiveSession | undefined, provider: string):
   return decodeLoginMarker(session?.oauth?.p?.[provider]);
 }
 
+/** How many fresh pending logins the session holds (at most {@link MAX_TRANSACTIONS} are kept). */
+export function pendingLoginCount(session: LiveSession | undefined, now: number): number {
+  const all: unknown = session?.oauth?.tx;
+  if (typeof all !== 'object' || all === null) return 0;
+  return Object.values(all as Record<string, StoredTransaction | undefined>).filter((t) => typeof t?.t === 'number' && now - t.t < TRANSACTION_TTL_MS).length;
+}
+
 export function addTransaction(session: LiveSession, state: string, login: PendingLogin, now: number): void {
   if (typeof session.oauth !== 'object' || session.oauth === null) session.oauth = {};
   const data = session.oauth;

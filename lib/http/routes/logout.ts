@@ -83,13 +83,36 @@ export function createLogoutHandler(links: Iterable<ProviderLink>, logins: Login
   };
 }
 
+/**
+ * Where the logout form's submission may lead (CSP `form-action`, which browsers also check on the
+ * redirects after the POST): this origin, and with `idpLogout` the providers' end-session origins.
+ */
+async function logoutFormTargets(links: readonly ProviderLink[], idpLogout: boolean): Promise<string[]> {
+  const targets = new Set(["'self'"]);
+  if (idpLogout) {
+    for (const link of links) {
+      const url = (await link.endpoints().catch(() => undefined))?.endSessionUrl;
+      if (url) targets.add(new URL(url).origin);
+    }
+  }
+  return [...targets];
+}
+
 /** GET /logout answers a confirmation form: a link or image cannot log the user out. */
-export function logoutConfirmForm(req: Request, res: Response): void {
-  noStore(res);
-  const action = escapeHtml(pathOf(originalUrl(req)));
-  sendHtml(
-    res,
-    200,
-    '<!doctype html><meta charset="utf-8"><title>Log out</title>' + `<form method="post" action="${action}"><p>Log out of this site?</p><button type="submit">Log out</button></form>`,
-  );
+export function logoutConfirmForm(links: Iterable<ProviderLink>, idpLogout: boolean): RequestHandler {
+  const allLinks = [...links];
+  return function oauthLogoutForm(req: Request, res: Response, next: NextFunction) {
+    logoutFormTargets(allLinks, idpLogout)
+      .then((formAction) => {
+        noStore(res);
+        const action = escapeHtml(pathOf(originalUrl(req)));
+        sendHtml(
+          res,
+          200,
+          '<!doctype html><meta charset="utf-8"><title>Log out</title>' + `<form method="post" action="${action}"><p>Log out of this site?</p><button type="submit">Log out</button></form>`,
+          formAction,
+        );
+      })
+      .catch(next);
+  };
 }
