@@ -19,6 +19,8 @@ export interface RedisAppOptions {
    * Redis hang or die shorten it; a storm test must not, or a loaded machine turns slow into 503s.
    */
   storeTimeoutMs?: number;
+  /** express-session's `genid` (the topology tests put a hash tag in session ids). */
+  genid?: () => string;
 }
 
 /**
@@ -26,11 +28,11 @@ export interface RedisAppOptions {
  * Redis refresh lock. `/me` calls the AS's userinfo through req.oauth. connect-redis 9 speaks
  * node-redis 5 only, so the store always uses `client`; the lock may use another library.
  */
-export function createRedisApp(client: RedisClient, oauth: OAuthMiddlewareOptions, options: RedisAppOptions = {}) {
+export function createRedisApp(client: RedisClient | ConstructorParameters<typeof RedisStore>[0]['client'], oauth: OAuthMiddlewareOptions, options: RedisAppOptions = {}) {
   const store = guardSessionStore(new RedisStore({ client, prefix: 'sess:' }), options.storeTimeoutMs ? { timeoutMs: options.storeTimeoutMs } : {});
-  const lock = options.lock ?? redisLock(client);
+  const lock = options.lock ?? redisLock(client as RedisClient);
   const app = express();
-  app.use(session({ store, secret: 'test-session-secret', resave: false, saveUninitialized: false }));
+  app.use(session({ store, secret: 'test-session-secret', resave: false, saveUninitialized: false, ...(options.genid ? { genid: options.genid } : {}) }));
   // The library's default deadlines (10 s for token and store calls): the tests assert that a storm
   // of requests all succeed, which a short deadline makes a matter of the machine's load.
   const mw = oauthMiddleware({ ...oauth, lock });

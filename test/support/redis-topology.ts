@@ -14,6 +14,8 @@ export interface RedisNodeProcess {
   port: number;
   /** SIGKILL: a crash. */
   kill(): Promise<void>;
+  /** true once the process exited (killed or stopped). */
+  dead(): boolean;
 }
 
 export interface RedisClusterProcesses {
@@ -40,6 +42,36 @@ export interface RedisSentinelProcesses {
 }
 
 const HOST = '127.0.0.1';
+
+/** One line of `CLUSTER NODES`. */
+export interface ClusterNodeInfo {
+  id: string;
+  port: number;
+  /** `master` or `slave`, from the flags. */
+  role: 'master' | 'slave';
+  /** Flags such as `myself`, `fail`, `fail?`. */
+  flags: string[];
+  /** For a replica: its master's id. */
+  masterId?: string;
+}
+
+/** Parse `CLUSTER NODES` output (`<id> <ip:port@bus> <flags> <master> …`). */
+export function parseClusterNodes(text: string): ClusterNodeInfo[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(' '))
+    .filter((f) => f.length >= 8)
+    .map(([id, address, flags, master]) => {
+      const flagList = (flags ?? '').split(',');
+      return {
+        id: id!,
+        port: Number(/:(\d+)/.exec(address ?? '')?.[1]),
+        role: flagList.includes('master') ? ('master' as const) : ('slave' as const),
+        flags: flagList,
+        ...(master && master !== '-' ? { masterId: master } : {}),
+      };
+    });
+}
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
@@ -123,7 +155,7 @@ async function startNode(dir: string, port: number, args: string[]): Promise<Red
     });
   };
   await until(`redis-server on port ${port}`, () => ping(port), 10_000);
-  return { host: HOST, port, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
+  return { host: HOST, port, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM'), dead: () => child.exitCode !== null || child.signalCode !== null };
 }
 
 const common = (dir: string, port: number) => ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir];
@@ -167,8 +199,10 @@ export async function startRedisCluster(): Promise<RedisClusterProcesses> {
     rootNodes: nodes.map((n) => ({ host: n.host, port: n.port })),
     cli,
     async masterOf(key) {
-      const slot = Number(await cli(ports[0]!, 'CLUSTER', 'KEYSLOT', key));
-      const shards = await cli(ports[0]!, '--json', 'CLUSTER', 'SLOTS').catch(() => '');
+      // Ask a node that is still running (a failover test kills some).
+      const alive = nodes.find((n) => !n.dead())?.port ?? ports[0]!;
+      const slot = Number(await cli(alive, 'CLUSTER', 'KEYSLOT', key));
+      const shards = await cli(alive, '--json', 'CLUSTER', 'SLOTS').catch(() => '');
       if (shards.startsWith('[')) {
         const parsed = JSON.parse(shards) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
         const hit = parsed.find(([from, to]) => slot >= from && slot <= to);
