@@ -32,8 +32,14 @@ describe('architecture: who writes login state', () => {
     expect(outside('session/')(filesMatching(/\.oauth\??\.(p|tx|x)\b/))).toEqual([]);
   });
 
-  it('should write token records and tombstones only through token-records.ts and login-store.ts', () => {
-    expect(filesMatching(/\b(writeRecord|deleteRecord|writeTombstone)\(/)).toEqual(['session/login-store.ts', 'session/token-record.ts', 'session/token-records.ts', 'session/tombstone.ts']);
+  it('should write token records and tombstones only through token-records.ts and the login store (with its back-channel part)', () => {
+    expect(filesMatching(/\b(writeRecord|deleteRecord|writeTombstone)\(/)).toEqual([
+      'session/backchannel-sessions.ts',
+      'session/login-store.ts',
+      'session/token-record.ts',
+      'session/token-records.ts',
+      'session/tombstone.ts',
+    ]);
   });
 });
 

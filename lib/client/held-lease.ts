@@ -33,11 +33,15 @@ export class HeldLease {
     }
   }
 
-  /** Whether the lease is still ours: never refused an extension, and the lock says so. */
-  async stillHeld(): Promise<boolean> {
-    if (this.#lost) return false;
+  /**
+   * Whether the lease is still ours: never refused an extension, and the lock says so within
+   * `timeoutMs` (what is left of the request's budget; none left or no answer reads as "not sure":
+   * false).
+   */
+  async stillHeld(timeoutMs: number): Promise<boolean> {
+    if (this.#lost || timeoutMs <= 0) return false;
     try {
-      return await this.lease.isHeld({ timeoutMs: this.callTimeoutMs });
+      return await this.lease.isHeld({ timeoutMs: Math.min(timeoutMs, this.callTimeoutMs) });
     } catch {
       return false;
     }

@@ -14,6 +14,15 @@ import { validateRefreshResponse } from './validate-tokens.js';
 
 const log = debugFor('refresh');
 
+/** What is left of the session's request budget, 0 when nothing is. */
+function budgetLeft(session: LoginSession, what: string): number {
+  try {
+    return session.remainingMs(what);
+  } catch {
+    return 0;
+  }
+}
+
 /** `when-due`: only if the token expires within the leeway; `now`: whatever the expiry. */
 type Urgency = 'when-due' | 'now';
 
@@ -98,8 +107,9 @@ export class Refresher {
     const key = login.session.loginKey(link.name);
     const pending = this.#pending.newerThan(key, record);
     if (pending) {
-      // This process holds a newer record than the caller saw (its write is pending): use it.
-      void this.#pending.flush(key);
+      // This process holds a newer record than the caller saw (its write is pending): write it
+      // now if the store takes it (so other processes see it), and use it either way.
+      await this.#pending.flush(key);
       if (!isExpiring(pending.tokens, this.#now(), link.provider.refreshLeewayMs)) return pending;
       record = pending;
     }
@@ -198,10 +208,12 @@ export class Refresher {
       throw err;
     }
     const { next, idToken } = await validateRefreshResponse(link, endpoints, body, current, { now: this.#now(), idpLogout: this.#idpLogout });
-    if (!(await held.stillHeld())) {
-      // The lease lapsed while the provider answered: another process may have refreshed too.
-      // Its record, when there is one, is what every other process uses: keep it, revoke ours.
-      const latest = await session.readTokens(link.name);
+    if (!(await held.stillHeld(budgetLeft(session, 'check the refresh lease')))) {
+      // The lease lapsed (or its Redis is failing over) while the provider answered: another
+      // process may have refreshed too. Its record, when there is one, is what every other process
+      // uses: keep it, revoke ours. When the store cannot say (failing over too), keep ours: the
+      // provider rotated the refresh token for this result, so it must not be lost.
+      const latest = await session.readTokens(link.name).catch(() => undefined);
       if (latest && latest.v > current.v) {
         log('the refresh lease of %s lapsed and another worker refreshed; revoking this result', link.name);
         await revokeEnded(link, endedTokens(next), this.#announce);
@@ -245,7 +257,7 @@ export class Refresher {
     const pending = this.#pending.newerThan(key, current);
     if (pending) {
       // This process rotated the token already and its write is still pending: not a logout.
-      void this.#pending.flush(key);
+      await this.#pending.flush(key);
       return pending;
     }
     const latest = await session.readTokens(link.name);

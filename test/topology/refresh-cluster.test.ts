@@ -59,7 +59,7 @@ if (requireRedisTopologyOrSkip()) {
         stop: cluster.stop,
       };
     },
-    { failoverFailing: ['node-redis', 'ioredis'] },
+    { failoverFailing: [] },
   );
 } else {
   test.skip('redis-server and redis-cli are not installed', () => {});

@@ -45,7 +45,7 @@ if (requireRedisTopologyOrSkip()) {
         stop: async () => void (await Promise.all(groups.map((g) => g.stop()))),
       };
     },
-    { failoverFailing: ['ioredis'] },
+    { failoverFailing: [] },
   );
 } else {
   test.skip('redis-server and redis-cli are not installed', () => {});

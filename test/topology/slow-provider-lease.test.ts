@@ -48,67 +48,63 @@ describeRedis('a provider slower than the refresh lock lease (two app processes,
   }, 30_000);
 
   // fixed by the lease/pending-write change (issue 22 item 2)
-  it.failing(
-    `should make exactly 1 refresh and keep the user logged in when the token endpoint answers after the lease (node-redis and ioredis locks, side by side)`,
-    async () => {
-      const store = new RedisStore({ client, prefix: 'sess:' });
-      const users = await Promise.all(
-        REDIS_CLIENT_KINDS.map(async (kind) => {
-          const [first, second] = [workers[0]!.urls[kind]!, workers[1]!.urls[kind]!];
-          const agent = request.agent(first);
-          const { callbackUrl } = await authorize(agent, { user: `slow-${kind}` });
-          const cookie = sessionCookie(await agent.get(pathOf(callbackUrl)).expect(303));
-          const { sid } = (await agent.get('/sid').expect(200)).body as { sid: string };
-          const code = new URL(callbackUrl).searchParams.get('code');
-          const refreshToken = gate.exchanges.find((x) => x.code === code)!.issued!;
-          expect((await request(second).get('/me').set('Cookie', cookie)).status).toBe(200); // warm the second process
-          await expireAccessToken(store, sid);
-          return { kind, first, second, cookie, refreshToken };
-        }),
-      );
-      gate.slowNext(SLOW, users.length);
-      const t0 = Date.now();
-      const get = (url: string, cookie: string) =>
-        request(url)
-          .get('/me')
-          .set('Cookie', cookie)
-          .set('Accept', 'application/json')
-          .then((r) => ({ status: r.status, ms: Date.now() - t0 }));
-      const firsts = users.map((u) => get(u.first, u.cookie));
-      // Both first refreshes reached the provider (their refresh tokens are rotated); now the second process asks.
-      for (let i = 0; users.some((u) => gate.chainOf(u.refreshToken).length === 0); i += 1) {
-        if (i > 200) throw new Error('the first refreshes did not reach the provider');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const seconds = users.map((u) => get(u.second, u.cookie));
-      const [first, second] = [await Promise.all(firsts), await Promise.all(seconds)];
-      const after = await Promise.all(users.map(async (u) => [(await get(u.first, u.cookie)).status, (await get(u.second, u.cookie)).status]));
-      const outcomes = users.map((u, i) => {
-        const chain = gate.chainOf(u.refreshToken);
-        return {
-          lock: u.kind,
-          first: first[i]!,
-          second: second[i]!,
-          after: after[i]!,
-          tokenCalls: chain.length,
-          invalidGrant: chain.filter((x) => x.error === 'invalid_grant').length,
-          tokenCallsAtMs: chain.map((x) => x.at - t0),
-        };
-      });
-      console.log(
-        [
-          `provider slower than the lease (httpTimeoutMs ${HTTP_TIMEOUT_MS}, lease ${HTTP_TIMEOUT_MS + 5000} ms, answer after ${SLOW.headersAfterMs + SLOW.bodyOverMs} ms):`,
-          ...outcomes.map(
-            (o) =>
-              `  lock ${o.lock}: first process ${o.first.status} at ${o.first.ms} ms, second process ${o.second.status} at ${o.second.ms} ms, ` +
-              `then ${o.after.join('/')}; token calls ${o.tokenCalls} (at ${o.tokenCallsAtMs.join(', ')} ms), invalid_grant ${o.invalidGrant}`,
-          ),
-        ].join('\n'),
-      );
-      expect(outcomes.map((o) => ({ lock: o.lock, after: o.after, tokenCalls: o.tokenCalls, invalidGrant: o.invalidGrant }))).toEqual(
-        REDIS_CLIENT_KINDS.map((kind) => ({ lock: kind, after: [200, 200], tokenCalls: 1, invalidGrant: 0 })),
-      );
-    },
-    60_000,
-  );
+  it(`should make exactly 1 refresh and keep the user logged in when the token endpoint answers after the lease (node-redis and ioredis locks, side by side)`, async () => {
+    const store = new RedisStore({ client, prefix: 'sess:' });
+    const users = await Promise.all(
+      REDIS_CLIENT_KINDS.map(async (kind) => {
+        const [first, second] = [workers[0]!.urls[kind]!, workers[1]!.urls[kind]!];
+        const agent = request.agent(first);
+        const { callbackUrl } = await authorize(agent, { user: `slow-${kind}` });
+        const cookie = sessionCookie(await agent.get(pathOf(callbackUrl)).expect(303));
+        const { sid } = (await agent.get('/sid').expect(200)).body as { sid: string };
+        const code = new URL(callbackUrl).searchParams.get('code');
+        const refreshToken = gate.exchanges.find((x) => x.code === code)!.issued!;
+        expect((await request(second).get('/me').set('Cookie', cookie)).status).toBe(200); // warm the second process
+        await expireAccessToken(store, sid);
+        return { kind, first, second, cookie, refreshToken };
+      }),
+    );
+    gate.slowNext(SLOW, users.length);
+    const t0 = Date.now();
+    const get = (url: string, cookie: string) =>
+      request(url)
+        .get('/me')
+        .set('Cookie', cookie)
+        .set('Accept', 'application/json')
+        .then((r) => ({ status: r.status, ms: Date.now() - t0 }));
+    const firsts = users.map((u) => get(u.first, u.cookie));
+    // Both first refreshes reached the provider (their refresh tokens are rotated); now the second process asks.
+    for (let i = 0; users.some((u) => gate.chainOf(u.refreshToken).length === 0); i += 1) {
+      if (i > 200) throw new Error('the first refreshes did not reach the provider');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = users.map((u) => get(u.second, u.cookie));
+    const [first, second] = [await Promise.all(firsts), await Promise.all(seconds)];
+    const after = await Promise.all(users.map(async (u) => [(await get(u.first, u.cookie)).status, (await get(u.second, u.cookie)).status]));
+    const outcomes = users.map((u, i) => {
+      const chain = gate.chainOf(u.refreshToken);
+      return {
+        lock: u.kind,
+        first: first[i]!,
+        second: second[i]!,
+        after: after[i]!,
+        tokenCalls: chain.length,
+        invalidGrant: chain.filter((x) => x.error === 'invalid_grant').length,
+        tokenCallsAtMs: chain.map((x) => x.at - t0),
+      };
+    });
+    console.log(
+      [
+        `provider slower than the lease (httpTimeoutMs ${HTTP_TIMEOUT_MS}, lease ${HTTP_TIMEOUT_MS + 5000} ms, answer after ${SLOW.headersAfterMs + SLOW.bodyOverMs} ms):`,
+        ...outcomes.map(
+          (o) =>
+            `  lock ${o.lock}: first process ${o.first.status} at ${o.first.ms} ms, second process ${o.second.status} at ${o.second.ms} ms, ` +
+            `then ${o.after.join('/')}; token calls ${o.tokenCalls} (at ${o.tokenCallsAtMs.join(', ')} ms), invalid_grant ${o.invalidGrant}`,
+        ),
+      ].join('\n'),
+    );
+    expect(outcomes.map((o) => ({ lock: o.lock, after: o.after, tokenCalls: o.tokenCalls, invalidGrant: o.invalidGrant }))).toEqual(
+      REDIS_CLIENT_KINDS.map((kind) => ({ lock: kind, after: [200, 200], tokenCalls: 1, invalidGrant: 0 })),
+    );
+  }, 60_000);
 });
