@@ -50,8 +50,9 @@ export class ProviderClient extends BearerMethods {
   readonly #link: ProviderLink;
   readonly #provider: ResolvedProvider;
   readonly #session: LoginSession;
-  readonly #login: LoginRef;
-  readonly #apiSender: RenewingSender;
+  /** Made on first use: most requests only read `isAuthenticated()` or `user` (nothing per request). */
+  #loginRef: LoginRef | undefined;
+  #apiSender: RenewingSender | undefined;
   #record: TokenRecord | undefined;
 
   constructor(deps: ClientDeps, link: ProviderLink, session: LoginSession) {
@@ -60,8 +61,10 @@ export class ProviderClient extends BearerMethods {
     this.#link = link;
     this.#provider = link.provider;
     this.#session = session;
-    this.#login = { session, link };
-    this.#apiSender = this.#senderFor(link.provider);
+  }
+
+  get #login(): LoginRef {
+    return (this.#loginRef ??= { session: this.#session, link: this.#link });
   }
 
   /** @internal This provider's login starter (requireAuth). */
@@ -174,7 +177,7 @@ export class ProviderClient extends BearerMethods {
   }
 
   async #send(target: ApiTarget, req: PreparedRequest): Promise<Response> {
-    const sender = target === this.#provider ? this.#apiSender : this.#senderFor(target);
+    const sender = target === this.#provider ? (this.#apiSender ??= this.#senderFor(target)) : this.#senderFor(target);
     return sendWithRenewal(sender, req, await this.#fresh());
   }
 

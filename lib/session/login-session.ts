@@ -22,7 +22,15 @@ export abstract class LoginSession {
   /** Logins are indexed for back-channel logout (logout-index.ts): an ended login leaves its entries. */
   #logoutIndexed = false;
 
-  constructor(private readonly deadline: Deadline) {}
+  #deadline: Deadline | undefined;
+
+  /** A deadline, or the ms of a request's budget (made on the first store call: nothing per request). */
+  constructor(private readonly deadlineOrBudgetMs: Deadline | number) {}
+
+  private get deadline(): Deadline {
+    const given = this.deadlineOrBudgetMs;
+    return (this.#deadline ??= typeof given === 'number' ? new RequestBudget(given) : given);
+  }
 
   abstract readonly sessionId: string;
   /** The stored marker of `provider`, read in place (no allocation: every request asks). */
@@ -130,7 +138,7 @@ export class RequestLoginSession extends LoginSession {
     private readonly req: Request,
     timeoutMs: number,
   ) {
-    super(new RequestBudget(timeoutMs));
+    super(timeoutMs);
   }
 
   get sessionId(): string {
