@@ -167,23 +167,22 @@ describe('discovered endpoints obey the rules of configured ones', () => {
 
 describe('req.oauth transport: answers at the headers, bounded body, decoded like fetch', () => {
   it('should answer at the headers when a server lies about Content-Length, and fail the body read at httpTimeoutMs', async () => {
-    const t0 = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise((resolve) => (timer = setTimeout(() => resolve('stalled'), 3000)));
     const outcome = await Promise.race([transport().send(new URL(hostile.url('/lying-length')), 'GET', {}, undefined, {}), stalled]).finally(() => clearTimeout(timer));
     expect(outcome).toBeInstanceOf(Response);
     const res = outcome as Response;
-    expect([res.status, Date.now() - t0 < 400]).toEqual([200, true]);
+    // Answered at the headers (the race against the 3 s marker), and the body read ended by the
+    // 500 ms deadline (its message), not by the server: no tighter timing bound on a loaded machine.
+    expect(res.status).toBe(200);
     const err = await res.json().catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'TimeoutError', code: 'OAUTH_TIMEOUT', message: 'The response body did not arrive within 500 ms.' });
-    expect(Date.now() - t0).toBeLessThan(1500);
   });
 
   it("should end the body read at the caller's signal too", async () => {
+    // The transport's own deadline is 60 s: a rejection within the test's timeout is the signal's.
     const res = await transport(60_000).send(new URL(hostile.url('/lying-length')), 'GET', {}, undefined, { signal: AbortSignal.timeout(200) });
-    const t0 = Date.now();
     await expect(res.text()).rejects.toMatchObject({ name: 'TimeoutError' });
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it.each([
