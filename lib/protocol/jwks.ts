@@ -3,8 +3,16 @@ import type { FetchLike } from '../config/options.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { BODY_LIMITS, readBoundedJson } from './bounded-body.js';
 
-/** A key set is fetched again at most this often (a token signed with an unknown `kid`). */
-const REFETCH_COOLDOWN_MS = 30_000;
+/**
+ * Key rotation (OIDC Core §10.1.1): a token signed with a `kid` the cached set lacks makes the set
+ * be fetched again at once. The same unknown `kid` refetches at most once per this long, and any
+ * unknown `kid` at most once per {@link NEW_KID_MIN_INTERVAL_MS}, so tokens with made-up `kid`s
+ * (unauthenticated: back-channel logout) cannot make more than one outbound fetch a second.
+ */
+export const SAME_KID_COOLDOWN_MS = 30_000;
+export const NEW_KID_MIN_INTERVAL_MS = 1000;
+/** Unknown `kid`s remembered per key set (their cooldowns). */
+const MAX_TRIED_KIDS = 100;
 /** First wait after a failed key-set fetch; doubled after each further failure, up to the maximum (as discovery). */
 export const JWKS_RETRY_MIN_MS = 1000;
 export const JWKS_RETRY_MAX_MS = 60_000;
@@ -17,6 +25,21 @@ interface CachedKeySet {
   failure: { error: unknown; retryAt: number } | undefined;
   /** The wait after the next failure. */
   nextBackoffMs: number;
+  /** Unknown `kid`s (`''`: none) that made a refetch, and when. */
+  triedKids: Map<string, number>;
+}
+
+/** Whether a token with the unknown `kid` may make the set be fetched again now (and note that it does). */
+function mayRefetchFor(entry: CachedKeySet, kid: string, now: number): boolean {
+  const tried = entry.triedKids.get(kid);
+  if (tried !== undefined && now - tried < SAME_KID_COOLDOWN_MS) return false;
+  if (entry.pending === undefined && now - entry.fetchedAt < NEW_KID_MIN_INTERVAL_MS) return false;
+  if (entry.triedKids.size >= MAX_TRIED_KIDS) {
+    for (const [k, at] of entry.triedKids) if (now - at >= SAME_KID_COOLDOWN_MS) entry.triedKids.delete(k);
+    if (entry.triedKids.size >= MAX_TRIED_KIDS) entry.triedKids.delete(entry.triedKids.keys().next().value!);
+  }
+  entry.triedKids.set(kid, now);
+  return true;
 }
 
 async function fetchKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): Promise<JWTVerifyGetKey> {
@@ -33,9 +56,9 @@ async function fetchKeySet(uri: string, fetchFn: FetchLike, timeoutMs: number): 
 
 /**
  * A provider's signing keys, fetched through its owner's `fetch` and cached per URI by the owner
- * (one per provider link: two middleware instances never share keys). A token whose key is not in
- * the cached set makes one refetch (key rotation), at most once per 30 s; concurrent verifications
- * share one fetch. A failed fetch is answered from the cache for 1 s, doubling up to 60 s while it
+ * (one per provider link: two middleware instances never share keys). A token whose `kid` is not in
+ * the cached set makes it be fetched again at once (key rotation; see {@link SAME_KID_COOLDOWN_MS});
+ * concurrent verifications share one fetch. A failed fetch is answered from the cache for 1 s, doubling up to 60 s while it
  * keeps failing, reset by a success (as discovery): unauthenticated requests that carry a token
  * (back-channel logout) cannot make one outbound fetch each during a JWKS outage.
  */
@@ -53,7 +76,7 @@ export class RemoteKeySets {
   keysOf(uri: string): JWTVerifyGetKey {
     return async (header, token) => {
       let entry = this.#sets.get(uri);
-      if (!entry) this.#sets.set(uri, (entry = { keys: undefined, fetchedAt: 0, pending: undefined, failure: undefined, nextBackoffMs: JWKS_RETRY_MIN_MS }));
+      if (!entry) this.#sets.set(uri, (entry = { keys: undefined, fetchedAt: 0, pending: undefined, failure: undefined, nextBackoffMs: JWKS_RETRY_MIN_MS, triedKids: new Map() }));
       const load = (): Promise<JWTVerifyGetKey> => {
         const current = entry!;
         if (current.failure && Date.now() < current.failure.retryAt) return Promise.reject(current.failure.error);
@@ -79,8 +102,7 @@ export class RemoteKeySets {
       try {
         return await keys(header, token);
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code !== 'ERR_JWKS_NO_MATCHING_KEY' || Date.now() - entry.fetchedAt < REFETCH_COOLDOWN_MS) throw err;
+        if ((err as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || !mayRefetchFor(entry, header.kid ?? '', Date.now())) throw err;
         return (await load())(header, token);
       }
     };
