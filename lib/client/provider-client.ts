@@ -11,6 +11,7 @@ import type { ProviderLink } from './provider-link.js';
 import { sendWithRenewal, type RenewingSender } from './renew-and-retry.js';
 import type { TokenLifecycle } from './token-lifecycle.js';
 import type { LoginSession } from '../session/login-session.js';
+import type { LoginMarker } from '../session/session-format.js';
 import type { TokenRecord } from '../session/token-record.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import { readUserInfoResponse, userInfoTransportError } from '../protocol/userinfo.js';
@@ -27,6 +28,9 @@ export interface ClientDeps {
 
 /** @internal requireAuth reads a client's login starter (step-up, incremental logins) through this key. */
 export const LOGIN_STARTER = Symbol('loginStarter');
+
+/** @internal requireAuth's step-up rules read the client's decoded login marker through this key. */
+export const LOGIN_MARKER = Symbol('loginMarker');
 
 /**
  * @internal The error handler reads the `onRefreshFailure` option of `req.oauth`'s middleware
@@ -70,6 +74,11 @@ export class ProviderClient extends BearerMethods {
   /** @internal This provider's login starter (requireAuth). */
   [LOGIN_STARTER](): LoginStarter {
     return this.#deps.loginStarters.get(this.#provider.name)!;
+  }
+
+  /** @internal This provider's login marker in the session, decoded (requireAuth's step-up rules). */
+  [LOGIN_MARKER](): LoginMarker | undefined {
+    return this.#session.marker(this.#provider.name);
   }
 
   /** @internal What to do when a login ended, per the `onRefreshFailure` option. */

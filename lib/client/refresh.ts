@@ -14,15 +14,6 @@ import { validateRefreshResponse } from './validate-tokens.js';
 
 const log = debugFor('refresh');
 
-/** What is left of the session's request budget, 0 when nothing is. */
-function budgetLeft(session: LoginSession, what: string): number {
-  try {
-    return session.remainingMs(what);
-  } catch {
-    return 0;
-  }
-}
-
 /** `when-due`: only if the token expires within the leeway; `now`: whatever the expiry. */
 type Urgency = 'when-due' | 'now';
 
@@ -208,7 +199,7 @@ export class Refresher {
       throw err;
     }
     const { next, idToken } = await validateRefreshResponse(link, endpoints, body, current, { now: this.#now(), idpLogout: this.#idpLogout });
-    if (!(await held.stillHeld(budgetLeft(session, 'check the refresh lease')))) {
+    if (!(await held.stillHeld(session.budgetLeftMs('check the refresh lease')))) {
       // The lease lapsed (or its Redis is failing over) while the provider answered: another
       // process may have refreshed too. Its record, when there is one, is what every other process
       // uses: keep it, revoke ours. When the store cannot say (failing over too), keep ours: the

@@ -6,8 +6,7 @@ import type { OAuthUser, ProviderClient } from '../client/provider-client.js';
 import { OptionPath } from '../config/assert.js';
 import { assertKnownKeys } from '../config/option-keys.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
-import { LOGIN_STARTER } from '../client/provider-client.js';
-import { loginMarker, type LiveSession } from '../session/session-data.js';
+import { LOGIN_MARKER, LOGIN_STARTER } from '../client/provider-client.js';
 import { safeReturnTo } from './routes/safe-redirect.js';
 import { setHtmlSecurityHeaders, wantsHtml } from './respond.js';
 import { assessLogin, grantedScope, type Shortfall, type StepUpRules } from './step-up.js';
@@ -102,7 +101,7 @@ export async function enforceAccessRules(rules: AccessRules, req: Request, res: 
   if (!rules.scopes && !rules.acrValues && rules.maxAge === undefined) return true;
   const starter = client[LOGIN_STARTER]();
   const { provider } = starter;
-  const marker = loginMarker(req.session as LiveSession | undefined, provider.name);
+  const marker = client[LOGIN_MARKER]();
   let granted: string[] | undefined;
   if (rules.scopes) {
     const tokens = await client.getToken();

@@ -85,7 +85,7 @@ export abstract class LoginSession {
     const record = await this.#bound().end(sessionId, provider, ttl);
     this.clearMarker(provider);
     // Best effort: an index entry left behind expires, and a back-channel logout skips it.
-    if (this.#logoutIndexed) await unindexSession(this.store(), sessionId, { [provider]: marker }, this.#budgetLeft('update the logout index'), true);
+    if (this.#logoutIndexed) await unindexSession(this.store(), sessionId, { [provider]: marker }, this.budgetLeftMs('update the logout index'), true);
     return record && endedTokens(record);
   }
 
@@ -112,7 +112,7 @@ export abstract class LoginSession {
   }
 
   /** What is left of the budget, 0 when nothing is (for best-effort calls, which then fail at once). */
-  #budgetLeft(what: string): number {
+  budgetLeftMs(what: string): number {
     try {
       return this.deadline.remainingMs(what);
     } catch {
