@@ -63,7 +63,7 @@ describe('the packed package', () => {
       Object.keys(pkg.peerDependenciesMeta)
         .filter((name) => pkg.peerDependenciesMeta[name].optional)
         .sort(),
-    ).toEqual(['@types/express', '@types/express-session', 'express', 'ioredis', 'oidc-provider', 'redis']);
+    ).toEqual(['@opentelemetry/api', '@types/express', '@types/express-session', 'express', 'ioredis', 'oidc-provider', 'redis']);
     expect(pkg.peerDependencies['express-session']).toBe('^1.17');
     expect(readFileSync(path.join(ROOT, 'README.md'), 'utf8').match(/Node ≥ \d+(\.\d+)*/g)).toEqual(['Node ≥ 20.18.1']);
   });
