@@ -74,8 +74,9 @@ export interface ValidatedRefresh {
 
 /**
  * Validate a refresh response: shape (an omitted refresh token keeps the old one), then a
- * refreshed ID token against the login's (same `iss`, `sub`, …). An ID token that fails those
- * rules is not stored, nor later sent as `id_token_hint`: the record keeps what it had.
+ * refreshed ID token against the login's (same `iss`, `sub`, `aud`, `azp`, signature, …). An ID
+ * token that fails those rules refuses the whole response (`OAUTH_REFRESH_ID_TOKEN_INVALID`, 502):
+ * none of its tokens is stored or used, the record keeps what it had.
  */
 export async function validateRefreshResponse(link: ProviderLink, endpoints: ProviderEndpoints, body: TokenEndpointBody, current: TokenRecord, context: ValidationContext): Promise<ValidatedRefresh> {
   const { provider } = link;

@@ -124,16 +124,19 @@ export function loginIdTokenClaims(kept: OriginalIdTokenClaims | undefined, rawI
 }
 
 /**
- * The ID token of a refresh response if it verifies by the refresh rules against the login's
- * claims; else undefined, and the caller keeps what it had (an unverified ID token is never
- * stored, nor later sent as `id_token_hint`).
+ * The ID token of a refresh response, verified by the refresh rules against the login's claims
+ * (OIDC Core §12.2); undefined when the response has none, or the login had no ID token to compare
+ * with. An ID token that fails those rules refuses the whole response (issue 24 #0): its access and
+ * refresh tokens speak for whoever the provider now names, so none of them is used. Throws
+ * `OAuthError` (`OAUTH_REFRESH_ID_TOKEN_INVALID`, 502) with the failed check as its `cause`.
  */
 export async function acceptRefreshedIdToken(received: string | undefined, original: OriginalIdTokenClaims | undefined, expected: IdTokenExpectations | undefined): Promise<string | undefined> {
   if (!received || !original || !expected) return undefined;
   try {
     await verifyRefreshedIdToken(received, { ...expected, original });
     return received;
-  } catch {
-    return undefined;
+  } catch (err) {
+    const detail = err instanceof OAuthError ? err.message : 'The refreshed ID token failed verification.';
+    throw new OAuthError(OAUTH_CODES.REFRESH_ID_TOKEN_INVALID, `The refresh response was refused: ${detail} The login keeps its previous tokens.`, { status: 502, cause: err });
   }
 }

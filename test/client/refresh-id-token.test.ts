@@ -7,7 +7,8 @@ import { login } from '../support/login-flow';
 import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-app';
 
 // An ID token in a refresh response is verified by the login rules (nonce aside) against the
-// login's own ID token, or dropped: never stored unverified, never reused as id_token_hint (issue 13 #4).
+// login's own ID token; one that fails refuses the whole response (502 OAUTH_REFRESH_ID_TOKEN_INVALID,
+// issue 24 #0): never stored, never reused as id_token_hint, its access token never used.
 // The raw ID token is stored only when logout needs it as id_token_hint (an end-session endpoint);
 // otherwise the record keeps the login's iss, sub, nonce (auth_time) to check refreshed ones (issue 15 #3).
 let as: TestAuthorizationServer;
@@ -30,6 +31,10 @@ function appShowingTokens(options: { endSession: boolean }) {
       a.get('/token', (req, res, next) => {
         req.oauth.getToken().then((t) => res.json({ idToken: t?.idToken ?? null }), next);
       });
+      // Test-only probe: the stored token set (never a route an app should have).
+      a.post('/token-set', (req, res, next) => {
+        req.oauth.getToken().then((t) => res.json({ idToken: t?.idToken ?? null, accessToken: t?.accessToken ?? null }), next);
+      });
     },
   });
   return { agent: request.agent(app), store, events };
@@ -51,15 +56,17 @@ const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1005 - (Da
 const subOf = (jwt: string | undefined) => JSON.parse(Buffer.from(String(jwt).split('.')[1]!, 'base64url').toString()).sub as string;
 
 describe('ID token in a refresh response, provider with an end-session endpoint (raw ID token kept)', () => {
-  it("should keep the login's ID token when the refreshed one is forged (bad signature)", async () => {
-    const { agent } = appShowingTokens({ endSession: true });
+  it('should refuse the whole refresh response when its ID token is forged (bad signature): 502, the login keeps its previous tokens', async () => {
+    const { agent, events } = appShowingTokens({ endSession: true });
     await login(agent);
-    const original = (await agent.get('/token')).body.idToken as string;
-    expect(original.split('.')).toHaveLength(3);
+    const before = (await agent.post('/token-set').expect(200)).body as { idToken: string; accessToken: string };
+    expect(before.idToken.split('.')).toHaveLength(3);
     const forged = await forgedIdToken();
     await as.failNext({ status: 200, body: { access_token: 'at-after-forged-refresh', token_type: 'Bearer', expires_in: 300, id_token: forged } });
-    const refreshed = (await agent.post('/refresh').expect(200)).body as { idToken: string; accessToken: string };
-    expect(refreshed).toEqual({ idToken: original, accessToken: 'at-after-forged-refresh' });
+    const res = await agent.post('/refresh');
+    expect([res.status, res.body.code, res.text.includes('at-after-forged-refresh')]).toEqual([502, 'OAUTH_REFRESH_ID_TOKEN_INVALID', false]);
+    expect((await agent.post('/token-set').expect(200)).body).toEqual(before);
+    expect(events.map((e) => e.reason)).toEqual(['login']);
   });
 
   it('should store the refreshed ID token when it verifies and names the same user', async () => {
@@ -106,13 +113,13 @@ describe('ID token in a refresh response, provider without an end-session endpoi
     expect([events[1]?.reason, subOf(refreshed), refreshed === events[0]?.tokens?.idToken]).toEqual(['refresh', 'alice', false]);
   });
 
-  it("should drop a forged refreshed ID token: onTokens gets none, the record keeps the login's claims", async () => {
+  it("should refuse a refresh response with a forged ID token as a whole: 502, onTokens not called, the record unchanged", async () => {
     const { agent, events, record } = await loggedIn();
     const before = await record();
     await as.failNext({ status: 200, body: { access_token: 'at-after-forged-refresh', token_type: 'Bearer', expires_in: 300, id_token: await forgedIdToken() } });
-    expect((await agent.post('/refresh').expect(200)).body).toEqual({ idToken: null, accessToken: 'at-after-forged-refresh' });
-    const after = await record();
-    expect([after?.tokens.idToken, after?.idTokenClaims]).toEqual([undefined, before?.idTokenClaims]);
-    expect([events[1]?.reason, events[1]?.tokens?.accessToken, events[1]?.tokens?.idToken]).toEqual(['refresh', 'at-after-forged-refresh', undefined]);
+    const res = await agent.post('/refresh');
+    expect([res.status, res.body.code]).toEqual([502, 'OAUTH_REFRESH_ID_TOKEN_INVALID']);
+    expect(await record()).toEqual(before);
+    expect(events.map((e) => e.reason)).toEqual(['login']);
   });
 });
