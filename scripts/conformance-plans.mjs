@@ -1,0 +1,111 @@
+// The OpenID Foundation relying-party test plans this package reproduces in test/conformance/
+// (issue 24), one entry per plan, one row per module. scripts/conformance-report.mjs turns this
+// list and the test names into CONFORMANCE.md; test/conformance/report.test.ts fails when that
+// file is out of date.
+//
+// To add a plan or a module: add it here, then write ONE test per module in the plan's `file`,
+// named by the module ID followed by ': ' (e.g. `it('rp-id_token-aud: refuses …', …)`), and run
+// `node scripts/conformance-report.mjs`. A module without its test shows as "pending"; a module
+// the package does not implement on purpose gets `notApplicable: 'why'` (and no test); a module
+// still being built, `pending: 'what'` on its plan (shown until its test exists); a module
+// whose test asserts behaviour other than the plan's gets `deviation: 'why'`.
+//
+// expects: what the plan requires of the RP: 'accept' (the login or call succeeds), 'reject' (the
+// error, no session and no further call to the provider), 'either' (the plan allows both).
+
+/** The Basic RP modules (also the Form Post RP list, with response_mode=form_post). */
+const BASIC_MODULES = [
+  { id: 'rp-response_type-code', expects: 'accept', what: 'code flow login; access token in the Authorization header' },
+  { id: 'rp-id_token-issuer-mismatch', expects: 'reject', what: 'ID token `iss` is not the issuer' },
+  { id: 'rp-id_token-sub', expects: 'reject', what: 'ID token without `sub`' },
+  { id: 'rp-id_token-aud', expects: 'reject', what: 'ID token for another client (`aud`)' },
+  { id: 'rp-id_token-iat', expects: 'reject', what: 'ID token without `iat`' },
+  { id: 'rp-id_token-kid-absent-single-jwks', expects: 'accept', what: 'no `kid`, one key in the JWKS' },
+  { id: 'rp-id_token-kid-absent-multiple-jwks', expects: 'either', what: 'no `kid`, several keys in the JWKS (refused)' },
+  { id: 'rp-id_token-sig-rs256', expects: 'accept', what: 'RS256-signed ID token' },
+  {
+    id: 'rp-id_token-sig-none',
+    expects: 'accept',
+    what: 'unsigned ID token (`alg: none`) from the token endpoint',
+    deviation: 'refused by design: the package never accepts an unsigned ID token (SECURITY.md row 24.2); the test asserts the refusal',
+  },
+  { id: 'rp-id_token-bad-sig-rs256', expects: 'reject', what: 'RS256 ID token with a bad signature' },
+  { id: 'rp-userinfo-bad-sub-claim', expects: 'reject', what: 'UserInfo `sub` differs from the ID token' },
+  { id: 'rp-nonce-invalid', expects: 'reject', what: 'ID token `nonce` is not the one sent' },
+  { id: 'rp-scope-userinfo-claims', expects: 'accept', what: '`profile` and `email` scopes; their claims from UserInfo' },
+  { id: 'rp-token_endpoint-client_secret_basic', expects: 'accept', what: 'client_secret_basic at the token endpoint' },
+];
+
+export const PLANS = [
+  {
+    id: 'oidcc-client-basic-certification-test-plan',
+    name: 'Basic RP',
+    file: 'test/conformance/basic-rp.test.ts',
+    modules: BASIC_MODULES,
+  },
+  {
+    id: 'oidcc-client-config-certification-test-plan',
+    name: 'Config RP',
+    file: 'test/conformance/config-rp.test.ts',
+    modules: [
+      { id: 'rp-discovery-openid-configuration', expects: 'accept', what: 'endpoints and keys from the discovery document' },
+      { id: 'rp-discovery-jwks_uri-keys', expects: 'accept', what: 'signing keys from the discovered `jwks_uri`' },
+      { id: 'rp-discovery-issuer-not-matching-config', expects: 'reject', what: 'discovery `issuer` differs from the configured one' },
+      { id: 'rp-key-rotation-op-sign-key', expects: 'accept', what: 'the provider rotates its signing key between two logins' },
+      { id: 'rp-key-rotation-op-sign-key-native', expects: 'accept', what: 'rotation just before signing: an unknown `kid` refetches the JWKS once; a removed key is refused' },
+    ],
+  },
+  {
+    // Helper "formpost" (issue 24): `responseMode: 'form_post'`. Its tests go in `file`, named by these IDs.
+    id: 'oidcc-client-formpost-basic-certification-test-plan',
+    name: 'Form Post RP',
+    file: 'test/conformance/form-post-rp.test.ts',
+    pending: 'response_mode=form_post is being built (issue 24, Form Post RP)',
+    modules: BASIC_MODULES,
+  },
+  {
+    id: 'oidcc-client-rp-initiated-logout-rp-basic',
+    name: 'RP-Initiated Logout RP',
+    file: 'test/conformance/rp-initiated-logout.test.ts',
+    modules: [
+      { id: 'oidcc-client-test-rp-init-logout', expects: 'accept', what: 'end-session redirect with `id_token_hint`, `state`; back to `returnTo`' },
+      { id: 'oidcc-client-test-rp-init-logout-other-state', expects: 'reject', what: 'the provider comes back with another `state`' },
+      { id: 'oidcc-client-test-rp-init-logout-no-state', expects: 'reject', what: 'the provider comes back without `state`' },
+    ],
+  },
+  {
+    id: 'oidcc-client-back-channel-logout-rp-basic',
+    name: 'Back-Channel Logout RP',
+    file: 'test/conformance/backchannel-logout.test.ts',
+    modules: [
+      { id: 'oidcc-client-test-rp-backchannel-rpinitlogout', expects: 'accept', what: 'a valid logout token ends the session (200)' },
+      { id: 'oidcc-client-test-rp-backchannel-rpinitlogout-alg-none', expects: 'reject', what: 'logout token with `alg: none` (400)' },
+      { id: 'oidcc-client-test-rp-backchannel-rpinitlogout-no-event', expects: 'reject', what: 'logout token without the logout event (400)' },
+      { id: 'oidcc-client-test-rp-backchannel-rpinitlogout-with-nonce', expects: 'reject', what: 'logout token with a `nonce` (400)' },
+      { id: 'oidcc-client-test-rp-backchannel-rpinitlogout-wrong-alg', expects: 'reject', what: 'logout token signed with an alg the provider does not use for ID tokens (400)' },
+      { id: 'oidcc-client-test-rp-backchannel-rpinitlogout-wrong-aud', expects: 'reject', what: 'logout token for another client (400)' },
+      { id: 'oidcc-client-test-rp-backchannel-rpinitlogout-wrong-event', expects: 'reject', what: 'logout token with another event (400)' },
+      { id: 'oidcc-client-test-rp-backchannel-rpinitlogout-wrong-iss', expects: 'reject', what: 'logout token from another issuer (400)' },
+    ],
+  },
+  {
+    // Helper "formpost" (issue 24): `frontchannelLogout: true`. Its test goes in `file`, named by this ID.
+    id: 'oidcc-client-front-channel-logout-rp-basic',
+    name: 'Front-Channel Logout RP',
+    file: 'test/conformance/frontchannel-logout.test.ts',
+    pending: 'front-channel logout is being built (issue 24, Front-Channel Logout RP)',
+    modules: [{ id: 'oidcc-client-test-rp-frontchannel-rpinitlogout', expects: 'accept', what: 'the front-channel logout iframe (`iss`, `sid`) ends the session' }],
+  },
+  {
+    id: 'oidcc-client-refreshtoken-test-plan',
+    name: 'Refresh Token (not part of certification)',
+    file: 'test/conformance/refresh-token.test.ts',
+    modules: [
+      { id: 'oidcc-client-test-refresh-token', expects: 'accept', what: 'refresh; the refreshed ID token names the same user' },
+      { id: 'oidcc-client-test-refresh-token-invalid-issuer', expects: 'reject', what: 'refreshed ID token with another `iss`: the response is refused' },
+      { id: 'oidcc-client-test-refresh-token-invalid-sub', expects: 'reject', what: 'refreshed ID token with another `sub`: the response is refused' },
+      { id: 'oidcc-client-test-refresh-token-invalid-aud', expects: 'reject', what: 'refreshed ID token for another client: the response is refused' },
+      { id: 'oidcc-client-test-refresh-token-invalid-azp', expects: 'reject', what: 'refreshed ID token with another `azp`: the response is refused' },
+    ],
+  },
+];
