@@ -113,7 +113,7 @@ describe('ID token in a refresh response, provider without an end-session endpoi
     expect([events[1]?.reason, subOf(refreshed), refreshed === events[0]?.tokens?.idToken]).toEqual(['refresh', 'alice', false]);
   });
 
-  it("should refuse a refresh response with a forged ID token as a whole: 502, onTokens not called, the record unchanged", async () => {
+  it('should refuse a refresh response with a forged ID token as a whole: 502, onTokens not called, the record unchanged', async () => {
     const { agent, events, record } = await loggedIn();
     const before = await record();
     await as.failNext({ status: 200, body: { access_token: 'at-after-forged-refresh', token_type: 'Bearer', expires_in: 300, id_token: await forgedIdToken() } });
