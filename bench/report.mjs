@@ -162,7 +162,7 @@ export function renderResults({ settings, taskset, groups, extras, micro, inServ
     '',
     '## Summary',
     '',
-    '<!-- summary:start (the block the README shows) -->',
+    '<!-- summary:start (the block BENCHMARKS.md shows) -->',
     '| workload | result: median (min–max over rounds) | target | |',
     '|---|---|---|---|',
     ...summary,

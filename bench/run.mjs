@@ -8,7 +8,7 @@
 // Environment: BENCH_ROUNDS (default 6: roles swap every round), BENCH_SECONDS (5), BENCH_WARMUP (3), BENCH_CONNECTIONS (50);
 // --quick = 2 rounds × 2 s after 1 s. BENCH_ONLY=1,3 runs only those groups (RESULTS.md untouched).
 // --render rewrites RESULTS.md from the last full run's saved measurements (after editing report.mjs).
-// Both also copy RESULTS.md's summary table into the README's performance section.
+// Both also copy RESULTS.md's summary table into BENCHMARKS.md.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -89,17 +89,17 @@ function runScript(file, args = [], execArgv = []) {
   );
 }
 
-/** Write RESULTS.md and copy its summary table between the README's bench-summary markers. */
+/** Write RESULTS.md and copy its summary table between the bench-summary markers of BENCHMARKS.md. */
 function writeResults(md) {
   writeFileSync(path.join(here, 'RESULTS.md'), md);
-  const readmeFile = path.join(root, 'README.md');
+  const readmeFile = path.join(root, 'BENCHMARKS.md');
   const readme = readFileSync(readmeFile, 'utf8');
   const table = md.split('\n<!-- summary:start')[1]?.split('\n').slice(1).join('\n').split('\n<!-- summary:end -->')[0];
   const [before, rest] = readme.split(/(?<=<!-- bench-summary:start[^\n]*-->\n)/);
   const after = rest?.slice(rest.indexOf('<!-- bench-summary:end -->'));
-  if (!table || !after?.startsWith('<!-- bench-summary:end -->')) throw new Error('README.md has no bench-summary markers (or RESULTS.md no summary)');
+  if (!table || !after?.startsWith('<!-- bench-summary:end -->')) throw new Error('BENCHMARKS.md has no bench-summary markers (or RESULTS.md no summary)');
   writeFileSync(readmeFile, `${before}${table}\n${after}`);
-  console.log('wrote bench/RESULTS.md and the README performance table');
+  console.log('wrote bench/RESULTS.md and the BENCHMARKS.md summary table');
 }
 
 // `--render`: rewrite RESULTS.md from the last full run's measurements (bench/.results/last.json).

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Build dist/: tsc emits CommonJS + .d.ts to dist/cjs; ESM entry points are thin wrappers that
-// re-export the CommonJS build, so CJS and ESM consumers share one module instance (one
+// Build dist/: tsc emits CommonJS + .d.ts to dist/cjs; ESM entry points (.mjs + .d.mts) are thin
+// wrappers that re-export the CommonJS build, so CJS and ESM consumers share one module instance (one
 // in-process refresh map, one connection pool).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +43,10 @@ for (const [cjsEntry, esmEntry] of entries) {
   const esmFile = path.join(dist, 'esm', `${esmEntry}.mjs`);
   mkdirSync(path.dirname(esmFile), { recursive: true });
   const rel = path.relative(path.dirname(esmFile), cjsFile).split(path.sep).join('/');
-  writeFileSync(esmFile, `import cjs from '${rel.startsWith('.') ? rel : `./${rel}`}';\nexport const { ${names.join(', ')} } = cjs;\n`);
+  const spec = rel.startsWith('.') ? rel : `./${rel}`;
+  writeFileSync(esmFile, `import cjs from '${spec}';\nexport const { ${names.join(', ')} } = cjs;\n`);
+  // ESM types beside the ESM entry (publint, attw "Masquerading as CJS"): the same declarations,
+  // re-exported from the CommonJS build so both resolutions see one set of types.
+  writeFileSync(esmFile.replace(/\.mjs$/, '.d.mts'), `export * from '${spec}';\n`);
 }
 console.log(`built ${path.relative(root, dist) || dist}/ (${entries.map(([e]) => e).join(', ')})`);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-// The ownership claims of README "Architecture", checked by grep over lib/ so that a change that
+// The ownership claims of ARCHITECTURE.md, checked by grep over lib/ so that a change that
 // breaks one fails here: one layer writes login state (lib/session/), one lifecycle obtains and
 // ends tokens (lib/client/token-lifecycle.ts with refresh.ts and the backend grant clients), one
 // module sends HTTP (lib/client/transport.ts; simple-oauth2 only behind lib/protocol/token-endpoint.ts).

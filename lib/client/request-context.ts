@@ -3,7 +3,7 @@ import type { ProviderLink } from './provider-link.js';
 import type { LoginSession } from '../session/login-session.js';
 import type { Register } from '../index.js';
 
-/** Provider names declared through `Register` (see README "Several providers"). */
+/** Provider names declared through `Register` (see docs/several-providers.md). */
 export type RegisteredProviderName = Register extends { providers: infer P extends string } ? P : never;
 
 /**

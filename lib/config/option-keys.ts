@@ -78,7 +78,7 @@ export interface KeyPlacement {
 
 const RESPONSE_TYPE_KEYS = new Set(['responseType', 'response_type']);
 const IMPLICIT_FLOW_FAQ =
-  'implicit and hybrid flows are not supported (OAuth 2.1 removes the implicit grant: tokens in the browser URL leak and cannot be kept server-side); see "Why no implicit flow?" in the README FAQ';
+  'implicit and hybrid flows are not supported (OAuth 2.1 removes the implicit grant: tokens in the browser URL leak and cannot be kept server-side); see "Why no implicit flow?" in docs/faq.md';
 
 /**
  * Throws a `TypeError` for the first key of `input` that is not in `known`, naming its path and the

@@ -34,8 +34,7 @@ export interface OAuthMiddleware extends RequestHandler {
   forSession(sessionId: string, options?: { store?: SessionStore }): Promise<OAuthRequestContext>;
   /**
    * Graceful shutdown: wait until no refresh result is still being written to the store (after a
-   * store failure the rotated tokens are retried for up to four refresh-lock leases, see README
-   * "Redis and several processes"), then close this instance's outbound keep-alive connections
+   * store failure the rotated tokens are retried for up to four refresh-lock leases, see docs/redis-and-scaling.md), then close this instance's outbound keep-alive connections
    * (its undici pool; nothing to close with the `fetch` option). A later request opens new ones.
    */
   close(): Promise<void>;

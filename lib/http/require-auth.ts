@@ -30,7 +30,7 @@ export interface RequireAuthOptions {
 /**
  * Gate a route: logged in → next(); else redirect to login (HTML GET) or 401 JSON. With rules
  * (`scopes`, `acrValues`, `maxAge`, `claims`), a logged-in request must also satisfy them (see
- * README "Step-up and incremental authorization" and "Claim checks"). Rules are validated here.
+ * docs/using-req-oauth.md, "Step-up and incremental authorization" and "Claim checks"). Rules are validated here.
  */
 export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
   const rules = resolveAccessRules(options as unknown as Record<string, unknown>);

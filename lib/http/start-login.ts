@@ -25,7 +25,7 @@ async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Requ
   const endpoints = await link.endpoints();
   const par = link.pushedAuthorization(endpoints);
   // With PAR every login start is an authenticated request to the provider: a session that already
-  // holds the most pending logins kept (10 in 10 minutes) gets no further push (README: rate limits).
+  // holds the most pending logins kept (10 in 10 minutes) gets no further push (docs/providers.md: rate limits).
   if (par && logins.pendingLoginsFull(req)) {
     throw new OAuthError(OAUTH_CODES.TOO_MANY_LOGINS, 'Too many sign-ins were started in this session; finish one, or try again in a few minutes.', { status: 429, expose: true });
   }

@@ -50,7 +50,7 @@ describe('resolveConfig', () => {
   });
 
   const FAQ =
-    'implicit and hybrid flows are not supported (OAuth 2.1 removes the implicit grant: tokens in the browser URL leak and cannot be kept server-side); see "Why no implicit flow?" in the README FAQ';
+    'implicit and hybrid flows are not supported (OAuth 2.1 removes the implicit grant: tokens in the browser URL leak and cannot be kept server-side); see "Why no implicit flow?" in docs/faq.md';
   const github = { ...valid, redirectUri: 'https://app.example/cb/github' };
   it.each([
     ['a misspelt key', { ...valid, scopes: 'openid' }, 'scopes', 'is not an option; did you mean `scope`?'],

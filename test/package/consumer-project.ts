@@ -23,7 +23,13 @@ export interface PackedPackage {
 export async function packPackage(workDir: string): Promise<PackedPackage> {
   const staging = path.join(workDir, 'staging');
   mkdirSync(staging);
-  for (const file of ['package.json', 'README.md', 'SECURITY.md']) copyFileSync(path.join(ROOT, file), path.join(staging, file));
+  // Everything `npm pack` ships besides dist/ (README, docs/*.md, SECURITY, CHANGELOG, LICENSE, package.json).
+  const { stdout: listed } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
+  const shipped = (JSON.parse(listed) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path).filter((f) => !f.startsWith('dist/'));
+  for (const file of shipped) {
+    mkdirSync(path.dirname(path.join(staging, file)), { recursive: true });
+    copyFileSync(path.join(ROOT, file), path.join(staging, file));
+  }
   await exec(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), '--out', path.join(staging, 'dist')]);
   const { stdout } = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], { cwd: staging });
   const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
@@ -36,22 +42,27 @@ export interface ConsumerSpec {
   name: string;
   /** Registry packages besides the tarball, e.g. `['express@4.21.2', '@types/express@~4.17.21']`. */
   dependencies: string[];
+  /** package.json `type`: `module` makes its .ts files ES modules under `nodenext`. Default: none (CommonJS). */
+  type?: 'module';
 }
 
 /** Create the project in its own temp folder and install the tarball and its dependencies. */
 export async function createConsumer(workDir: string, packed: PackedPackage, spec: ConsumerSpec): Promise<string> {
   const dir = mkdtempSync(path.join(workDir, `${spec.name}-`));
-  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: `consumer-${spec.name}`, private: true }, null, 2)}\n`);
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: `consumer-${spec.name}`, private: true, ...(spec.type ? { type: spec.type } : {}) }, null, 2)}\n`);
   cpSync(path.join(CONSUMERS, spec.name), dir, { recursive: true });
   for (const shared of ['typed-app.ts', 'smoke-app.cjs']) copyFileSync(path.join(CONSUMERS, shared), path.join(dir, shared));
   await exec('npm', ['install', ...NPM_FLAGS, packed.tarball, ...spec.dependencies], { cwd: dir });
   return dir;
 }
 
-/** `tsc -p tsconfig.json` in the project (this repo's TypeScript; the project's own types and packages). */
-export async function typeCheck(dir: string): Promise<string> {
+/** This repo's TypeScript (5.x); a consumer may install its own (`typescript@7`) and pass its tsc. */
+export const REPO_TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+
+/** `tsc -p tsconfig.json [...args]` in the project (the project's own types and packages); '' when clean, else tsc's output. */
+export async function typeCheck(dir: string, tsc = REPO_TSC, args: string[] = []): Promise<string> {
   try {
-    await exec(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir });
+    await exec(process.execPath, [tsc, '-p', 'tsconfig.json', ...args], { cwd: dir });
     return '';
   } catch (err) {
     return (err as { stdout?: string }).stdout || String(err);

@@ -4,15 +4,19 @@ import { createConsumer, createWorkDir, packPackage, ROOT, runScript, typeCheck,
 
 // The package as npm ships it (`npm pack` of a fresh build), installed from its tarball into three
 // consumer projects outside the repo, each type-checked with skipLibCheck off and run:
-//   express4: Express 4.21 + @types/express 4.17, ESM (NodeNext), `import`
-//   express5: Express 5 + @types/express 5, ESM types, `require` at run time
-//   commonjs: "module": "commonjs", "moduleResolution": "node10", the testing kit and its provider
+//   express4: Express 4.21 + @types/express 4.17, an ES module project ("type": "module", NodeNext:
+//             the ESM types, dist/esm/*.d.mts), `import` at run time
+//   express5: Express 5 + @types/express 5, NodeNext in a CommonJS project, `require` at run time
+//   commonjs: the README's CommonJS advice ("module": "nodenext", no "type") on TypeScript 5 (this
+//             repo's) and 7 (installed in the project, as `npm i -D typescript` does now), plus
+//             "moduleResolution": "node10" on TypeScript 5 (typesVersions); the testing kit and its provider
 const SESSION_TYPES = ['express-session@^1.18', '@types/express-session@^1.18', '@types/node@^20'];
 const PROJECTS = {
   express4: ['express@4.21.2', '@types/express@~4.17.21', ...SESSION_TYPES],
   express5: ['express@^5', '@types/express@^5', ...SESSION_TYPES],
-  commonjs: ['express@^4.21', '@types/express@~4.17.21', 'oidc-provider@^9', ...SESSION_TYPES],
+  commonjs: ['express@^4.21', '@types/express@~4.17.21', 'oidc-provider@^9', 'typescript@^7', ...SESSION_TYPES],
 };
+const TYPES: Partial<Record<keyof typeof PROJECTS, 'module'>> = { express4: 'module' };
 type ProjectName = keyof typeof PROJECTS;
 
 let workDir: string;
@@ -25,7 +29,7 @@ beforeAll(async () => {
   workDir = createWorkDir();
   packed = await packPackage(workDir);
   const names = Object.keys(PROJECTS) as ProjectName[];
-  const dirs = await Promise.all(names.map((name) => createConsumer(workDir, packed, { name, dependencies: PROJECTS[name] })));
+  const dirs = await Promise.all(names.map((name) => createConsumer(workDir, packed, { name, dependencies: PROJECTS[name], ...(TYPES[name] ? { type: TYPES[name] } : {}) })));
   names.forEach((name, i) => (projects[name] = dirs[i]!));
   for (const name of names) typeChecks[name] = typeCheck(projects[name]);
 }, 240_000);
@@ -35,12 +39,22 @@ afterAll(() => {
 });
 
 describe('the packed package', () => {
-  it('should ship dist, README, SECURITY and package.json only, with no TypeScript sources', () => {
+  it('should ship dist, the README and its guides, SECURITY, CHANGELOG, LICENSE and package.json only, with no TypeScript sources', () => {
     const outside = packed.files.filter((f) => !f.startsWith('dist/'));
-    expect(outside).toEqual(['README.md', 'SECURITY.md', 'package.json']);
+    expect(outside.filter((f) => !/^docs\/[\w-]+\.md$/.test(f))).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'SECURITY.md', 'package.json']);
+    expect(outside).toEqual(expect.arrayContaining(['docs/configuration.md', 'docs/errors.md']));
     expect(packed.files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(packed.files).toEqual(
-      expect.arrayContaining(['dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/cjs/testing/index.d.ts', 'dist/esm/testing/index.mjs', 'dist/cjs/testing/provider.mjs']),
+      expect.arrayContaining([
+        'dist/cjs/index.js',
+        'dist/cjs/index.d.ts',
+        'dist/esm/index.mjs',
+        'dist/esm/index.d.mts',
+        'dist/cjs/testing/index.d.ts',
+        'dist/esm/testing/index.mjs',
+        'dist/esm/testing/index.d.mts',
+        'dist/cjs/testing/provider.mjs',
+      ]),
     );
   });
 
@@ -65,6 +79,12 @@ describe('the packed package', () => {
         .sort(),
     ).toEqual(['@opentelemetry/api', '@types/express', '@types/express-session', 'express', 'ioredis', 'oidc-provider', 'redis']);
     expect(pkg.peerDependencies['express-session']).toBe('^1.17');
+    expect([pkg.repository, pkg.homepage, pkg.bugs, pkg.license]).toEqual([
+      { type: 'git', url: 'git+https://github.com/express-oauth2-session/express-oauth2-session.git' },
+      'https://github.com/express-oauth2-session/express-oauth2-session#readme',
+      { url: 'https://github.com/express-oauth2-session/express-oauth2-session/issues' },
+      'MIT',
+    ]);
     expect(readFileSync(path.join(ROOT, 'README.md'), 'utf8').match(/Node ≥ \d+(\.\d+)*/g)).toEqual(['Node ≥ 20.18.1']);
   });
 });
@@ -72,6 +92,24 @@ describe('the packed package', () => {
 describe.each(Object.keys(PROJECTS) as ProjectName[])('the %s consumer project', (name) => {
   it('should type-check with skipLibCheck off', async () => {
     expect(await typeChecks[name]).toBe('');
+  }, 60_000);
+});
+
+describe('the CommonJS advice on TypeScript 5 and 7', () => {
+  const ts7 = () => path.join(projects.commonjs, 'node_modules/typescript/bin/tsc');
+
+  it('should install TypeScript 7 in the consumer (what `npm i -D typescript` gives)', () => {
+    expect(JSON.parse(readFileSync(path.join(projects.commonjs, 'node_modules/typescript/package.json'), 'utf8')).version).toMatch(/^7\./);
+  });
+
+  it('should type-check the "module": "nodenext" project on TypeScript 7', async () => {
+    expect(await typeCheck(projects.commonjs, ts7())).toBe('');
+  }, 60_000);
+
+  it('should still resolve the package with "moduleResolution": "node10" on TypeScript 5, which TypeScript 7 refuses (TS5108)', async () => {
+    const node10 = ['--module', 'commonjs', '--moduleResolution', 'node10'];
+    expect(await typeCheck(projects.commonjs, undefined, node10)).toBe('');
+    expect(await typeCheck(projects.commonjs, ts7(), node10)).toMatch(/TS5108/);
   }, 60_000);
 });
 

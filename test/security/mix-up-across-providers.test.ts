@@ -7,7 +7,7 @@ import { createTestApp, providerOptions } from '../support/test-app';
 // Two providers: "honest" (a real AS, issuer configured) and "evil", configured without `issuer`
 // (as plain OAuth 2.0 providers are), whose AS forwards every login to the honest AS. The honest
 // AS also has evil's callback URI registered for the honest client: the misconfiguration that
-// lets its response reach evil's callback, which the README warns against.
+// lets its response reach evil's callback, which docs/several-providers.md warns against.
 const HONEST_CB = 'http://127.0.0.1:3000/callback/honest';
 const EVIL_CB = 'http://127.0.0.1:3000/callback/evil';
 let honest: TestAuthorizationServer;

@@ -1,6 +1,6 @@
 // The Redis clients an app process uses on a single instance, a Redis Cluster or a Sentinel group,
 // for the session store (connect-redis 9) and the refresh lock, with the settings they need to fail
-// fast while a master is down and to follow a failover (the README's table):
+// fast while a master is down and to follow a failover (the table in docs/redis-and-scaling.md):
 // - node-redis `createCluster`: `defaults: { disableOfflineQueue: true }`, and a rediscovery of the
 //   slots whenever a node reports an error (node-redis re-reads the slot map only on MOVED/ASK, which
 //   a dead master never sends: without this it keeps sending a dead master's slots to the dead node).

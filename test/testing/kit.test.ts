@@ -1,4 +1,4 @@
-// The README's "Testing your app" example, verbatim between the markers (readme.test.ts checks
+// The "Testing your app" example of docs/testing.md, verbatim between the markers (test/docs/readme.test.ts checks
 // that they stay identical), plus one more check of the kit.
 // README:testing-your-app:start
 import express from 'express';

@@ -1,4 +1,5 @@
-// CommonJS (moduleResolution node10): the testing subpath resolves through "typesVersions".
+// CommonJS ("module": "nodenext" without "type": "module"; also checked with "moduleResolution": "node10",
+// where the testing subpath resolves through "typesVersions").
 import { startTestProvider, type TestProvider } from 'express-oauth2-session/testing';
 import { clientCredentials } from 'express-oauth2-session';
 
