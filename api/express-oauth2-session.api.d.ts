@@ -159,6 +159,7 @@ declare module 'express-oauth2-session' {
     fetchUserInfo?: boolean;
     redirectUri: string;
     scope?: string | string[];
+    responseMode?: ResponseMode;
     authorizationParams?: Record<string, string>;
     incrementalAuthorizationParams?: Record<string, string>;
     tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
@@ -268,9 +269,9 @@ declare module 'express-oauth2-session' {
   export function requireAuth(options?: RequireAuthOptions): RequestHandler;
 }
 
-// ---- 'express-oauth2-session/testing': 17 exports
+// ---- 'express-oauth2-session/testing': 18 exports
 // Runtime (7): CookieJar, DEFAULT_TEST_REDIRECT_URI, authorizeWithoutBrowser, endSessionWithoutBrowser, expireAccessToken, loginWithoutBrowser, startTestProvider
-// Types only (10): AgentLike, AuthorizeOptions, AuthorizeResult, EndSessionResult, ProviderEndpoints, ProviderRequest, TestClient, TestProvider, TestProviderOptions, TokenEndpointFault
+// Types only (11): AgentLike, AuthorizeOptions, AuthorizeResult, EndSessionResult, PostLike, ProviderEndpoints, ProviderRequest, TestClient, TestProvider, TestProviderOptions, TokenEndpointFault
 declare module 'express-oauth2-session/testing' {
   export interface AgentLike {
     get(path: string): PromiseLike<AgentResponse>;
@@ -282,6 +283,7 @@ declare module 'express-oauth2-session/testing' {
   }
   export interface AuthorizeResult {
     callbackUrl: string;
+    method: 'GET' | 'POST';
     code?: string;
     state?: string;
     error?: string;
@@ -296,6 +298,10 @@ declare module 'express-oauth2-session/testing' {
   export interface EndSessionResult {
     redirectUrl: string;
     confirmationPage: string;
+  }
+  export interface PostLike<R> {
+    set(name: string, value: string): PostLike<R>;
+    send(body: string): PromiseLike<R>;
   }
   export interface ProviderEndpoints {
     authorization: string;
@@ -370,6 +376,7 @@ declare module 'express-oauth2-session/testing' {
   export function loginWithoutBrowser<R extends AgentResponse>(
     agent: {
       get(path: string): PromiseLike<R>;
+      post?(path: string): PostLike<R>;
     },
     options?: AuthorizeOptions & {
       loginPath?: string;
@@ -378,7 +385,7 @@ declare module 'express-oauth2-session/testing' {
   export function startTestProvider(options?: TestProviderOptions): Promise<TestProvider>;
 }
 
-// ---- Not exported, reached from the exports above (28)
+// ---- Not exported, reached from the exports above (29)
 declare interface AgentResponse {
   status: number;
   headers: Record<string, unknown>;
@@ -459,6 +466,7 @@ declare class RequestContext extends ProviderClient {
   provider(name: string): ProviderClient;
   isAuthenticatedWithAny(): boolean;
 }
+declare type ResponseMode = 'query' | 'form_post';
 declare interface RouteOptions {
   login?: string | false;
   callback?: string | false;

@@ -44,14 +44,14 @@ export interface AuthorizationRequest {
 export interface LoginStarter {
   readonly provider: Pick<ResolvedProvider, 'name' | 'scope' | 'authorizationParams' | 'incrementalAuthorizationParams' | 'loginPath'>;
   readonly postLoginRedirect: string;
-  /** Save a pending login in the session of `req` and answer with the authorization URL (requireAuth's step-up). */
-  authorizationUrl(req: IncomingMessage, request: AuthorizationRequest): Promise<string>;
+  /** Save a pending login in the session of `req` and answer with the authorization URL (requireAuth's step-up); `res` gets the form_post binding cookie. */
+  authorizationUrl(req: IncomingMessage, res: ServerResponse, request: AuthorizationRequest): Promise<string>;
   /** Start a login and answer 302 to the authorization endpoint: the `/login` route (`query`) and `req.oauth.login` (`request`). */
   redirect(req: IncomingMessage, res: ServerResponse, from: { query?: URLSearchParams; request?: LoginRequest }): Promise<void>;
 }
 
 /** Parameters the package owns in every authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC). */
-const OWN_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method']);
+const OWN_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method']);
 
 /** Validate `req.oauth.login` options: a mistake is a programmer error, thrown as `TypeError` naming the argument. */
 export function readLoginOptions(options: LoginOptions | undefined): LoginRequest {

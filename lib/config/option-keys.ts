@@ -40,6 +40,7 @@ export const PROVIDER_KEYS = keyList<ProviderOptions>({
   fetchUserInfo: true,
   incrementalAuthorizationParams: true,
   dpop: true,
+  responseMode: true,
 });
 
 /** Keys that apply to every provider (the top level, beside `providers`). */

@@ -2,6 +2,9 @@ import type { RefreshLock } from '../session/lock.js';
 import type { TokenSet } from '../protocol/token-set.js';
 
 import type { KeyObject } from 'node:crypto';
+import type { ResponseMode } from './response-mode.js';
+
+export type { ResponseMode } from './response-mode.js';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'client_secret_jwt';
 /** A private key for `private_key_jwt`: a JWK object, a PEM string (PKCS#8, PKCS#1, SEC1) or a `KeyObject`. */
@@ -53,6 +56,13 @@ export interface ProviderOptions {
   redirectUri: string;
   /** Default `[]`. */
   scope?: string | string[];
+  /**
+   * Default `'query'`. `'form_post'` (OAuth 2.0 Form Post Response Mode): the provider POSTs the
+   * authorization response to the callback (code and state never in a URL). The login is bound to
+   * a short-lived `SameSite=None; Secure` cookie, so the redirect URI must be https (plain http only
+   * on loopback hosts for local development). See docs/logout-and-response-modes.md.
+   */
+  responseMode?: ResponseMode;
   /** Extra authorize parameters, e.g. `{ access_type: 'offline', prompt: 'consent' }`. */
   authorizationParams?: Record<string, string>;
   /**
@@ -208,6 +218,8 @@ export interface ResolvedProvider {
   readonly fetchUserInfo: boolean;
   readonly redirectUri: string;
   readonly scope: readonly string[];
+  /** `responseMode`: `form_post` mounts the callback as POST (with its binding cookie). */
+  readonly responseMode: ResponseMode;
   readonly authorizationParams: Readonly<Record<string, string>>;
   readonly incrementalAuthorizationParams: Readonly<Record<string, string>>;
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;

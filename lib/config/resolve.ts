@@ -15,6 +15,7 @@ import {
   resolveClientAuth,
 } from './assert.js';
 import { assertCodeResponseType, assertKnownKeys, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
+import { resolveResponseMode } from './response-mode.js';
 import type { OAuthMiddlewareOptions, ProviderOptions, ResolvedConfig, ResolvedProvider, RouteOptions } from './options.js';
 
 export { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_LEEWAY_SECONDS } from './assert.js';
@@ -126,6 +127,7 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     fetchUserInfo: input.fetchUserInfo ?? false,
     redirectUri: input.redirectUri,
     scope: normalizeScope(input.scope, at.key('scope')),
+    responseMode: resolveResponseMode(input.responseMode, at, redirect, authorizationParams),
     authorizationParams,
     incrementalAuthorizationParams: assertRecord(input.incrementalAuthorizationParams, at.key('incrementalAuthorizationParams')),
     tokenEndpointAuthMethod: auth.method,

@@ -114,7 +114,7 @@ export async function enforceAccessRules(rules: AccessRules, req: Request, res: 
   if (req.method === 'GET' && wantsHtml(req) && !shortfall.exhausted && provider.loginPath !== false) {
     const originalUrl = (req as { originalUrl?: string }).originalUrl ?? req.url;
     const returnTo = safeReturnTo(originalUrl, starter.postLoginRedirect);
-    const location = await starter.authorizationUrl(req, { returnTo, ...shortfall.login });
+    const location = await starter.authorizationUrl(req, res, { returnTo, ...shortfall.login });
     res.statusCode = 302;
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Location', location);

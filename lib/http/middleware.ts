@@ -15,6 +15,7 @@ import { LoginStore } from '../session/login-store.js';
 import { SessionTracker } from '../session/session-tracker.js';
 import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
 import { createCallbackHandler } from './routes/callback.js';
+import { createFormPostCallbackHandler, formPostOnlyCallback } from './routes/form-post-callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
 import { installLazyClient } from '../session/host-patches.js';
@@ -69,7 +70,10 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   };
   for (const link of links.values()) {
     addRoute(link.provider.loginPath, 'GET', createLoginHandler(loginStarters.get(link.name)!));
-    addRoute(link.provider.callbackPath, 'GET', createCallbackHandler(link, logins, lifecycle));
+    if (link.provider.responseMode === 'form_post') {
+      addRoute(link.provider.callbackPath, 'POST', createFormPostCallbackHandler(link, logins, lifecycle, timeoutMs));
+      addRoute(link.provider.callbackPath, 'GET', formPostOnlyCallback());
+    } else addRoute(link.provider.callbackPath, 'GET', createCallbackHandler(link, logins, lifecycle));
   }
   const postLogout = new PostLogoutReturn(config);
   const landingPath = config.idpLogout ? postLogout.path : undefined;

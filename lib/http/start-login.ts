@@ -10,17 +10,18 @@ import { buildAuthorizationRedirect } from '../protocol/par.js';
 import { randomCodeVerifier, randomState } from '../protocol/pkce.js';
 import type { LoginStore } from '../session/login-store.js';
 import type { PendingLogin } from '../session/session-format.js';
+import { newBinding, setBindingCookie } from './form-post-binding.js';
 import { noStore, redirect } from './respond.js';
 import { safeReturnTo, singleParam } from './routes/safe-redirect.js';
 
 const log = debugFor('login');
 
 /**
- * A new pending login (state, PKCE verifier, nonce when the scope has `openid`) saved in the
- * session, and the authorization URL to redirect the browser to (RFC 6749 §4.1.1; PAR's
+ * A new pending login (state, PKCE verifier, nonce when the scope has `openid`; with form_post its
+ * binding, also set as its cookie on `res`) saved in the session, and the authorization URL to redirect the browser to (RFC 6749 §4.1.1; PAR's
  * `request_uri` when pushed).
  */
-async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Request, request: AuthorizationRequest): Promise<string> {
+async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Request, res: ServerResponse, request: AuthorizationRequest): Promise<string> {
   const { provider } = link;
   const endpoints = await link.endpoints();
   const par = link.pushedAuthorization(endpoints);
@@ -35,7 +36,10 @@ async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Requ
   const login: PendingLogin = { provider: provider.name, codeVerifier, nonce, returnTo: request.returnTo, createdAt: Date.now() };
   if (request.maxAge !== undefined) login.maxAge = request.maxAge;
   if (request.stepUp) login.stepUp = request.stepUp;
-  await logins.begin(req, state, login);
+  const formPost = provider.responseMode === 'form_post';
+  if (formPost) login.formPostBinding = newBinding();
+  const sessionId = await logins.begin(req, state, login);
+  if (formPost) setBindingCookie(res, new URL(provider.redirectUri).pathname, state, sessionId, login.formPostBinding!);
   log(request.stepUp ? 'step-up login started for %s' : 'login started for %s', provider.name);
   return buildAuthorizationRedirect(
     {
@@ -46,7 +50,7 @@ async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Requ
       state,
       codeVerifier,
       nonce,
-      params: request.params,
+      params: provider.responseMode === 'query' ? request.params : { ...request.params, response_mode: provider.responseMode },
     },
     par,
   );
@@ -63,7 +67,7 @@ export function createLoginStarter(link: ProviderLink, logins: LoginStore, postL
   return Object.freeze({
     provider: Object.freeze({ name, scope, authorizationParams, incrementalAuthorizationParams, loginPath }),
     postLoginRedirect,
-    authorizationUrl: (req: IncomingMessage, request: AuthorizationRequest) => pendingLoginUrl(link, logins, req as Request, request),
+    authorizationUrl: (req: IncomingMessage, res: ServerResponse, request: AuthorizationRequest) => pendingLoginUrl(link, logins, req as Request, res, request),
     async redirect(req: IncomingMessage, res: ServerResponse, from: { query?: URLSearchParams; request?: LoginRequest }): Promise<void> {
       noStore(res);
       const { query, request } = from;
@@ -72,7 +76,7 @@ export function createLoginStarter(link: ProviderLink, logins: LoginStore, postL
       const configured = loginAuthorizationParams(provider.authorizationParams, query ?? new URLSearchParams());
       const params = { ...configured.params, ...request?.authorizationParams };
       const maxAge = params.max_age !== undefined && MAX_AGE.test(params.max_age) ? Number(params.max_age) : undefined;
-      redirect(res, 302, await pendingLoginUrl(link, logins, req as Request, { returnTo, scope: scopes, params, maxAge }));
+      redirect(res, 302, await pendingLoginUrl(link, logins, req as Request, res, { returnTo, scope: scopes, params, maxAge }));
     },
   });
 }

@@ -5,7 +5,17 @@ import type { OriginalIdTokenClaims } from '../protocol/id-token.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { addToLogoutIndex, logoutIndexKeysOf, unindexSession } from './logout-index.js';
-import { abandonPending, addTransaction, limitPendingOnlyLifetime, MAX_TRANSACTIONS, pendingLoginCount, requireSession, takeAbandonedLogin, type LiveSession } from './session-data.js';
+import {
+  abandonPending,
+  addTransaction,
+  peekTransaction,
+  limitPendingOnlyLifetime,
+  MAX_TRANSACTIONS,
+  pendingLoginCount,
+  requireSession,
+  takeAbandonedLogin,
+  type LiveSession,
+} from './session-data.js';
 import { encodeLoginMarker, type AbandonedLogin, type LoginMarker, type PendingLogin, type StoredMarker } from './session-format.js';
 import { loadStoredLoginSession, RequestLoginSession, type LoginSession } from './login-session.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
@@ -79,14 +89,15 @@ export class LoginStore {
 
   /**
    * Record a new login transaction in this session and save it before the redirect. A session
-   * holding nothing else expires with the transaction (10 minutes).
+   * holding nothing else expires with the transaction (10 minutes). Returns the session id.
    */
-  async begin(req: Request, state: string, login: PendingLogin): Promise<void> {
+  async begin(req: Request, state: string, login: PendingLogin): Promise<string> {
     const session = requireSession(req);
     guardSessionSaves(session, this.timeoutMs);
     addTransaction(session, state, login, login.createdAt);
     limitPendingOnlyLifetime(session);
     await saveLiveSession(session, this.#ms(req, 'save the session'));
+    return session.id;
   }
 
   /**
@@ -101,6 +112,28 @@ export class LoginStore {
   /** Where a tab whose login was abandoned by another tab's completed login should go (single use). */
   abandonedLogin(req: Request, state: string): AbandonedLogin | undefined {
     return takeAbandonedLogin(requireSession(req), state, Date.now());
+  }
+
+  /**
+   * A form_post callback (its cross-site POST carries no SameSite=Lax session cookie): the pending
+   * login of `state` in the session its binding cookie names, if `accept` (the binding check) takes
+   * it; only then does the request continue in that session. Undefined when the session or the
+   * login is gone or refused: nothing of that session reaches this request's response.
+   */
+  async boundLogin(req: Request, state: string, sessionId: string, accept: (login: PendingLogin) => boolean): Promise<PendingLogin | undefined> {
+    const current = requireSession(req);
+    const now = Date.now();
+    if (current.id === sessionId) {
+      const login = peekTransaction(current, state, now);
+      return login && accept(login) ? login : undefined;
+    }
+    const store = req.sessionStore;
+    const data = await storeCall<Record<string, unknown> | null>(this.#ms(req, 'read the session'), 'read the session', (cb) => store.get(sessionId, cb as never));
+    const login = data ? peekTransaction(data as unknown as LiveSession, state, now) : undefined;
+    if (!data || !login || !accept(login)) return undefined;
+    req.sessionID = sessionId;
+    store.createSession(req, data as never);
+    return login;
   }
 
   /** Claim the transaction of a callback's `state`: once, atomically, only for its own provider. */

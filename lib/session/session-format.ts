@@ -34,6 +34,8 @@ export interface PendingLogin {
   maxAge?: number;
   /** What a step-up or incremental login asked for (requireAuth); absent for ordinary logins. */
   stepUp?: StepUpRequest;
+  /** `responseMode: 'form_post'`: the random value of this login's binding cookie (http/form-post-binding.ts). */
+  formPostBinding?: string;
 }
 
 /** One provider's login in this session: the session never holds tokens, only this. */
@@ -82,6 +84,7 @@ export interface StoredTransaction {
   t: number;
   m?: number;
   u?: StoredStepUp;
+  b?: string;
 }
 
 /** Stored {@link LoginMarker}: `at` is `authenticatedAt`, `exp` is `recordExpiresAt`, `u` is `stepUp`. */
@@ -142,19 +145,21 @@ export function encodePendingLogin(login: PendingLogin): StoredTransaction {
   const tx: StoredTransaction = { p: login.provider, v: login.codeVerifier, n: login.nonce, r: login.returnTo, t: login.createdAt };
   if (login.maxAge !== undefined) tx.m = login.maxAge;
   if (login.stepUp) tx.u = encodeStepUp(login.stepUp);
+  if (login.formPostBinding !== undefined) tx.b = login.formPostBinding;
   return tx;
 }
 
 /** The pending login, or undefined when malformed in any field (fail closed: it cannot complete). */
 export function decodePendingLogin(tx: unknown): PendingLogin | undefined {
   if (!isObject(tx) || !num(tx.t) || !str(tx.p) || !str(tx.r)) return undefined;
-  if (!optional(tx.v, str) || !optional(tx.n, str) || !optional(tx.m, num) || !optional(tx.u, isObject)) return undefined;
+  if (!optional(tx.v, str) || !optional(tx.n, str) || !optional(tx.m, num) || !optional(tx.u, isObject) || !optional(tx.b, str)) return undefined;
   const login: PendingLogin = { provider: tx.p, returnTo: tx.r, createdAt: tx.t };
   if (tx.v !== undefined) login.codeVerifier = tx.v as string;
   if (tx.n !== undefined) login.nonce = tx.n as string;
   if (tx.m !== undefined) login.maxAge = tx.m as number;
   const stepUp = decodeStepUp(tx.u);
   if (stepUp) login.stepUp = stepUp;
+  if (tx.b !== undefined) login.formPostBinding = tx.b as string;
   return login;
 }
 

@@ -116,17 +116,39 @@ export interface AgentLike {
   get(path: string): PromiseLike<AgentResponse>;
 }
 
+/** A supertest-like POST: `agent.post(path).set(name, value).send(body)`. */
+export interface PostLike<R> {
+  set(name: string, value: string): PostLike<R>;
+  send(body: string): PromiseLike<R>;
+}
+
+/** The `name=value` pairs of the `oauth.fp.*` (form_post binding) cookies a response set. */
+function bindingCookies(res: AgentResponse): string[] {
+  const set = res.headers['set-cookie'];
+  const list = Array.isArray(set) ? (set as string[]) : typeof set === 'string' ? [set] : [];
+  return list.filter((c) => c.startsWith('oauth.fp.')).map((c) => c.split(';')[0] as string);
+}
+
 /**
  * Log in on a supertest agent: GET /login on your app, the provider's login and consent pages,
- * then your callback. Resolves with the callback response (303 on success).
+ * then your callback. Resolves with the callback response (303 on success). With
+ * `responseMode: 'form_post'` the callback is the provider's form, POSTed with the login's binding
+ * cookie (sent explicitly: a cookie jar keeps `Secure` cookies off plain http), so the agent needs `post`.
  */
-export async function loginWithoutBrowser<R extends AgentResponse>(agent: { get(path: string): PromiseLike<R> }, options: AuthorizeOptions & { loginPath?: string } = {}): Promise<R> {
+export async function loginWithoutBrowser<R extends AgentResponse>(
+  agent: { get(path: string): PromiseLike<R>; post?(path: string): PostLike<R> },
+  options: AuthorizeOptions & { loginPath?: string } = {},
+): Promise<R> {
   const start = await agent.get(options.loginPath ?? '/login');
   const location = start.headers.location;
   if (start.status !== 302 || typeof location !== 'string') throw new Error(`GET ${options.loginPath ?? '/login'} answered ${start.status}, expected a 302 to the provider`);
-  const { callbackUrl } = await authorizeWithoutBrowser(location, options);
+  const { callbackUrl, method, params } = await authorizeWithoutBrowser(location, options);
   const url = new URL(callbackUrl);
-  return agent.get(`${url.pathname}${url.search}`);
+  if (method === 'GET') return agent.get(`${url.pathname}${url.search}`);
+  if (!agent.post) throw new Error('the provider answered with form_post: pass an agent with post() (supertest)');
+  const post = agent.post(url.pathname).set('content-type', 'application/x-www-form-urlencoded');
+  const cookies = bindingCookies(start);
+  return (cookies.length > 0 ? post.set('cookie', cookies.join('; ')) : post).send(params.toString());
 }
 
 /**

@@ -44,10 +44,31 @@ export class CookieJar {
 
 function decodeEntities(s: string): string {
   return s
-    .replace(/&amp;/g, '&')
     .replace(/&#x2F;/gi, '/')
     .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"');
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/**
+ * The provider's `response_mode=form_post` page (OAuth 2.0 Form Post Response Mode §2): an
+ * auto-submitting form whose action is the redirect URI (outside the provider) and whose hidden
+ * inputs are the authorization response.
+ */
+function parseFormPostResponse(html: string, pageUrl: string): { action: string; params: URLSearchParams } | undefined {
+  const form = /<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]+)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  if (!form?.[1]) return undefined;
+  const action = new URL(decodeEntities(form[1]), pageUrl).toString();
+  if (new URL(action).origin === new URL(pageUrl).origin) return undefined;
+  const params = new URLSearchParams();
+  for (const input of (form[2] ?? '').matchAll(/<input\b[^>]*\btype="hidden"[^>]*>/gi)) {
+    const name = /\bname="([^"]*)"/i.exec(input[0]);
+    const value = /\bvalue="([^"]*)"/i.exec(input[0]);
+    if (name?.[1]) params.append(decodeEntities(name[1]), decodeEntities(value?.[1] ?? ''));
+  }
+  return { action, params };
 }
 
 function parseInteractionForm(html: string, pageUrl: string): { action: string; prompt: string | undefined } | undefined {
@@ -58,7 +79,10 @@ function parseInteractionForm(html: string, pageUrl: string): { action: string; 
 }
 
 export interface AuthorizeResult {
+  /** The redirect URI with the response in its query; with form_post, the redirect URI the form posts to. */
   callbackUrl: string;
+  /** `GET` (a redirect) or `POST` (`response_mode=form_post`: send `params` as the form body to `callbackUrl`). */
+  method: 'GET' | 'POST';
   code?: string;
   state?: string;
   error?: string;
@@ -94,12 +118,17 @@ export async function authorizeWithoutBrowser(authorizationUrl: string, options:
       const location = new URL(res.headers.get('location') ?? '', url).toString();
       if (new URL(location).origin !== asOrigin) {
         const params = new URL(location).searchParams;
-        return { callbackUrl: location, code: params.get('code') ?? undefined, state: params.get('state') ?? undefined, error: params.get('error') ?? undefined, params, jar };
+        return { callbackUrl: location, method: 'GET', code: params.get('code') ?? undefined, state: params.get('state') ?? undefined, error: params.get('error') ?? undefined, params, jar };
       }
       [method, url, body] = ['GET', location, undefined];
       continue;
     }
     const html = await res.text();
+    const posted = parseFormPostResponse(html, url);
+    if (posted) {
+      const { action, params } = posted;
+      return { callbackUrl: action, method: 'POST', code: params.get('code') ?? undefined, state: params.get('state') ?? undefined, error: params.get('error') ?? undefined, params, jar };
+    }
     const form = res.status === 200 ? parseInteractionForm(html, url) : undefined;
     if (!form?.prompt)
       throw new Error(

@@ -8,50 +8,70 @@ import type { LoginOutcome } from '../../session/transactions.js';
 import { noStore, redirect } from '../respond.js';
 import { rawQuery } from './safe-redirect.js';
 
-function replayed(): InvalidCallbackError {
+export function replayed(): InvalidCallbackError {
   return new InvalidCallbackError('Unknown, expired or already used login state; start the login again.');
 }
 
+/** What every callback route needs: the provider, the login store and the token lifecycle. */
+export interface CallbackContext {
+  link: ProviderLink;
+  logins: LoginStore;
+  lifecycle: TokenLifecycle;
+}
+
+/** The headers of every callback answer: never cached, never a Referer carrying the code onwards. */
+export function callbackHeaders(res: Response): void {
+  noStore(res);
+  res.setHeader('Referrer-Policy', 'no-referrer');
+}
+
 /**
- * GET callback (RFC 6749 §4.1.2). Every failure before the code exchange answers without calling
- * the token endpoint. The transaction is claimed once and atomically (session/transactions.ts);
- * a duplicate of a callback in flight (double click, proxy retry) waits for it and continues in
- * the session it produced.
+ * The callback after its parameters were read, whichever way they came (a redirect's query, or the
+ * provider's form_post). Every failure before the code exchange answers without calling the token
+ * endpoint. The transaction is claimed once and atomically (session/transactions.ts); a duplicate
+ * of a callback in flight (double click, proxy retry) waits for it and continues in the session it
+ * produced.
  */
-export function createCallbackHandler(link: ProviderLink, logins: LoginStore, lifecycle: TokenLifecycle): RequestHandler {
+export async function completeCallback(req: Request, res: Response, params: URLSearchParams, state: string, code: string | undefined, ctx: CallbackContext): Promise<void> {
+  const { link, logins, lifecycle } = ctx;
   const { provider } = link;
+  const claim = await logins.claim(req, state, link.name, code ?? '');
+  if (claim.kind === 'rejected') {
+    // A second tab whose login was pending when the first tab's completed: no code redemption,
+    // just back to where it was going (or to log in again when this provider is not logged in).
+    const abandoned = logins.abandonedLogin(req, state);
+    if (abandoned?.provider !== link.name) throw replayed();
+    if (logins.forRequest(req).hasLogin(link.name)) return redirect(res, 303, abandoned.returnTo);
+    if (provider.loginPath === false) throw replayed();
+    return redirect(res, 302, `${provider.loginPath}?returnTo=${encodeURIComponent(abandoned.returnTo)}`);
+  }
+  if (claim.kind === 'duplicate') {
+    const { sessionId } = await claim.outcome;
+    if (sessionId === undefined || !(await logins.adoptSession(req, sessionId))) throw replayed();
+    redirect(res, 303, claim.tx.returnTo);
+    return;
+  }
+  const outcome: LoginOutcome = { sessionId: undefined };
+  try {
+    // Steps 2–6 (the authorization response's checks, then the token lifecycle's login): the new session id.
+    const endpoints = await link.endpoints();
+    const authorizationCode = readAuthorizationResponse(params, endpoints);
+    outcome.sessionId = await lifecycle.completeLogin(req, { link, endpoints, code: authorizationCode, pending: claim.tx });
+  } finally {
+    claim.settle(outcome);
+  }
+  redirect(res, 303, claim.tx.returnTo);
+}
+
+/** GET callback (RFC 6749 §4.1.2): the authorization response in the query of the provider's redirect. */
+export function createCallbackHandler(link: ProviderLink, logins: LoginStore, lifecycle: TokenLifecycle): RequestHandler {
+  const ctx: CallbackContext = { link, logins, lifecycle };
 
   async function run(req: Request, res: Response): Promise<void> {
-    noStore(res);
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    callbackHeaders(res);
     const params = rawQuery(req.url);
     const { state, code } = readCallbackState(params);
-    const claim = await logins.claim(req, state, link.name, code ?? '');
-    if (claim.kind === 'rejected') {
-      // A second tab whose login was pending when the first tab's completed: no code redemption,
-      // just back to where it was going (or to log in again when this provider is not logged in).
-      const abandoned = logins.abandonedLogin(req, state);
-      if (abandoned?.provider !== link.name) throw replayed();
-      if (logins.forRequest(req).hasLogin(link.name)) return redirect(res, 303, abandoned.returnTo);
-      if (provider.loginPath === false) throw replayed();
-      return redirect(res, 302, `${provider.loginPath}?returnTo=${encodeURIComponent(abandoned.returnTo)}`);
-    }
-    if (claim.kind === 'duplicate') {
-      const { sessionId } = await claim.outcome;
-      if (sessionId === undefined || !(await logins.adoptSession(req, sessionId))) throw replayed();
-      redirect(res, 303, claim.tx.returnTo);
-      return;
-    }
-    const outcome: LoginOutcome = { sessionId: undefined };
-    try {
-      // Steps 2–6 (the authorization response's checks, then the token lifecycle's login): the new session id.
-      const endpoints = await link.endpoints();
-      const code = readAuthorizationResponse(params, endpoints);
-      outcome.sessionId = await lifecycle.completeLogin(req, { link, endpoints, code, pending: claim.tx });
-    } finally {
-      claim.settle(outcome);
-    }
-    redirect(res, 303, claim.tx.returnTo);
+    await completeCallback(req, res, params, state, code, ctx);
   }
 
   return function oauthCallback(req: Request, res: Response, next: NextFunction) {
