@@ -418,6 +418,7 @@ declare interface CommonOptions {
   httpTimeoutMs?: number;
   fetch?: FetchLike;
   backchannelLogout?: boolean | BackchannelLogoutOptions;
+  telemetry?: boolean;
 }
 declare type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 declare interface MultiProviderOptions<P extends string = string> extends CommonOptions {

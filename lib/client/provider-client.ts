@@ -16,6 +16,7 @@ import type { TokenRecord } from '../session/token-record.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import { readUserInfoResponse, userInfoTransportError } from '../protocol/userinfo.js';
 import { prepareUserInfoRequest } from './userinfo.js';
+import { ATTR } from '../telemetry/attributes.js';
 
 /** What every client of one middleware instance calls (built once by the factory). */
 export interface ClientDeps {
@@ -176,13 +177,15 @@ export class ProviderClient extends BearerMethods {
    * `fetch` (refreshed first when due, once more on 401 `invalid_token`). When the login knows the
    * user's `sub`, the response must name the same one. Throws `OAuthError` `OAUTH_USERINFO_ERROR`.
    */
-  async userinfo(): Promise<OAuthUser> {
-    await this.#loadRecord();
-    const { target, request } = await prepareUserInfoRequest(this.#link);
-    const res = await this.#send(target, request).catch((err: unknown) => {
-      throw userInfoTransportError(err);
+  userinfo(): Promise<OAuthUser> {
+    return this.#link.telemetry.span('oauth2.userinfo', { [ATTR.provider]: this.#provider.name }, async () => {
+      await this.#loadRecord();
+      const { target, request } = await prepareUserInfoRequest(this.#link);
+      const res = await this.#send(target, request).catch((err: unknown) => {
+        throw userInfoTransportError(err);
+      });
+      return readUserInfoResponse(res, this.#session.identity(this.#provider.name)?.sub);
     });
-    return readUserInfoResponse(res, this.#session.identity(this.#provider.name)?.sub);
   }
 
   async #send(target: ApiTarget, req: PreparedRequest): Promise<Response> {

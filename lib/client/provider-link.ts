@@ -7,6 +7,8 @@ import { RemoteKeySets } from '../protocol/jwks.js';
 import { TokenEndpointClient, type TokenClientConfig } from '../protocol/token-endpoint.js';
 import type { ApiOutbound } from './dpop-transport.js';
 import type { OutboundTransport } from './transport.js';
+import { ATTR } from '../telemetry/attributes.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 /**
  * Everything the package needs to talk to one provider: its endpoints (configured or discovered),
@@ -26,6 +28,8 @@ export class ProviderLink {
   readonly tokenEndpoint: TokenEndpointClient;
   /** How API calls with this provider's tokens go out (built once: nothing per request). */
   readonly outbound: ApiOutbound;
+  /** The spans and metrics of the middleware instance (its transport's). */
+  readonly telemetry: Telemetry;
   readonly #metadata: ProviderMetadata;
 
   constructor(
@@ -45,10 +49,13 @@ export class ProviderLink {
       timeoutMs,
     };
     this.fetch = transport.fetch;
+    this.telemetry = transport.telemetry;
     this.outbound = { transport, proofs: this.dpop };
     this.keys = new RemoteKeySets({ fetch: this.fetch, timeoutMs });
     this.tokenEndpoint = new TokenEndpointClient({ config: this.tokenClient, proofs: this.dpop });
-    this.#metadata = new ProviderMetadata({ provider, fetch: this.fetch, timeoutMs });
+    const traced = <T>(run: () => Promise<T>) =>
+      this.telemetry.span('oauth2.discovery', { [ATTR.provider]: provider.name, 'server.address': provider.issuer && new URL(provider.issuer).hostname }, run);
+    this.#metadata = new ProviderMetadata({ provider, fetch: this.fetch, timeoutMs, traced });
   }
 
   get name(): string {

@@ -11,6 +11,9 @@ import { HeldLease } from './held-lease.js';
 import { PendingWrites } from './pending-writes.js';
 import { revokeEnded } from './revoke.js';
 import { validateRefreshResponse } from './validate-tokens.js';
+import { ATTR, tokenRequestAttributes } from '../telemetry/attributes.js';
+import type { SpanScope } from '../telemetry/telemetry.js';
+import { LockWait } from './lock-wait.js';
 
 const log = debugFor('refresh');
 
@@ -93,7 +96,12 @@ export class Refresher {
     return this.#run(login, stale, 'now');
   }
 
-  async #run(login: LoginRef, record: TokenRecord, urgency: Urgency): Promise<TokenRecord> {
+  /** The `oauth2.refresh` span around one refresh of a login (joined, reused or made here). */
+  #run(login: LoginRef, record: TokenRecord, urgency: Urgency): Promise<TokenRecord> {
+    return login.link.telemetry.span('oauth2.refresh', { [ATTR.provider]: login.link.name }, (span) => this.#runIn(login, record, urgency, span));
+  }
+
+  async #runIn(login: LoginRef, record: TokenRecord, urgency: Urgency, span: SpanScope): Promise<TokenRecord> {
     const { link } = login;
     const key = login.session.loginKey(link.name);
     const pending = this.#pending.newerThan(key, record);
@@ -101,23 +109,29 @@ export class Refresher {
       // This process holds a newer record than the caller saw (its write is pending): write it
       // now if the store takes it (so other processes see it), and use it either way.
       await this.#pending.flush(key);
+      span.set(ATTR.refreshOutcome, 'pending');
       if (!isExpiring(pending.tokens, this.#now(), link.provider.refreshLeewayMs)) return pending;
       record = pending;
     }
     const backoff = this.#backoff.get(key);
-    if (backoff && backoff.until > this.#now()) return this.#fallBack(backoff.error, record, urgency, link);
+    if (backoff && backoff.until > this.#now()) {
+      span.set(ATTR.refreshOutcome, 'backoff');
+      return this.#fallBack(backoff.error, record, urgency, link, span);
+    }
     if (backoff) this.#backoff.delete(key);
     const running = this.#inflight.get(key);
     if (running) {
+      span.set(ATTR.refreshOutcome, 'joined');
       this.#announce.joined(link.name, record.tokens.accessToken);
       log('joined in-flight refresh of %s', link.name);
       return running;
     }
-    const flight = this.#refreshUnderLock(login, key, record.v, urgency)
+    const flight = this.#refreshUnderLock(login, key, record.v, urgency, span)
       .catch((err: unknown) => {
+        link.telemetry.countRefreshFailure(link.name, err);
         const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
         if (retryAfterMs) this.#rememberBackoff(key, retryAfterMs, err);
-        return this.#fallBack(err, record, urgency, link);
+        return this.#fallBack(err, record, urgency, link, span);
       })
       .finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, flight);
@@ -134,10 +148,11 @@ export class Refresher {
    * A proactive refresh that failed for a transient reason (AS down, timeout) must not fail a
    * request whose access token is still valid: keep using it until it really expires.
    */
-  #fallBack(err: unknown, record: TokenRecord, urgency: Urgency, link: ProviderLink): TokenRecord {
+  #fallBack(err: unknown, record: TokenRecord, urgency: Urgency, link: ProviderLink, span: SpanScope): TokenRecord {
     const transient = !(err instanceof ReauthenticationRequiredError);
     const stillValid = record.tokens.expiresAt !== undefined && record.tokens.expiresAt > this.#now();
     if (urgency === 'now' || !transient || !stillValid) throw err;
+    span.set(ATTR.refreshOutcome, 'kept_valid_token');
     log('refresh of %s failed (%s); the current token is still valid, using it', link.name, (err as Error).message);
     return record;
   }
@@ -146,32 +161,43 @@ export class Refresher {
     return record.v > seen && !isExpiring(record.tokens, this.#now(), link.provider.refreshLeewayMs);
   }
 
-  async #refreshUnderLock(login: LoginRef, key: string, seen: number, urgency: Urgency): Promise<TokenRecord> {
+  async #refreshUnderLock(login: LoginRef, key: string, seen: number, urgency: Urgency, span: SpanScope): Promise<TokenRecord> {
     const { link, session } = login;
     const lockTtl = this.#leaseMs;
     const deadline = this.#now() + 2 * lockTtl;
-    for (;;) {
-      // Every lock command shares the request's budget (a paused lock Redis answers 503, not a hang).
-      const lease = await this.#lock.acquire(key, lockTtl, { timeoutMs: session.remainingMs('take the refresh lock') });
-      if (lease) {
-        const held = new HeldLease(lease, lockTtl, this.#timeoutMs);
-        try {
-          const current = await this.#reread(login);
-          if (this.#isFreshFor(current, seen, link)) return this.#reused(link, current);
-          if (urgency === 'when-due' && !isExpiring(current.tokens, this.#now(), link.provider.refreshLeewayMs)) return current;
-          return await this.#refresh(login, key, current, held);
-        } finally {
-          if (!held.handedOff) await held.release();
+    const wait = new LockWait(link.telemetry, link.name);
+    try {
+      for (;;) {
+        // Every lock command shares the request's budget (a paused lock Redis answers 503, not a hang).
+        const lease = await this.#lock.acquire(key, lockTtl, { timeoutMs: session.remainingMs('take the refresh lock') });
+        if (lease) {
+          wait.end('acquired');
+          const held = new HeldLease(lease, lockTtl, this.#timeoutMs);
+          try {
+            const current = await this.#reread(login);
+            if (this.#isFreshFor(current, seen, link)) return this.#reused(link, current, span);
+            if (urgency === 'when-due' && !isExpiring(current.tokens, this.#now(), link.provider.refreshLeewayMs)) return current;
+            return await this.#refresh(login, key, current, held, span);
+          } finally {
+            if (!held.handedOff) await held.release();
+          }
         }
+        await this.#lock.waitForRelease(key, Math.min(lockTtl, session.remainingMs('wait for the refresh lock')));
+        const current = await this.#reread(login);
+        if (this.#isFreshFor(current, seen, link)) {
+          wait.end('reused');
+          return this.#reused(link, current, span);
+        }
+        if (this.#now() > deadline) throw new TimeoutError('Timed out waiting for another process to refresh the token.');
       }
-      await this.#lock.waitForRelease(key, Math.min(lockTtl, session.remainingMs('wait for the refresh lock')));
-      const current = await this.#reread(login);
-      if (this.#isFreshFor(current, seen, link)) return this.#reused(link, current);
-      if (this.#now() > deadline) throw new TimeoutError('Timed out waiting for another process to refresh the token.');
+    } catch (err) {
+      wait.end(err instanceof TimeoutError ? 'timeout' : 'error', err);
+      throw err;
     }
   }
 
-  #reused(link: ProviderLink, record: TokenRecord): TokenRecord {
+  #reused(link: ProviderLink, record: TokenRecord, span: SpanScope): TokenRecord {
+    span.set(ATTR.refreshOutcome, 'reused');
     log('another worker refreshed %s already (token %s)', link.name, tokenId(record.tokens.accessToken));
     this.#announce.reused(link.name, record.tokens.accessToken);
     return record;
@@ -184,7 +210,7 @@ export class Refresher {
     return record;
   }
 
-  async #refresh(login: LoginRef, key: string, current: TokenRecord, held: HeldLease): Promise<TokenRecord> {
+  async #refresh(login: LoginRef, key: string, current: TokenRecord, held: HeldLease, span: SpanScope): Promise<TokenRecord> {
     const { session, link } = login;
     const refreshToken = current.tokens.refreshToken;
     if (!refreshToken) {
@@ -193,9 +219,10 @@ export class Refresher {
     const endpoints = await link.endpoints();
     let body;
     try {
-      body = await link.tokenEndpoint.refreshGrant(endpoints.tokenUrl, refreshToken, current.dpop);
+      const attributes = tokenRequestAttributes(link.name, endpoints.tokenUrl, 'refresh_token');
+      body = await link.telemetry.span('oauth2.refresh_grant', attributes, () => link.tokenEndpoint.refreshGrant(endpoints.tokenUrl, refreshToken, current.dpop), 'client');
     } catch (err) {
-      if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(login, key, current, err);
+      if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(login, key, current, err, span);
       throw err;
     }
     const { next, idToken } = await validateRefreshResponse(link, endpoints, body, current, { now: this.#now(), idpLogout: this.#idpLogout });
@@ -212,6 +239,7 @@ export class Refresher {
       }
     }
     await this.#store(login, key, next, held);
+    span.set(ATTR.refreshOutcome, 'refreshed');
     log('refreshed %s: token %s → %s', link.name, tokenId(current.tokens.accessToken), tokenId(next.tokens.accessToken));
     // onTokens sees a verified refreshed ID token even when the record does not keep it.
     await this.#announce.refreshed(session.sessionId, link.name, idToken ? { ...next.tokens, idToken } : next.tokens, current.tokens);
@@ -244,7 +272,7 @@ export class Refresher {
   }
 
   /** invalid_grant: maybe another worker rotated the token meanwhile; else the login is over. */
-  async #onRejected({ session, link }: LoginRef, key: string, current: TokenRecord, cause: TokenEndpointError): Promise<TokenRecord> {
+  async #onRejected({ session, link }: LoginRef, key: string, current: TokenRecord, cause: TokenEndpointError, span: SpanScope): Promise<TokenRecord> {
     const pending = this.#pending.newerThan(key, current);
     if (pending) {
       // This process rotated the token already and its write is still pending: not a logout.
@@ -253,6 +281,7 @@ export class Refresher {
     }
     const latest = await session.readTokens(link.name);
     if (latest && latest.v > current.v) {
+      span.set(ATTR.refreshOutcome, 'race_lost');
       log("refresh of %s lost a race; using the winner's token", link.name);
       this.#announce.raceLost(link.name);
       return latest;

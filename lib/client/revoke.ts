@@ -3,6 +3,7 @@ import { revokeToken } from '../protocol/revocation.js';
 import type { EndedTokens } from '../session/token-records.js';
 import type { ProviderLink } from './provider-link.js';
 import type { TokenEvents } from './token-events.js';
+import { ATTR, errorType } from '../telemetry/attributes.js';
 
 const log = debugFor('revoke');
 
@@ -22,11 +23,16 @@ export async function revokeEnded(link: ProviderLink, ended: EndedTokens | undef
     [tokens.refreshToken, 'refresh_token'],
     [tokens.accessToken, 'access_token'],
   ];
-  for (const [token, hint] of pairs) {
-    if (!token) continue;
-    await revokeToken(endpoint, token, hint).catch((err: unknown) => {
-      log('revoking the %s of %s failed (%s)', hint, link.name, (err as Error).message);
-      announce.revocationFailed(link.name, (err as { code?: string }).code ?? 'revocation');
-    });
-  }
+  const count = pairs.filter(([token]) => token).length;
+  await link.telemetry.span('oauth2.revoke', { [ATTR.provider]: link.name, [ATTR.revokedTokens]: count }, async (span) => {
+    for (const [token, hint] of pairs) {
+      if (!token) continue;
+      await revokeToken(endpoint, token, hint).catch((err: unknown) => {
+        log('revoking the %s of %s failed (%s)', hint, link.name, (err as Error).message);
+        // The login ends whatever the provider says: the span is not failed, it says what went wrong.
+        span.set('error.type', errorType(err));
+        announce.revocationFailed(link.name, (err as { code?: string }).code ?? 'revocation');
+      });
+    }
+  });
 }

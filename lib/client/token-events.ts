@@ -3,6 +3,7 @@ import { debugFor, tokenId } from '../debug.js';
 import { OAUTH_CODES } from '../errors.js';
 import type { OAuthEventEmitter, OAuthEvents } from '../events.js';
 import type { TokenSet } from '../protocol/token-set.js';
+import { DISABLED_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js';
 
 const log = debugFor('tokens');
 
@@ -18,25 +19,31 @@ export class TokenEvents {
   constructor(
     private readonly events: OAuthEventEmitter,
     private readonly onTokens: ((event: TokensEvent) => void | Promise<void>) | undefined,
+    /** Counts logins, refreshes and logouts (metrics). */
+    private readonly telemetry: Telemetry = DISABLED_TELEMETRY,
   ) {}
 
   async loggedIn(sessionId: string, provider: string, tokens: TokenSet, sub: string | undefined): Promise<void> {
+    this.telemetry.countLogin(provider);
     this.events.emit('login', { provider, sub });
     await this.#hook({ sessionId, provider, tokens, previous: undefined, reason: 'login' });
   }
 
   async refreshed(sessionId: string, provider: string, tokens: TokenSet, previous: TokenSet): Promise<void> {
+    this.telemetry.countRefresh(provider, 'refreshed');
     this.events.emit('refresh', { provider, outcome: 'refreshed', tokenId: tokenId(tokens.accessToken) });
     await this.#hook({ sessionId, provider, tokens, previous, reason: 'refresh' });
   }
 
   /** A request joined a refresh in flight in this process. */
   joined(provider: string, accessToken: string): void {
+    this.telemetry.countRefresh(provider, 'joined');
     this.events.emit('refresh', { provider, outcome: 'joined', tokenId: tokenId(accessToken) });
   }
 
   /** Another worker refreshed already (seen after the lock): its record is used. */
   reused(provider: string, accessToken: string): void {
+    this.telemetry.countRefresh(provider, 'reused');
     this.events.emit('refresh', { provider, outcome: 'reused', tokenId: tokenId(accessToken) });
   }
 
@@ -52,6 +59,7 @@ export class TokenEvents {
 
   /** A login ended, for any reason; `previous` is undefined when its tokens were already gone. */
   async loggedOut(sessionId: string, provider: string, previous: TokenSet | undefined, reason: LogoutReason): Promise<void> {
+    this.telemetry.countLogout(provider, reason);
     this.events.emit('logout', { provider, reason });
     await this.#hook({ sessionId, provider, tokens: undefined, previous, reason: 'logout' });
   }

@@ -15,6 +15,7 @@ import { revokeEnded } from './revoke.js';
 import type { TokenEvents } from './token-events.js';
 import { userInfoAtLogin } from './userinfo.js';
 import { validateLoginResponse } from './validate-tokens.js';
+import { tokenRequestAttributes } from '../telemetry/attributes.js';
 
 const log = debugFor('tokens');
 
@@ -69,7 +70,12 @@ export class TokenLifecycle {
     const { link, endpoints, code, pending } = callback;
     const { provider } = link;
     const dpop = provider.dpop ? await generateDpopKey() : undefined;
-    const body = await link.tokenEndpoint.exchangeCode(endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.codeVerifier }, dpop);
+    const body = await link.telemetry.span(
+      'oauth2.code_exchange',
+      tokenRequestAttributes(link.name, endpoints.tokenUrl, 'authorization_code'),
+      () => link.tokenEndpoint.exchangeCode(endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.codeVerifier }, dpop),
+      'client',
+    );
     const { tokens, claims, stored } = await validateLoginResponse(
       link,
       endpoints,

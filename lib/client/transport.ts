@@ -5,6 +5,7 @@ import { DEFAULT_HTTP_TIMEOUT_MS } from '../config/assert.js';
 import type { FetchLike } from '../config/options.js';
 import { TimeoutError } from '../errors.js';
 import { BufferedResponse } from './buffered-response.js';
+import { DISABLED_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js';
 
 /** `RequestInit` plus `query` (merged into the URL) and plain-object bodies sent as JSON. */
 export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
@@ -183,6 +184,8 @@ export class OutboundTransport {
   readonly #custom: FetchLike | undefined;
   readonly #bodyDeadlineMs: number;
   #agent: Agent | undefined;
+  /** The owner's spans and metrics: a CLIENT span per request when enabled. */
+  readonly telemetry: Telemetry;
   /**
    * The transport as a fetch-compatible function: discovery, JWKS, revocation and PAR use it.
    * The `fetch` option itself when given, else the pooled path.
@@ -193,11 +196,15 @@ export class OutboundTransport {
    * @param custom the `fetch` option, when given (then it does the HTTP, decoding included).
    * @param bodyDeadlineMs `httpTimeoutMs`: how long a small body (the buffered fast path) may take
    *   to arrive once the headers are in.
+   * @param telemetry the owner's spans: each request becomes an HTTP CLIENT span when enabled.
    */
-  constructor(custom?: FetchLike, bodyDeadlineMs = DEFAULT_HTTP_TIMEOUT_MS) {
+  constructor(custom?: FetchLike, bodyDeadlineMs = DEFAULT_HTTP_TIMEOUT_MS, telemetry: Telemetry = DISABLED_TELEMETRY) {
     this.#custom = custom;
     this.#bodyDeadlineMs = bodyDeadlineMs;
-    this.fetch = custom ?? ((input, init = {}) => this.send(new URL(input), (init.method ?? 'GET').toUpperCase(), new Headers(init.headers), init.body, init as ApiRequestInit));
+    this.telemetry = telemetry;
+    const tracedCustom: FetchLike | undefined =
+      custom && telemetry.enabled ? (input, init = {}) => telemetry.httpRequest((init.method ?? 'GET').toUpperCase(), new URL(input), () => custom(input, init)) : custom;
+    this.fetch = tracedCustom ?? ((input, init = {}) => this.send(new URL(input), (init.method ?? 'GET').toUpperCase(), new Headers(init.headers), init.body, init as ApiRequestInit));
   }
 
   #dispatcher(): Agent {
@@ -214,7 +221,12 @@ export class OutboundTransport {
    * option, that function is called with `redirect: 'manual'`. `headers` as a plain object must
    * have lower-case names (see `headersObject`).
    */
-  async send(url: URL, method: string, headers: Headers | Record<string, string>, body: RequestInit['body'], init: ApiRequestInit): Promise<Response> {
+  send(url: URL, method: string, headers: Headers | Record<string, string>, body: RequestInit['body'], init: ApiRequestInit): Promise<Response> {
+    if (!this.telemetry.enabled) return this.#send(url, method, headers, body, init);
+    return this.telemetry.httpRequest(method, url, () => this.#send(url, method, headers, body, init));
+  }
+
+  async #send(url: URL, method: string, headers: Headers | Record<string, string>, body: RequestInit['body'], init: ApiRequestInit): Promise<Response> {
     if (this.#custom) {
       const { query: _q, body: _b, ...rest } = init;
       return this.#custom(url, { ...rest, method, headers: headers instanceof Headers ? headers : new Headers(headers), body, redirect: 'manual' });

@@ -4,6 +4,7 @@ import { readUserInfoResponse, userInfoTransportError } from '../protocol/userin
 import { prepareRequest, type ApiTarget, type PreparedRequest } from './bearer.js';
 import { sendAuthorized } from './dpop-transport.js';
 import type { ProviderLink } from './provider-link.js';
+import { ATTR } from '../telemetry/attributes.js';
 
 /**
  * A GET of the provider's UserInfo endpoint, ready for the bearer transport: the provider's API
@@ -27,12 +28,14 @@ export async function prepareUserInfoRequest(link: ProviderLink): Promise<{ targ
  * `sub` must equal the ID token's). Fails the login on any failure (502, 504 on timeout); the
  * caller revokes the new tokens.
  */
-export async function userInfoAtLogin(link: ProviderLink, issued: EndedTokens, idTokenClaims: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
-  const { target, request } = await prepareUserInfoRequest(link);
-  const res = await sendAuthorized(target, request, issued, link.outbound).catch((err: unknown) => {
-    throw userInfoTransportError(err);
+export function userInfoAtLogin(link: ProviderLink, issued: EndedTokens, idTokenClaims: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+  return link.telemetry.span('oauth2.userinfo', { [ATTR.provider]: link.name }, async () => {
+    const { target, request } = await prepareUserInfoRequest(link);
+    const res = await sendAuthorized(target, request, issued, link.outbound).catch((err: unknown) => {
+      throw userInfoTransportError(err);
+    });
+    const sub = typeof idTokenClaims?.sub === 'string' ? idTokenClaims.sub : undefined;
+    const claims = await readUserInfoResponse(res, sub);
+    return { ...claims, ...idTokenClaims };
   });
-  const sub = typeof idTokenClaims?.sub === 'string' ? idTokenClaims.sub : undefined;
-  const claims = await readUserInfoResponse(res, sub);
-  return { ...claims, ...idTokenClaims };
 }

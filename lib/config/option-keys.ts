@@ -56,6 +56,7 @@ export const COMMON_KEYS = keyList<MultiProviderOptions>({
   httpTimeoutMs: true,
   fetch: true,
   backchannelLogout: true,
+  telemetry: true,
   providers: true,
 });
 

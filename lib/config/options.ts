@@ -165,6 +165,13 @@ export interface CommonOptions {
    * of its `sid`/`sub` (the whole session when no other login is left).
    */
   backchannelLogout?: boolean | BackchannelLogoutOptions;
+  /**
+   * OpenTelemetry spans and metrics (docs/observability.md), reported to the tracer and meter
+   * providers the application registers. Default: on when the optional peer `@opentelemetry/api`
+   * is installed, off (and free) when it is not. `false` turns them off; `true` refuses to start
+   * without the API.
+   */
+  telemetry?: boolean;
 }
 
 export interface BackchannelLogoutOptions {
@@ -261,4 +268,6 @@ export interface ResolvedConfig {
   readonly fetch: FetchLike | undefined;
   /** Origin of the app (from the redirect URIs): same-origin checks never trust Host headers. */
   readonly appOrigins: ReadonlySet<string>;
+  /** Spans and metrics on: the option, or by default whether `@opentelemetry/api` loads. */
+  readonly telemetry: boolean;
 }

@@ -1,4 +1,5 @@
 import { inProcessLock } from '../session/lock.js';
+import { loadOpenTelemetryApi } from '../telemetry/otel-api.js';
 import {
   assertDefaultTokenType,
   assertFetch,
@@ -165,6 +166,15 @@ function resolveBackchannelLogout(value: unknown, at: OptionPath, providers: Rea
   return { path: path ?? '/backchannel-logout', endSession: endSession ?? false };
 }
 
+/** `telemetry`: default on when `@opentelemetry/api` is installed; `true` without it is refused (nothing would be reported). */
+function resolveTelemetry(value: unknown, at: OptionPath): boolean {
+  assertOptionalBoolean(value, at);
+  if (value === false) return false;
+  const installed = loadOpenTelemetryApi() !== undefined;
+  if (value === true && !installed) throw at.error('is true but `@opentelemetry/api` cannot be loaded: install it (npm i @opentelemetry/api), or remove the option');
+  return installed;
+}
+
 const SINGLE_PROVIDER_KEYS = [...PROVIDER_KEYS, ...COMMON_KEYS];
 
 /**
@@ -242,5 +252,6 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     httpTimeoutMs: assertTimeout(input.httpTimeoutMs, root.key('httpTimeoutMs')),
     fetch: assertFetch(input.fetch, root.key('fetch')),
     appOrigins,
+    telemetry: resolveTelemetry(input.telemetry, root.key('telemetry')),
   });
 }

@@ -12,6 +12,7 @@ import { resolveConfig } from '../config/resolve.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import { OAuthEventEmitter } from '../events.js';
 import { LoginStore } from '../session/login-store.js';
+import { createTelemetry } from '../telemetry/open-telemetry.js';
 import { SessionTracker } from '../session/session-tracker.js';
 import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
 import { createCallbackHandler } from './routes/callback.js';
@@ -51,10 +52,11 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const events = new OAuthEventEmitter();
   // Everything this instance caches (transport pool, discovery, JWKS, DPoP, grant objects) is
   // owned here or by its provider links: nothing is shared with another instance.
-  const transport = new OutboundTransport(config.fetch, timeoutMs);
+  const telemetry = createTelemetry(config.telemetry);
+  const transport = new OutboundTransport(config.fetch, timeoutMs, telemetry);
   const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transport, timeoutMs)] as const));
   const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false);
-  const announce = new TokenEvents(events, config.onTokens);
+  const announce = new TokenEvents(events, config.onTokens, telemetry);
   const refresher = new Refresher({ lock: config.lock, timeoutMs, announce, idpLogout: config.idpLogout });
   const lifecycle = new TokenLifecycle({ logins, announce, refresher, idpLogout: config.idpLogout });
   const loginStarters = new Map([...links.values()].map((link) => [link.name, createLoginStarter(link, logins, config.postLoginRedirect)] as const));

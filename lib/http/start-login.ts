@@ -13,6 +13,7 @@ import type { PendingLogin } from '../session/session-format.js';
 import { newBinding, setBindingCookie } from './form-post-binding.js';
 import { noStore, redirect } from './respond.js';
 import { safeReturnTo, singleParam } from './routes/safe-redirect.js';
+import { ATTR } from '../telemetry/attributes.js';
 
 const log = debugFor('login');
 
@@ -21,7 +22,17 @@ const log = debugFor('login');
  * binding, also set as its cookie on `res`) saved in the session, and the authorization URL to redirect the browser to (RFC 6749 §4.1.1; PAR's
  * `request_uri` when pushed).
  */
-async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Request, res: ServerResponse, request: AuthorizationRequest): Promise<string> {
+function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Request, res: ServerResponse, request: AuthorizationRequest): Promise<string> {
+  const attributes = { [ATTR.provider]: link.name, [ATTR.stepUp]: request.stepUp !== undefined };
+  return link.telemetry.span('oauth2.login', attributes, async (span) => {
+    const url = await beginLogin(link, logins, req, res, request);
+    span.set(ATTR.par, url.pushed);
+    return url.location;
+  });
+}
+
+/** `pendingLoginUrl` without its span. */
+async function beginLogin(link: ProviderLink, logins: LoginStore, req: Request, res: ServerResponse, request: AuthorizationRequest): Promise<{ location: string; pushed: boolean }> {
   const { provider } = link;
   const endpoints = await link.endpoints();
   const par = link.pushedAuthorization(endpoints);
@@ -41,7 +52,7 @@ async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Requ
   const sessionId = await logins.begin(req, state, login);
   if (formPost) setBindingCookie(res, new URL(provider.redirectUri).pathname, state, sessionId, login.formPostBinding!);
   log(request.stepUp ? 'step-up login started for %s' : 'login started for %s', provider.name);
-  return buildAuthorizationRedirect(
+  const location = await buildAuthorizationRedirect(
     {
       authorizationUrl: endpoints.authorizationUrl,
       clientId: provider.clientId,
@@ -54,6 +65,7 @@ async function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Requ
     },
     par,
   );
+  return { location, pushed: par !== undefined };
 }
 
 /**

@@ -153,13 +153,16 @@ export class ProviderMetadata {
   readonly #provider: ResolvedProvider;
   readonly #fetch: FetchLike;
   readonly #timeoutMs: number;
+  /** Runs each discovery (the `oauth2.discovery` span of the provider's telemetry). */
+  readonly #traced: <T>(run: () => Promise<T>) => Promise<T>;
   #endpoints: CacheEntry | undefined;
   #userinfoUrl: Promise<string | undefined> | undefined;
 
-  constructor(options: { provider: ResolvedProvider; fetch: FetchLike; timeoutMs: number }) {
+  constructor(options: { provider: ResolvedProvider; fetch: FetchLike; timeoutMs: number; traced?: <T>(run: () => Promise<T>) => Promise<T> }) {
     this.#provider = options.provider;
     this.#fetch = options.fetch;
     this.#timeoutMs = options.timeoutMs;
+    this.#traced = options.traced ?? ((run) => run());
   }
 
   /**
@@ -176,7 +179,7 @@ export class ProviderMetadata {
       this.#endpoints = { pending, nextBackoffMs: DISCOVERY_RETRY_MIN_MS };
       return pending;
     }
-    const next: CacheEntry = { pending: discover(p, this.#fetch, this.#timeoutMs), nextBackoffMs: DISCOVERY_RETRY_MIN_MS };
+    const next: CacheEntry = { pending: this.#traced(() => discover(p, this.#fetch, this.#timeoutMs)), nextBackoffMs: DISCOVERY_RETRY_MIN_MS };
     const backoffMs = entry?.nextBackoffMs ?? DISCOVERY_RETRY_MIN_MS;
     next.pending.catch(() => {
       next.retryAt = Date.now() + backoffMs;
@@ -197,7 +200,7 @@ export class ProviderMetadata {
     if (endpoints.userinfoUrl || p.issuer === undefined || needsDiscovery(p)) return endpoints.userinfoUrl;
     let pending = this.#userinfoUrl;
     if (!pending) {
-      const found = discover(p, this.#fetch, this.#timeoutMs).then((doc) => doc.userinfoUrl);
+      const found = this.#traced(() => discover(p, this.#fetch, this.#timeoutMs)).then((doc) => doc.userinfoUrl);
       this.#userinfoUrl = pending = found;
       found.catch(() => {
         if (this.#userinfoUrl === found) this.#userinfoUrl = undefined;

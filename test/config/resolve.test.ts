@@ -36,6 +36,8 @@ describe('resolveConfig', () => {
     ['httpTimeoutMs', { httpTimeoutMs: 0 }, '`httpTimeoutMs` must be a positive number'],
     ['fetch', { fetch: 'yes' }, '`fetch` must be a fetch-compatible function'],
     ['idpLogout', { idpLogout: 'yes' }, '`idpLogout` must be a boolean'],
+    ['telemetry', { telemetry: 'on' }, '`telemetry` must be a boolean'],
+    ['telemetry (misspelt)', { telemtry: true }, '`telemtry` is not an option; did you mean `telemetry`?'],
     ['postLogoutRedirectUri', { postLogoutRedirectUri: '/bye' }, '`postLogoutRedirectUri` must be an absolute http(s) URL'],
   ])('should throw a TypeError naming %s', (_name, patch, message) => {
     let error: unknown;
@@ -146,6 +148,12 @@ describe('resolveConfig', () => {
     expect([config.logoutPath, config.onRefreshFailure, config.postLoginRedirect, config.httpTimeoutMs]).toEqual(['/logout', 'relogin', '/', 10_000]);
     expect([...config.appOrigins]).toEqual(['https://app.example']);
     expect([config.idpLogout, config.postLogoutRedirect, config.postLogoutRedirectUri]).toEqual([false, '/', 'https://app.example/']);
+  });
+
+  it('should turn telemetry on by default when @opentelemetry/api is installed (a dev dependency here), off with `false`', () => {
+    expect(resolveConfig(valid).telemetry).toBe(true);
+    expect(resolveConfig({ ...valid, telemetry: true }).telemetry).toBe(true);
+    expect(resolveConfig({ ...valid, telemetry: false }).telemetry).toBe(false);
   });
 
   it('should derive postLogoutRedirectUri from the app origin and postLogoutRedirect, or keep the given one as written', () => {

@@ -7,6 +7,7 @@ import type { LoginStore } from '../../session/login-store.js';
 import type { LoginOutcome } from '../../session/transactions.js';
 import { noStore, redirect } from '../respond.js';
 import { rawQuery } from './safe-redirect.js';
+import { ATTR } from '../../telemetry/attributes.js';
 
 export function replayed(): InvalidCallbackError {
   return new InvalidCallbackError('Unknown, expired or already used login state; start the login again.');
@@ -74,7 +75,8 @@ export function createCallbackHandler(link: ProviderLink, logins: LoginStore, li
     await completeCallback(req, res, params, state, code, ctx);
   }
 
+  const attributes = { [ATTR.provider]: link.name };
   return function oauthCallback(req: Request, res: Response, next: NextFunction) {
-    run(req, res).catch(next);
+    link.telemetry.span('oauth2.callback', attributes, () => run(req, res)).catch(next);
   };
 }
