@@ -2,9 +2,9 @@
 // declarations (comments and private members left out). Do not edit: after an intended API change,
 // run `npm run api:update` and commit this file with the change. `npm run lint` fails when it is out of date.
 
-// ---- 'express-oauth2-session': 42 exports
+// ---- 'express-oauth2-session': 62 exports
 // Runtime (19): AuthorizationResponseError, ERR_OAUTH_CONFIG, InvalidCallbackError, NetworkError, OAUTH_CODES, OAuthError, ReauthenticationRequiredError, SessionUnavailableError, TimeoutError, TokenEndpointError, clientCredentials, guardSessionStore, isOAuthError, oauthErrorHandler, oauthMiddleware, passwordGrant, providers, redisLock, requireAuth
-// Types only (23): ApiRequestInit, BackendClientOptions, GrantClient, Lease, LockCallOptions, LoginOptions, OAuthErrorCode, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderOptions, ProviderPreset, RedisLockOptions, RedisRefreshLock, RefreshLock, Register, RequireAuthOptions, TokenSet, TokensEvent
+// Types only (43): ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, FetchLike, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
 declare module 'express-oauth2-session' {
   export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
     body?: RequestInit['body'] | Record<string, unknown> | unknown[];
@@ -15,13 +15,36 @@ declare module 'express-oauth2-session' {
     readonly error: string;
     constructor(error: string, status: number);
   }
+  export interface BackchannelLogoutOptions {
+    path?: string;
+    endSession?: boolean;
+  }
   export interface BackendClientOptions extends Omit<ProviderOptions, 'redirectUri'> {
     tokenUrl?: string;
     tokenParams?: Record<string, string>;
     httpTimeoutMs?: number;
     fetch?: FetchLike;
   }
+  export type BattleNetRegion = 'us' | 'eu' | 'kr' | 'tw' | 'cn';
+  export type ClaimsRequirement = Readonly<Record<string, string | number | boolean | null>> | ((user: OAuthUser) => boolean);
+  export type ClientAssertionAlg = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
+  export type ClientAssertionKeyInput = Record<string, unknown> | string | KeyObject;
+  export interface CommonOptions {
+    routes?: RouteOptions;
+    onTokens?: (event: TokensEvent) => void | Promise<void>;
+    onRefreshFailure?: 'relogin' | 'error';
+    lock?: RefreshLock;
+    postLoginRedirect?: string;
+    postLogoutRedirect?: string;
+    idpLogout?: boolean;
+    postLogoutRedirectUri?: string;
+    httpTimeoutMs?: number;
+    fetch?: FetchLike;
+    backchannelLogout?: boolean | BackchannelLogoutOptions;
+    telemetry?: boolean;
+  }
   export const ERR_OAUTH_CONFIG = 'ERR_OAUTH_CONFIG';
+  export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
   class GrantClient extends BearerMethods {
     getToken(force?: boolean): Promise<Readonly<TokenSet>>;
     invalidate(): void;
@@ -46,6 +69,9 @@ declare module 'express-oauth2-session' {
     returnTo?: string;
     authorizationParams?: Record<string, string>;
     scope?: string | string[];
+  }
+  export interface MultiProviderOptions<P extends string = string> extends CommonOptions {
+    providers: Record<P, ProviderOptions>;
   }
   export class NetworkError extends OAuthError {
     name: string;
@@ -89,6 +115,15 @@ declare module 'express-oauth2-session' {
     };
   }
   export type OAuthErrorCode = (typeof OAUTH_CODES)[keyof typeof OAUTH_CODES];
+  export interface OAuthErrorOptions {
+    status?: number;
+    cause?: unknown;
+    expose?: boolean;
+  }
+  class OAuthEventEmitter extends EventEmitter<OAuthEvents> {
+    emit<K extends OAuthEventName>(event: K, ...args: OAuthEvents[K]): boolean;
+  }
+  export type { OAuthEventEmitter };
   export interface OAuthEvents {
     login: [
       {
@@ -145,6 +180,21 @@ declare module 'express-oauth2-session' {
     username: string;
     password: string;
   }
+  class ProviderClient extends BearerMethods {
+    get loginPath(): string | false;
+    get providerName(): string;
+    isAuthenticated(): boolean;
+    get user(): OAuthUser | undefined;
+    getToken(): Promise<Readonly<TokenSet> | undefined>;
+    refresh(): Promise<Readonly<TokenSet>>;
+    fetch(input: string | URL, init?: ApiRequestInit): Promise<Response>;
+    userinfo(): Promise<OAuthUser>;
+    login(res: ServerResponse, options?: LoginOptions): Promise<void>;
+    logout(): Promise<void>;
+    toJSON(): Record<string, unknown>;
+    [inspect.custom](): string;
+  }
+  export type { ProviderClient };
   export interface ProviderOptions {
     clientId: string;
     clientSecret?: string;
@@ -183,10 +233,21 @@ declare module 'express-oauth2-session' {
     name: string;
     constructor(message: string, code?: OAuthErrorCode, cause?: unknown);
   }
+  export interface RedisClientLike {
+    eval: (...args: never[]) => unknown;
+    subscribe: (...args: never[]) => unknown;
+  }
   export interface RedisLockOptions {
     prefix?: string;
     pollIntervalMs?: number;
     timeoutMs?: number;
+  }
+  export interface RedisLockStats {
+    wokenByMessage: number;
+    wokenByFallback: number;
+    foundFree: number;
+    fallbackChecks: number;
+    timedOut: number;
   }
   export interface RedisRefreshLock extends RefreshLock {
     readonly stats: Readonly<RedisLockStats>;
@@ -197,6 +258,16 @@ declare module 'express-oauth2-session' {
     waitForRelease(key: string, maxWaitMs: number, options?: LockCallOptions): Promise<void>;
   }
   export interface Register {}
+  export type RegisteredProviderName = Register extends {
+    providers: infer P extends string;
+  }
+    ? P
+    : never;
+  class RequestContext extends ProviderClient {
+    provider(name: string): ProviderClient;
+    isAuthenticatedWithAny(): boolean;
+  }
+  export type { RequestContext };
   export interface RequireAuthOptions {
     provider?: string;
     scopes?: string[];
@@ -204,14 +275,25 @@ declare module 'express-oauth2-session' {
     maxAge?: number;
     claims?: ClaimsRequirement;
   }
+  export type ResponseMode = 'query' | 'form_post';
+  export interface RouteOptions {
+    login?: string | false;
+    callback?: string | false;
+    logout?: string | false;
+  }
   export class SessionUnavailableError extends OAuthError {
     name: string;
     constructor(message?: string, cause?: unknown);
   }
+  export type SingleProviderOptions = ProviderOptions &
+    CommonOptions & {
+      providers?: never;
+    };
   export class TimeoutError extends OAuthError {
     name: string;
     constructor(message: string, cause?: unknown);
   }
+  export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'client_secret_jwt';
   export class TokenEndpointError extends OAuthError {
     name: string;
     readonly error: string | undefined;
@@ -231,6 +313,7 @@ declare module 'express-oauth2-session' {
       },
     );
   }
+  export type TokenPlacement = 'header' | 'query';
   export interface TokenSet {
     accessToken: string;
     tokenType: string;
@@ -269,12 +352,16 @@ declare module 'express-oauth2-session' {
   export function requireAuth(options?: RequireAuthOptions): RequestHandler;
 }
 
-// ---- 'express-oauth2-session/testing': 18 exports
+// ---- 'express-oauth2-session/testing': 19 exports
 // Runtime (7): CookieJar, DEFAULT_TEST_REDIRECT_URI, authorizeWithoutBrowser, endSessionWithoutBrowser, expireAccessToken, loginWithoutBrowser, startTestProvider
-// Types only (11): AgentLike, AuthorizeOptions, AuthorizeResult, EndSessionResult, PostLike, ProviderEndpoints, ProviderRequest, TestClient, TestProvider, TestProviderOptions, TokenEndpointFault
+// Types only (12): AgentLike, AgentResponse, AuthorizeOptions, AuthorizeResult, EndSessionResult, PostLike, ProviderEndpoints, ProviderRequest, TestClient, TestProvider, TestProviderOptions, TokenEndpointFault
 declare module 'express-oauth2-session/testing' {
   export interface AgentLike {
     get(path: string): PromiseLike<AgentResponse>;
+  }
+  export interface AgentResponse {
+    status: number;
+    headers: Record<string, unknown>;
   }
   export interface AuthorizeOptions {
     user?: string;
@@ -385,16 +472,7 @@ declare module 'express-oauth2-session/testing' {
   export function startTestProvider(options?: TestProviderOptions): Promise<TestProvider>;
 }
 
-// ---- Not exported, reached from the exports above (29)
-declare interface AgentResponse {
-  status: number;
-  headers: Record<string, unknown>;
-}
-declare interface BackchannelLogoutOptions {
-  path?: string;
-  endSession?: boolean;
-}
-declare type BattleNetRegion = 'us' | 'eu' | 'kr' | 'tw' | 'cn';
+// ---- Not exported, reached from the exports above (8)
 declare abstract class BearerMethods {
   abstract fetch(url: string | URL, init?: ApiRequestInit): Promise<Response>;
   get(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
@@ -403,83 +481,8 @@ declare abstract class BearerMethods {
   patch(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
   delete(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
 }
-declare type ClaimsRequirement = Readonly<Record<string, string | number | boolean | null>> | ((user: OAuthUser) => boolean);
-declare type ClientAssertionAlg = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
-declare type ClientAssertionKeyInput = Record<string, unknown> | string | KeyObject;
-declare interface CommonOptions {
-  routes?: RouteOptions;
-  onTokens?: (event: TokensEvent) => void | Promise<void>;
-  onRefreshFailure?: 'relogin' | 'error';
-  lock?: RefreshLock;
-  postLoginRedirect?: string;
-  postLogoutRedirect?: string;
-  idpLogout?: boolean;
-  postLogoutRedirectUri?: string;
-  httpTimeoutMs?: number;
-  fetch?: FetchLike;
-  backchannelLogout?: boolean | BackchannelLogoutOptions;
-  telemetry?: boolean;
-}
-declare type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
-declare interface MultiProviderOptions<P extends string = string> extends CommonOptions {
-  providers: Record<P, ProviderOptions>;
-}
-declare interface OAuthErrorOptions {
-  status?: number;
-  cause?: unknown;
-  expose?: boolean;
-}
-declare class OAuthEventEmitter extends EventEmitter<OAuthEvents> {
-  emit<K extends OAuthEventName>(event: K, ...args: OAuthEvents[K]): boolean;
-}
 declare type OAuthEventName = keyof OAuthEvents;
-declare class ProviderClient extends BearerMethods {
-  get loginPath(): string | false;
-  get providerName(): string;
-  isAuthenticated(): boolean;
-  get user(): OAuthUser | undefined;
-  getToken(): Promise<Readonly<TokenSet> | undefined>;
-  refresh(): Promise<Readonly<TokenSet>>;
-  fetch(input: string | URL, init?: ApiRequestInit): Promise<Response>;
-  userinfo(): Promise<OAuthUser>;
-  login(res: ServerResponse, options?: LoginOptions): Promise<void>;
-  logout(): Promise<void>;
-  toJSON(): Record<string, unknown>;
-  [inspect.custom](): string;
-}
-declare interface RedisClientLike {
-  eval: (...args: never[]) => unknown;
-  subscribe: (...args: never[]) => unknown;
-}
-declare interface RedisLockStats {
-  wokenByMessage: number;
-  wokenByFallback: number;
-  foundFree: number;
-  fallbackChecks: number;
-  timedOut: number;
-}
-declare type RegisteredProviderName = Register extends {
-  providers: infer P extends string;
-}
-  ? P
-  : never;
-declare class RequestContext extends ProviderClient {
-  provider(name: string): ProviderClient;
-  isAuthenticatedWithAny(): boolean;
-}
-declare type ResponseMode = 'query' | 'form_post';
-declare interface RouteOptions {
-  login?: string | false;
-  callback?: string | false;
-  logout?: string | false;
-}
 declare type SessionStore = Store;
-declare type SingleProviderOptions = ProviderOptions &
-  CommonOptions & {
-    providers?: never;
-  };
-declare type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'client_secret_jwt';
-declare type TokenPlacement = 'header' | 'query';
 declare function battlenet(options: { region: BattleNetRegion }): ProviderPreset;
 declare function github(): ProviderPreset;
 declare function google(): ProviderPreset;

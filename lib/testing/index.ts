@@ -107,7 +107,8 @@ export function startTestProvider(options: TestProviderOptions = {}): Promise<Te
   return startTestProviderWith(spawnProvider, options);
 }
 
-interface AgentResponse {
+/** What `loginWithoutBrowser` reads of a supertest (or similar) response. */
+export interface AgentResponse {
   status: number;
   headers: Record<string, unknown>;
 }
