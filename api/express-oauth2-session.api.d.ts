@@ -42,6 +42,7 @@ declare module 'express-oauth2-session' {
     fetch?: FetchLike;
     backchannelLogout?: boolean | BackchannelLogoutOptions;
     telemetry?: boolean;
+    frontchannelLogout?: boolean | FrontchannelLogoutOptions;
   }
   export const ERR_OAUTH_CONFIG = 'ERR_OAUTH_CONFIG';
   export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -146,7 +147,7 @@ declare module 'express-oauth2-session' {
     logout: [
       {
         provider: string;
-        reason: 'user' | 'refresh-rejected' | 'record-missing' | 'backchannel';
+        reason: 'user' | 'refresh-rejected' | 'record-missing' | 'backchannel' | 'frontchannel';
       },
     ];
     error: [
@@ -385,6 +386,10 @@ declare module 'express-oauth2-session/testing' {
   export interface EndSessionResult {
     redirectUrl: string;
     confirmationPage: string;
+    frontchannelLogout: Array<{
+      url: string;
+      status: number;
+    }>;
   }
   export interface PostLike<R> {
     set(name: string, value: string): PostLike<R>;
@@ -472,7 +477,7 @@ declare module 'express-oauth2-session/testing' {
   export function startTestProvider(options?: TestProviderOptions): Promise<TestProvider>;
 }
 
-// ---- Not exported, reached from the exports above (8)
+// ---- Not exported, reached from the exports above (9)
 declare abstract class BearerMethods {
   abstract fetch(url: string | URL, init?: ApiRequestInit): Promise<Response>;
   get(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
@@ -480,6 +485,9 @@ declare abstract class BearerMethods {
   put(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
   patch(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
   delete(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
+}
+declare interface FrontchannelLogoutOptions {
+  path?: string;
 }
 declare type OAuthEventName = keyof OAuthEvents;
 declare type SessionStore = Store;

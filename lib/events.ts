@@ -5,7 +5,7 @@ export interface OAuthEvents {
   login: [{ provider: string; sub: string | undefined }];
   refresh: [{ provider: string; outcome: 'refreshed' | 'joined' | 'reused'; tokenId: string }];
   'refresh-race-lost': [{ provider: string }];
-  logout: [{ provider: string; reason: 'user' | 'refresh-rejected' | 'record-missing' | 'backchannel' }];
+  logout: [{ provider: string; reason: 'user' | 'refresh-rejected' | 'record-missing' | 'backchannel' | 'frontchannel' }];
   error: [{ provider: string | undefined; code: string; status: number }];
 }
 

@@ -144,17 +144,25 @@ export class TokenLifecycle {
   }
 
   /**
-   * OIDC Back-Channel Logout: end this provider's login in every session of its `sid` (or `sub`),
-   * in whichever process it lives (the whole session, every login of it, when it has no other
-   * login or with `wholeSession`); revoke and announce each ended login. Returns how many logins ended.
+   * OIDC Back-Channel (and Front-Channel) Logout: end this provider's login in every session of its
+   * `sid` (or `sub`), in whichever process it lives (the whole session, every login of it, when it
+   * has no other login or with `wholeSession`); revoke and announce each ended login (`reason` of
+   * the `logout` event). Returns how many logins ended.
    */
-  async endSessionsOf(req: Request, link: ProviderLink, linksByName: ReadonlyMap<string, ProviderLink>, subject: { sid?: string; sub?: string }, wholeSession = false): Promise<number> {
+  async endSessionsOf(
+    req: Request,
+    link: ProviderLink,
+    linksByName: ReadonlyMap<string, ProviderLink>,
+    subject: { sid?: string; sub?: string },
+    wholeSession = false,
+    reason: 'backchannel' | 'frontchannel' = 'backchannel',
+  ): Promise<number> {
     const ended = await this.logins.backchannel.endSessionsOf(req, link.name, subject, wholeSession);
     for (const login of ended) {
       const endedLink = linksByName.get(login.provider);
       if (!endedLink) continue;
       await revokeEnded(endedLink, login.ended, this.announce);
-      await this.announce.loggedOut(login.sessionId, login.provider, login.ended.tokens, 'backchannel');
+      await this.announce.loggedOut(login.sessionId, login.provider, login.ended.tokens, reason);
     }
     return ended.length;
   }

@@ -1,6 +1,6 @@
 // Option names each factory knows, and the refusal of every other name at startup: a misspelt
 // option (`scopes`, `redirectUrl`) would otherwise be ignored and its default used in silence.
-import type { BackchannelLogoutOptions, BackendClientOptions, MultiProviderOptions, ProviderOptions, RouteOptions } from './options.js';
+import type { BackchannelLogoutOptions, BackendClientOptions, FrontchannelLogoutOptions, MultiProviderOptions, ProviderOptions, RouteOptions } from './options.js';
 import type { OptionPath } from './assert.js';
 
 /** `Record<keyof T, true>` makes tsc list a new option here the day it is added to the type. */
@@ -57,6 +57,7 @@ export const COMMON_KEYS = keyList<MultiProviderOptions>({
   fetch: true,
   backchannelLogout: true,
   telemetry: true,
+  frontchannelLogout: true,
   providers: true,
 });
 
@@ -65,6 +66,9 @@ export const ROUTE_KEYS = keyList<RouteOptions>({ login: true, callback: true, l
 
 /** Keys of `backchannelLogout` when it is an object. */
 export const BACKCHANNEL_LOGOUT_KEYS = keyList<BackchannelLogoutOptions>({ path: true, endSession: true });
+
+/** Keys of `frontchannelLogout` when it is an object. */
+export const FRONTCHANNEL_LOGOUT_KEYS = keyList<FrontchannelLogoutOptions>({ path: true });
 
 /** Keys of `clientCredentials()`: the provider keys (a preset spreads them in; unused ones are ignored) and its own. */
 export const BACKEND_KEYS: readonly string[] = Object.freeze([

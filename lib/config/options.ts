@@ -172,6 +172,18 @@ export interface CommonOptions {
    * without the API.
    */
   telemetry?: boolean;
+  /**
+   * Default `false`. `true` (or `{ path }`) mounts `GET /frontchannel-logout` (OpenID Connect
+   * Front-Channel Logout 1.0): the provider's logout page frames it with `iss` and `sid`, and that
+   * provider's login ends in every session of that `sid` (as back-channel logout ends it). Best
+   * effort: it runs only if the provider's page loads the frame (docs/logout-and-response-modes.md).
+   */
+  frontchannelLogout?: boolean | FrontchannelLogoutOptions;
+}
+
+export interface FrontchannelLogoutOptions {
+  /** Default `/frontchannel-logout`. Register `https://your.app<path>` as `frontchannel_logout_uri`. */
+  path?: string;
 }
 
 export interface BackchannelLogoutOptions {
@@ -255,6 +267,8 @@ export interface ResolvedConfig {
   readonly logoutPath: string | false;
   /** `POST` route of OIDC Back-Channel Logout; `false` when off. */
   readonly backchannelLogoutPath: string | false;
+  /** `GET` route of OIDC Front-Channel Logout; `false` when off. */
+  readonly frontchannelLogoutPath: string | false;
   /** `backchannelLogout.endSession`: a logout token ends the whole session, not only its provider's login. */
   readonly backchannelLogoutEndsSession: boolean;
   readonly onTokens: CommonOptions['onTokens'];

@@ -15,7 +15,7 @@ import {
   resolveApiTarget,
   resolveClientAuth,
 } from './assert.js';
-import { assertCodeResponseType, assertKnownKeys, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
+import { assertCodeResponseType, assertKnownKeys, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, FRONTCHANNEL_LOGOUT_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
 import { resolveResponseMode } from './response-mode.js';
 import type { OAuthMiddlewareOptions, ProviderOptions, ResolvedConfig, ResolvedProvider, RouteOptions } from './options.js';
 
@@ -175,6 +175,20 @@ function resolveTelemetry(value: unknown, at: OptionPath): boolean {
   return installed;
 }
 
+/** `frontchannelLogout`: `true` or `{ path }` mounts the route; it needs a provider whose `issuer` is known (the `iss` it checks). */
+function resolveFrontchannelLogout(value: unknown, at: OptionPath, providers: ReadonlyMap<string, ResolvedProvider>): string | false {
+  if (value === undefined || value === false) return false;
+  let path: string | false | undefined;
+  if (value === true) path = undefined;
+  else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    assertKnownKeys(value, FRONTCHANNEL_LOGOUT_KEYS, at);
+    path = assertPath((value as { path?: unknown }).path, at.key('path'));
+    if (path === false) throw at.key('path').error('must be a path starting with "/"; set `frontchannelLogout: false` to turn the route off');
+  } else throw at.error('must be true, false or { path }');
+  if (![...providers.values()].some((p) => p.issuer)) throw at.error('needs a provider with `issuer` (the `iss` the provider sends is checked against it)');
+  return path ?? '/frontchannel-logout';
+}
+
 const SINGLE_PROVIDER_KEYS = [...PROVIDER_KEYS, ...COMMON_KEYS];
 
 /**
@@ -242,6 +256,7 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     logoutPath: assertPath(routes.logout, root.key('routes').key('logout')) ?? '/logout',
     backchannelLogoutPath: backchannelLogout.path,
     backchannelLogoutEndsSession: backchannelLogout.endSession,
+    frontchannelLogoutPath: resolveFrontchannelLogout(input.frontchannelLogout, root.key('frontchannelLogout'), providers),
     onTokens: input.onTokens,
     onRefreshFailure,
     lock,

@@ -16,6 +16,7 @@ import { createTelemetry } from '../telemetry/open-telemetry.js';
 import { SessionTracker } from '../session/session-tracker.js';
 import { createBackchannelLogoutHandler } from './routes/backchannel-logout.js';
 import { createCallbackHandler } from './routes/callback.js';
+import { createFrontchannelLogoutHandler } from './routes/frontchannel-logout.js';
 import { createFormPostCallbackHandler, formPostOnlyCallback } from './routes/form-post-callback.js';
 import { createLoginHandler } from './routes/login.js';
 import { createLogoutHandler, logoutConfirmForm } from './routes/logout.js';
@@ -55,7 +56,8 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const telemetry = createTelemetry(config.telemetry);
   const transport = new OutboundTransport(config.fetch, timeoutMs, telemetry);
   const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transport, timeoutMs)] as const));
-  const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false);
+  // Provider-sent logout (back- or front-channel) finds sessions by their logins' sid/sub: index them.
+  const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false || config.frontchannelLogoutPath !== false);
   const announce = new TokenEvents(events, config.onTokens, telemetry);
   const refresher = new Refresher({ lock: config.lock, timeoutMs, announce, idpLogout: config.idpLogout });
   const lifecycle = new TokenLifecycle({ logins, announce, refresher, idpLogout: config.idpLogout });
@@ -81,6 +83,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const landingPath = config.idpLogout ? postLogout.path : undefined;
   addRoute(config.logoutPath, 'POST', createLogoutHandler(links.values(), logins, lifecycle, config, postLogout));
   addRoute(config.logoutPath, 'GET', logoutConfirmForm(links.values(), config.idpLogout));
+  addRoute(config.frontchannelLogoutPath, 'GET', createFrontchannelLogoutHandler(links.values(), lifecycle));
   addRoute(config.backchannelLogoutPath, 'POST', createBackchannelLogoutHandler(links.values(), logins, lifecycle, { endSession: config.backchannelLogoutEndsSession, timeoutMs }));
 
   const makeClient = (req: Request): OAuthRequestContext => new Context(deps, links, first, logins.forRequest(req));

@@ -153,12 +153,26 @@ export interface EndSessionResult {
   redirectUrl: string;
   /** The confirmation page's HTML, as the provider showed it. */
   confirmationPage: string;
+  /**
+   * Front-channel logout: the `frontchannel_logout_uri` frames the provider's page showed (with
+   * `iss` and `sid`), each loaded as a browser loads a third-party frame (no cookies), and its status.
+   */
+  frontchannelLogout: Array<{ url: string; status: number }>;
+}
+
+/** The iframes and the continue link of the provider's front-channel logout page. */
+function parseFrontchannelPage(html: string, pageUrl: string): { frames: string[]; next: string } | undefined {
+  const frames = [...html.matchAll(/<iframe\b[^>]*\bclass="frontchannel"[^>]*\bsrc="([^"]+)"/gi)].map((m) => new URL(decodeEntities(m[1] as string), pageUrl).toString());
+  const next = /<a\b[^>]*\bid="continue"[^>]*\bhref="([^"]+)"/i.exec(html);
+  return next?.[1] ? { frames, next: new URL(decodeEntities(next[1]), pageUrl).toString() } : undefined;
 }
 
 /**
  * Walk the provider's RP-initiated logout: GET the end-session URL (the `Location` of your app's
  * `POST /logout` with `idpLogout: true`), then POST the confirmation form it shows ("Yes, sign me
- * out"). Pass the `jar` of the login to end the provider's own session too.
+ * out"). Pass the `jar` of the login to end the provider's own session too. When the provider
+ * answers with front-channel logout frames, each is loaded (as a browser would), then the walk
+ * continues where the page's script would go.
  */
 export async function endSessionWithoutBrowser(endSessionUrl: string, options: { jar?: CookieJar } = {}): Promise<EndSessionResult> {
   const jar = options.jar ?? new CookieJar();
@@ -182,8 +196,19 @@ export async function endSessionWithoutBrowser(endSessionUrl: string, options: {
   const action = new URL(decodeEntities(form[1]), endSessionUrl).toString();
   const body = new URLSearchParams({ xsrf: xsrf[1] ?? '', logout: 'yes' }).toString();
   const done = await send(action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  if (done.status === 200) {
+    const framing = parseFrontchannelPage(await done.text(), action);
+    if (!framing) throw new Error('the logout confirmation answered HTTP 200 without a front-channel logout page');
+    const frontchannelLogout = [];
+    for (const url of framing.frames) {
+      const frame = await fetch(url, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      await frame.arrayBuffer();
+      frontchannelLogout.push({ url, status: frame.status });
+    }
+    return { redirectUrl: framing.next, confirmationPage: html, frontchannelLogout };
+  }
   await done.arrayBuffer();
   const location = done.headers.get('location');
   if (done.status < 300 || done.status >= 400 || !location) throw new Error(`the logout confirmation answered HTTP ${done.status}, not a redirect`);
-  return { redirectUrl: new URL(location, action).toString(), confirmationPage: html };
+  return { redirectUrl: new URL(location, action).toString(), confirmationPage: html, frontchannelLogout: [] };
 }

@@ -1,4 +1,4 @@
-import { BACKCHANNEL_LOGOUT_KEYS, BACKEND_KEYS, COMMON_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from '../../lib/config/option-keys';
+import { BACKCHANNEL_LOGOUT_KEYS, BACKEND_KEYS, COMMON_KEYS, FRONTCHANNEL_LOGOUT_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from '../../lib/config/option-keys';
 import { read, tableRows } from './markdown';
 
 // docs/configuration.md has a row for every option key the factories accept (the key lists tsc
@@ -17,6 +17,7 @@ test.each([
   ['Options for every provider', COMMON_KEYS],
   ['`routes`', ROUTE_KEYS.map((k) => `routes.${k}`)],
   ['`backchannelLogout`', BACKCHANNEL_LOGOUT_KEYS.map((k) => `backchannelLogout.${k}`)],
+  ['`frontchannelLogout`', FRONTCHANNEL_LOGOUT_KEYS.map((k) => `frontchannelLogout.${k}`)],
   ['`clientCredentials()` and `passwordGrant()`', BACKEND_KEYS.filter((k) => !PROVIDER_KEYS.includes(k)).concat(['username', 'password'])],
 ])('"%s" has a row for every key', (section, keys) => {
   const rows = documented(section);

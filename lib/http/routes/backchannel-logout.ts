@@ -6,6 +6,7 @@ import { claimedIssuerAndAudience, InvalidLogoutTokenError, verifyLogoutToken } 
 import type { LoginStore } from '../../session/login-store.js';
 import { FormBodyError, readFormBody } from '../read-form.js';
 import { noStore, sendJson } from '../respond.js';
+import { LogoutProviders } from './logout-providers.js';
 
 const log = debugFor('logout');
 
@@ -33,19 +34,13 @@ export interface BackchannelLogoutSettings {
  * whose keys are unknown 501.
  */
 export function createBackchannelLogoutHandler(links: Iterable<ProviderLink>, logins: LoginStore, lifecycle: TokenLifecycle, settings: BackchannelLogoutSettings): RequestHandler {
-  const allLinks = [...links];
-  const byIssuer = new Map<string, ProviderLink[]>();
-  for (const link of allLinks) {
-    const issuer = link.provider.issuer;
-    if (issuer) byIssuer.set(issuer, [...(byIssuer.get(issuer) ?? []), link]);
-  }
-  const byName = new Map(allLinks.map((link) => [link.name, link] as const));
+  const providers = new LogoutProviders(links);
 
   /** The provider a token names: its issuer, and the first of that issuer's clients in its `aud`. */
   function providerOf(token: string): ProviderLink | undefined {
     const claimed = claimedIssuerAndAudience(token);
     if (!claimed) return undefined;
-    return byIssuer.get(claimed.issuer)?.find((link) => claimed.audience.includes(link.provider.clientId));
+    return providers.ofIssuer(claimed.issuer).find((link) => claimed.audience.includes(link.provider.clientId));
   }
 
   async function run(req: Request, res: Response): Promise<void> {
@@ -76,7 +71,7 @@ export function createBackchannelLogoutHandler(links: Iterable<ProviderLink>, lo
       return sendError(res, 400, 'invalid_request');
     }
     // A failure here (store error) answers 503 and records nothing: the provider's retry ends them.
-    const ended = await lifecycle.endSessionsOf(req, link, byName, logout, settings.endSession);
+    const ended = await lifecycle.endSessionsOf(req, link, providers.byName, logout, settings.endSession);
     await logins.backchannel.recordLogoutToken(req, issuer, logout.jti, logout.acceptedUntil);
     log('back-channel logout for %s ended %d login(s)', link.name, ended);
     res.statusCode = 200;

@@ -1,7 +1,8 @@
-// responseMode: 'form_post' in a real browser: the app on http://localhost (Chromium keeps Secure
-// cookies there) and the provider on http://127.0.0.1 (another site), so the provider's
-// auto-submitting form is a genuine cross-site POST. The server records which cookies that POST
-// carried: the SameSite=None binding cookie, never the SameSite=Lax session cookie.
+// responseMode: 'form_post' and front-channel logout in a real browser: the app on
+// http://localhost (Chromium keeps Secure cookies there) and the provider on http://127.0.0.1
+// (another site), so the provider's auto-submitting form is a genuine cross-site POST, and its
+// logout page frames the app cross-site. The server records which cookies that POST carried: the
+// SameSite=None binding cookie, never the SameSite=Lax session cookie.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -17,27 +18,41 @@ import { providerOptions } from '../support/test-app';
 const executablePath = requireChromiumOrSkip();
 const describeBrowser = executablePath ? describe : describe.skip;
 
-describeBrowser('form_post in Chromium', () => {
+describeBrowser('form_post and front-channel logout in Chromium', () => {
   let server: http.Server;
   let appUrl: string;
   let as: TestAuthorizationServer;
   const dirs: string[] = [];
   /** Cookie names of each POST to /callback, in order. */
   const posted: string[][] = [];
+  /** The front-channel logout frames the app received. */
+  const frames: Array<{ cookies: string; dest: string }> = [];
 
   beforeAll(async () => {
     server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     appUrl = `http://localhost:${(server.address() as { port: number }).port}`;
-    as = await startAuthorizationServer({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 300 });
+    const client = {
+      client_id: 'rp-fcl',
+      client_secret: 'rp-fcl-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [`${appUrl}/callback`],
+      frontchannel_logout_uri: `${appUrl}/frontchannel-logout`,
+      frontchannel_logout_session_required: true,
+    };
+    as = await startAuthorizationServer({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 300, extraClients: [client] });
     // The session cookie as most apps set it: SameSite=Lax, explicitly (a cookie without the
     // attribute would get Chromium's two-minute "Lax+POST" allowance and ride along).
     const app = express();
     app.use(session({ secret: 'e2e', resave: false, saveUninitialized: false, cookie: { sameSite: 'lax', httpOnly: true } }));
-    app.use(oauthMiddleware(providerOptions(as, { redirectUri: `${appUrl}/callback`, responseMode: 'form_post' })));
+    const oauth = { ...providerOptions(as, { clientId: 'rp-fcl', redirectUri: `${appUrl}/callback`, responseMode: 'form_post' }), frontchannelLogout: true };
+    app.use(oauthMiddleware(oauth));
     app.get('/session', (req, res) => void res.json({ authenticated: req.oauth.isAuthenticated(), user: req.oauth.user ?? null }));
     app.use(oauthErrorHandler());
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url?.startsWith('/frontchannel-logout')) frames.push({ cookies: req.headers.cookie ?? '', dest: String(req.headers['sec-fetch-dest']) });
       if (req.method === 'POST' && req.url?.startsWith('/callback')) {
         posted.push(
           (req.headers.cookie ?? '')
@@ -89,6 +104,27 @@ describeBrowser('form_post in Chromium', () => {
       const after = await context.cookies();
       expect(after.filter((c) => c.name.startsWith('oauth.fp.'))).toEqual([]);
       expect((await as.tokenRequests('authorization_code')).map((r) => r.status)).toEqual([200]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('should end the login when the provider’s logout page frames the front-channel logout URI', async () => {
+    const context = await browser();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${appUrl}/login?returnTo=%2Fsession`);
+      await signIn(page, 'bob');
+      await page.waitForURL(`${appUrl}/session`);
+      expect(JSON.parse((await page.textContent('body')) ?? '{}')).toMatchObject({ authenticated: true, user: { sub: 'bob' } });
+      frames.length = 0;
+      await page.goto(`${as.endpoints.endSession}?client_id=rp-fcl`);
+      await page.click('button[name="logout"]'); // the AS's own: "Yes, sign me out"
+      await page.waitForURL(`${as.issuer}/session/end/success`);
+      // The frame is a third-party request: the app's SameSite=Lax session cookie stays behind.
+      expect(frames).toEqual([{ cookies: '', dest: 'iframe' }]);
+      await page.goto(`${appUrl}/session`);
+      expect(JSON.parse((await page.textContent('body')) ?? '{}')).toEqual({ authenticated: false, user: null });
     } finally {
       await context.close();
     }
