@@ -27,6 +27,10 @@ export const OAUTH_CODES = {
   CLAIMS_UNMET: 'OAUTH_CLAIMS_UNMET',
   RESPONSE_TOO_LARGE: 'OAUTH_RESPONSE_TOO_LARGE',
   TOO_MANY_LOGINS: 'OAUTH_TOO_MANY_LOGINS',
+  INSUFFICIENT_SCOPE: 'OAUTH_INSUFFICIENT_SCOPE',
+  STEP_UP_REQUIRED: 'OAUTH_STEP_UP_REQUIRED',
+  RESOURCE_METADATA: 'OAUTH_RESOURCE_METADATA_ERROR',
+  RESOURCE_METADATA_MISMATCH: 'OAUTH_RESOURCE_METADATA_MISMATCH',
 } as const;
 
 export type OAuthErrorCode = (typeof OAUTH_CODES)[keyof typeof OAUTH_CODES];
@@ -130,6 +134,66 @@ export class SessionUnavailableError extends OAuthError {
   constructor(message = 'The session store is unavailable; try again shortly.', cause?: unknown) {
     super(OAUTH_CODES.SESSION_UNAVAILABLE, message, { status: 503, cause, expose: true });
   }
+}
+
+/** What an API's `WWW-Authenticate` challenge asked for (RFC 6750 §3.1, RFC 9470 §3); no token in it. */
+export interface ApiChallenge {
+  /** `insufficient_scope` or `insufficient_user_authentication`. */
+  error: string;
+  /** Scopes the API needs (RFC 6750 `scope`). */
+  scope?: readonly string[];
+  /** Acceptable `acr` values, in order of preference (RFC 9470 `acr_values`). */
+  acrValues?: readonly string[];
+  /** Longest acceptable time since the user authenticated, seconds (RFC 9470 `max_age`). */
+  maxAge?: number;
+}
+
+/**
+ * An API refused the user's token with a challenge the user can answer by logging in again:
+ * `OAUTH_INSUFFICIENT_SCOPE` (more scope) or `OAUTH_STEP_UP_REQUIRED` (a stronger or more recent
+ * authentication), status 403. `oauthErrorHandler()` turns it into an incremental or step-up
+ * login for a page load (back to the same page) and a 403 JSON carrying `challenge` otherwise.
+ */
+export class ApiChallengeError extends OAuthError {
+  override name = 'ApiChallengeError';
+  /** The provider whose login would answer the challenge. */
+  readonly provider: string;
+  /** The configured API that sent it, when the call went to one (`apis.<name>`). */
+  readonly api: string | undefined;
+  /** The HTTP status the API answered (401 or 403). */
+  readonly apiStatus: number;
+  readonly challenge: Readonly<ApiChallenge>;
+  constructor(details: { provider: string; api?: string; apiStatus: number; challenge: ApiChallenge }) {
+    const { challenge } = details;
+    const stepUp = challenge.error === 'insufficient_user_authentication';
+    const what = stepUp ? 'a stronger or more recent sign-in' : `more access${challenge.scope ? ` (${challenge.scope.join(' ')})` : ''}`;
+    super(stepUp ? OAUTH_CODES.STEP_UP_REQUIRED : OAUTH_CODES.INSUFFICIENT_SCOPE, `The ${details.api ? `${details.api} API` : 'API'} needs ${what}.`, { status: 403, expose: true });
+    this.provider = details.provider;
+    this.api = details.api;
+    this.apiStatus = details.apiStatus;
+    this.challenge = Object.freeze({ ...challenge });
+  }
+
+  override toJSON(): { error: string; code: OAuthErrorCode; message: string; challenge: ApiChallengeBody } {
+    return { ...super.toJSON(), challenge: challengeBody(this.challenge) };
+  }
+}
+
+/** A challenge on the wire (RFC 6750 / RFC 9470 names; lists space-separated). */
+export interface ApiChallengeBody {
+  error: string;
+  scope?: string;
+  acr_values?: string;
+  max_age?: number;
+}
+
+/** The wire form of a challenge, as a 403 JSON body carries it. */
+export function challengeBody(challenge: ApiChallenge): ApiChallengeBody {
+  const body: ApiChallengeBody = { error: challenge.error };
+  if (challenge.scope) body.scope = challenge.scope.join(' ');
+  if (challenge.acrValues) body.acr_values = challenge.acrValues.join(' ');
+  if (challenge.maxAge !== undefined) body.max_age = challenge.maxAge;
+  return body;
 }
 
 /** Cross-realm safe guard: checks name/code shape, not only `instanceof`. */

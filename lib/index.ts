@@ -20,11 +20,14 @@ export {
   NetworkError,
   TimeoutError,
   SessionUnavailableError,
+  ApiChallengeError,
   OAUTH_CODES,
   ERR_OAUTH_CONFIG,
   isOAuthError,
   type OAuthErrorCode,
   type OAuthErrorOptions,
+  type ApiChallenge,
+  type ApiChallengeBody,
 } from './errors.js';
 export type { Lease, LockCallOptions, RefreshLock } from './session/lock.js';
 export { guardSessionStore } from './session/store-guard.js';

@@ -194,7 +194,10 @@ export class ProviderClient extends BearerMethods {
   }
 
   #senderFor(target: ApiTarget): RenewingSender {
-    return { target, outbound: this.#link.outbound, retryOn401: this.#provider.retryOn401, renew: (stale: Credentials) => this.#renew(stale as TokenRecord) };
+    const sender: RenewingSender = { target, outbound: this.#link.outbound, retryOn401: this.#provider.retryOn401, renew: (stale: Credentials) => this.#renew(stale as TokenRecord) };
+    // The API calls of `fetch`/`get`/…: their challenges become ApiChallengeError (UserInfo keeps its own errors).
+    if (target === this.#provider) sender.challenges = this.#link.challenges();
+    return sender;
   }
 
   /**

@@ -5,6 +5,8 @@ import type { PushedAuthorizationTarget } from '../protocol/par.js';
 import { DpopProofs } from '../protocol/dpop.js';
 import { RemoteKeySets } from '../protocol/jwks.js';
 import { TokenEndpointClient, type TokenClientConfig } from '../protocol/token-endpoint.js';
+import { ResourceMetadataCache } from '../protocol/resource-metadata.js';
+import { ApiChallenges } from './api-challenges.js';
 import type { ApiOutbound } from './dpop-transport.js';
 import type { OutboundTransport } from './transport.js';
 import { ATTR } from '../telemetry/attributes.js';
@@ -31,6 +33,8 @@ export class ProviderLink {
   /** The spans and metrics of the middleware instance (its transport's). */
   readonly telemetry: Telemetry;
   readonly #metadata: ProviderMetadata;
+  #resourceMetadata: ResourceMetadataCache | undefined;
+  readonly #challenges = new Map<string, ApiChallenges>();
 
   constructor(
     readonly provider: ResolvedProvider,
@@ -64,6 +68,28 @@ export class ProviderLink {
 
   endpoints(): Promise<ProviderEndpoints> {
     return this.#metadata.endpoints();
+  }
+
+  /**
+   * The challenge handler (api-challenges.ts) of the sender of this provider's login token (no
+   * `api`), or of one configured API with its `resource`: made once, kept for the middleware
+   * instance (it remembers APIs whose resource metadata refused the token).
+   */
+  challenges(api?: { name: string; resource?: string }): ApiChallenges {
+    const key = api ? `api:${api.name}` : '';
+    let handler = this.#challenges.get(key);
+    if (!handler) {
+      this.#resourceMetadata ??= new ResourceMetadataCache({ fetch: this.fetch, timeoutMs: this.timeoutMs });
+      handler = new ApiChallenges({
+        provider: this.name,
+        api: api?.name,
+        resource: api?.resource,
+        issuer: async () => (await this.endpoints()).issuer ?? this.provider.issuer,
+        metadata: this.#resourceMetadata,
+      });
+      this.#challenges.set(key, handler);
+    }
+    return handler;
   }
 
   /** The UserInfo endpoint: configured, else discovered from `issuer` on first use; undefined when unknown. */

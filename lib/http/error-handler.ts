@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { ProviderClient, REFRESH_FAILURE_POLICY } from '../client/provider-client.js';
-import { OAUTH_CODES, isOAuthError, type OAuthError } from '../errors.js';
+import { RequestContext } from '../client/request-context.js';
+import { ApiChallengeError, OAUTH_CODES, isOAuthError, type OAuthError } from '../errors.js';
+import { respondToApiChallenge } from './api-challenge-login.js';
 import { escapeHtml, noStore, sendHtml, sendJson, wantsHtml } from './respond.js';
 import { respondLoginRequired } from './require-auth.js';
 
@@ -17,10 +19,18 @@ function errorPage(err: OAuthError, loginPath: string | false): string {
   );
 }
 
+/** The client of the provider whose login answers an API's challenge. */
+function challengedClient(client: ProviderClient | undefined, provider: string): ProviderClient | undefined {
+  if (!client || client.providerName === provider) return client;
+  return client instanceof RequestContext ? client.provider(provider) : undefined;
+}
+
 /**
  * Optional error handler for the package's errors: with `onRefreshFailure: 'relogin'` (default), a
  * login that ended (refresh rejected, tokens gone) becomes a redirect to login (HTML GET) or a
- * 401 JSON; other OAuth errors become a short HTML page for browser page loads and
+ * 401 JSON; an API's challenge (`ApiChallengeError`) becomes an incremental or step-up login
+ * for an HTML GET, back to the same page, unless that login was just made (then 403), and a 403
+ * JSON carrying the challenge otherwise; other OAuth errors become a short HTML page for browser page loads and
  * `{ error, code, message }` JSON otherwise, with their status. Errors that are not ours, and
  * everything when `onRefreshFailure: 'error'`, pass to `next(err)`.
  */
@@ -38,6 +48,11 @@ export function oauthErrorHandler(): ErrorRequestHandler {
         return;
       }
       respondLoginRequired(req, res, client?.loginPath ?? false, err.code);
+      return;
+    }
+    if (err instanceof ApiChallengeError) {
+      const challenged = challengedClient(client, err.provider);
+      respondToApiChallenge(err, req, res, challenged, () => errorPage(err, challenged?.loginPath ?? false)).catch(next);
       return;
     }
     noStore(res);

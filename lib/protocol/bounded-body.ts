@@ -19,6 +19,8 @@ export const BODY_LIMITS = Object.freeze({
   userinfo: 64 * 1024,
   /** RFC 9126: `request_uri` and `expires_in`, or an OAuth error. */
   par: 16 * 1024,
+  /** RFC 9728 protected-resource metadata: a resource, its authorization servers, a few lists. */
+  resourceMetadata: 64 * 1024,
   /** RFC 7009: the body is ignored; at most this much is drained to keep the connection. */
   revocation: 16 * 1024,
 });
