@@ -2,10 +2,36 @@
 // declarations (comments and private members left out). Do not edit: after an intended API change,
 // run `npm run api:update` and commit this file with the change. `npm run lint` fails when it is out of date.
 
-// ---- 'express-oauth2-session': 62 exports
-// Runtime (19): AuthorizationResponseError, ERR_OAUTH_CONFIG, InvalidCallbackError, NetworkError, OAUTH_CODES, OAuthError, ReauthenticationRequiredError, SessionUnavailableError, TimeoutError, TokenEndpointError, clientCredentials, guardSessionStore, isOAuthError, oauthErrorHandler, oauthMiddleware, passwordGrant, providers, redisLock, requireAuth
-// Types only (43): ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, FetchLike, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
+// ---- 'express-oauth2-session': 65 exports
+// Runtime (20): ApiChallengeError, AuthorizationResponseError, ERR_OAUTH_CONFIG, InvalidCallbackError, NetworkError, OAUTH_CODES, OAuthError, ReauthenticationRequiredError, SessionUnavailableError, TimeoutError, TokenEndpointError, clientCredentials, guardSessionStore, isOAuthError, oauthErrorHandler, oauthMiddleware, passwordGrant, providers, redisLock, requireAuth
+// Types only (45): ApiChallenge, ApiChallengeBody, ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, FetchLike, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
 declare module 'express-oauth2-session' {
+  export interface ApiChallenge {
+    error: string;
+    scope?: readonly string[];
+    acrValues?: readonly string[];
+    maxAge?: number;
+  }
+  export interface ApiChallengeBody {
+    error: string;
+    scope?: string;
+    acr_values?: string;
+    max_age?: number;
+  }
+  export class ApiChallengeError extends OAuthError {
+    name: string;
+    readonly provider: string;
+    readonly api: string | undefined;
+    readonly apiStatus: number;
+    readonly challenge: Readonly<ApiChallenge>;
+    constructor(details: { provider: string; api?: string; apiStatus: number; challenge: ApiChallenge });
+    toJSON(): {
+      error: string;
+      code: OAuthErrorCode;
+      message: string;
+      challenge: ApiChallengeBody;
+    };
+  }
   export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
     body?: RequestInit['body'] | Record<string, unknown> | unknown[];
     query?: Record<string, string | number | boolean | undefined>;
@@ -101,6 +127,10 @@ declare module 'express-oauth2-session' {
     readonly CLAIMS_UNMET: 'OAUTH_CLAIMS_UNMET';
     readonly RESPONSE_TOO_LARGE: 'OAUTH_RESPONSE_TOO_LARGE';
     readonly TOO_MANY_LOGINS: 'OAUTH_TOO_MANY_LOGINS';
+    readonly INSUFFICIENT_SCOPE: 'OAUTH_INSUFFICIENT_SCOPE';
+    readonly STEP_UP_REQUIRED: 'OAUTH_STEP_UP_REQUIRED';
+    readonly RESOURCE_METADATA: 'OAUTH_RESOURCE_METADATA_ERROR';
+    readonly RESOURCE_METADATA_MISMATCH: 'OAUTH_RESOURCE_METADATA_MISMATCH';
   };
   export class OAuthError extends Error {
     name: string;
@@ -447,6 +477,7 @@ declare module 'express-oauth2-session/testing' {
     requirePushedAuthorizationRequests?: boolean;
     scopes?: string[];
     acrValues?: string[];
+    accessTokenAuthContext?: boolean;
     requireDPoPNonce?: boolean;
     logErrors?: boolean;
   }

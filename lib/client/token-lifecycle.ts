@@ -4,7 +4,7 @@ import { debugFor, tokenId } from '../debug.js';
 import type { ProviderEndpoints } from '../protocol/discovery.js';
 import { generateDpopKey } from '../protocol/dpop.js';
 import type { TokenSet } from '../protocol/token-set.js';
-import type { LoginStore } from '../session/login-store.js';
+import type { LoginStore, ReplacedLogin } from '../session/login-store.js';
 import { withAuthenticationContext } from '../session/session-data.js';
 import type { LoginMarker, PendingLogin } from '../session/session-format.js';
 import type { TokenRecord } from '../session/token-record.js';
@@ -96,7 +96,10 @@ export class TokenLifecycle {
       throw err;
     }
     // Logging in again with the same provider replaces that login: its tokens must not live on.
-    await revokeEnded(link, done.previous, this.announce);
+    // Except when the new login continues the old one's grant (see continuesGrant): revoking the
+    // old tokens would end the new ones too. Those are forgotten here, not revoked.
+    if (!continuesGrant(done.previous, marker.sub, sidOf(claims))) await revokeEnded(link, done.previous, this.announce);
+    else log('login of the same subject and provider session replaced for %s; old tokens forgotten, not revoked (same grant)', link.name);
     log('login completed for %s (token %s)', link.name, tokenId(tokens.accessToken));
     await this.announce.loggedIn(done.sessionId, link.name, tokens, marker.sub);
     return done.sessionId;
@@ -166,6 +169,19 @@ export class TokenLifecycle {
     }
     return ended.length;
   }
+}
+
+/**
+ * Whether a new login continues the grant of the login it replaces: the same subject, and not
+ * two different provider sessions (`sid`, when both ID tokens had one). A step-up, an incremental
+ * login or a second /login in the same provider session gets the same grant back (oidc-provider:
+ * one grant per session and client; Google: one per user and client), and revoking any token of a
+ * grant ends all of it (RFC 7009 §2.1 allows it): the new tokens would die with the old. Another
+ * user, or the same user's separate provider session, is a separate grant: revoked (SECURITY.md 21.15).
+ */
+function continuesGrant(previous: ReplacedLogin | undefined, sub: string | undefined, sid: string | undefined): boolean {
+  if (!previous || previous.sub === undefined || previous.sub !== sub) return false;
+  return previous.sid === undefined || sid === undefined || previous.sid === sid;
 }
 
 function sidOf(claims: JWTPayload | undefined): string | undefined {

@@ -13,7 +13,7 @@ import { assessLogin, grantedScope, type StepUpRules } from './step-up.js';
 const log = debugFor('login');
 
 /** The login that would answer the challenge, or undefined when none would (nothing asked, already asked, or not a page load). */
-async function challengeLoginUrl(err: ApiChallengeError, req: Request, client: ProviderClient): Promise<string | undefined> {
+async function challengeLoginUrl(err: ApiChallengeError, req: Request, res: Response, client: ProviderClient): Promise<string | undefined> {
   if (req.method !== 'GET' || !wantsHtml(req) || client.loginPath === false) return undefined;
   const { challenge } = err;
   const rules: StepUpRules = {};
@@ -32,12 +32,12 @@ async function challengeLoginUrl(err: ApiChallengeError, req: Request, client: P
     return undefined;
   }
   const returnTo = safeReturnTo(originalUrl(req), starter.postLoginRedirect);
-  return starter.authorizationUrl(req, { returnTo, ...shortfall.login });
+  return starter.authorizationUrl(req, res, { returnTo, ...shortfall.login });
 }
 
 /** Answer an API's challenge: 302 to the provider for a new login (HTML GET), else 403 with the challenge. */
 export async function respondToApiChallenge(err: ApiChallengeError, req: Request, res: Response, client: ProviderClient | undefined, page: () => string): Promise<void> {
-  const location = client ? await challengeLoginUrl(err, req, client) : undefined;
+  const location = client ? await challengeLoginUrl(err, req, res, client) : undefined;
   noStore(res);
   if (location) {
     redirect(res, 302, location);

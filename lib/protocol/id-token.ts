@@ -76,15 +76,18 @@ export interface OriginalIdTokenClaims {
   auth_time?: number;
   /** When the login's token had a `nonce`, a refreshed one carrying a nonce must repeat it (oidc-provider does). */
   nonce?: string;
+  /** The provider session (`sid`), when the login's token had one: a later login of the same session continues the grant. Not compared at refresh. */
+  sid?: string;
 }
 
 /** The claims of a verified login ID token that a refreshed one must repeat; undefined without `iss` and `sub`. */
 export function originalIdTokenClaims(payload: Record<string, unknown>): OriginalIdTokenClaims | undefined {
-  const { iss, sub, auth_time: authTime, nonce } = payload;
+  const { iss, sub, auth_time: authTime, nonce, sid } = payload;
   if (typeof iss !== 'string' || typeof sub !== 'string') return undefined;
   const claims: OriginalIdTokenClaims = { iss, sub };
   if (typeof authTime === 'number') claims.auth_time = authTime;
   if (typeof nonce === 'string') claims.nonce = nonce;
+  if (typeof sid === 'string' && sid.length <= 256) claims.sid = sid;
   return claims;
 }
 

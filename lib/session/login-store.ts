@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import type { DpopKey } from '../protocol/dpop.js';
-import type { OriginalIdTokenClaims } from '../protocol/id-token.js';
+import { loginIdTokenClaims, type OriginalIdTokenClaims } from '../protocol/id-token.js';
 import type { TokenSet } from '../protocol/token-set.js';
 import type { RefreshLock } from './lock.js';
 import { addToLogoutIndex, logoutIndexKeysOf, unindexSession } from './logout-index.js';
@@ -16,7 +16,7 @@ import {
   takeAbandonedLogin,
   type LiveSession,
 } from './session-data.js';
-import { encodeLoginMarker, type AbandonedLogin, type LoginMarker, type PendingLogin, type StoredMarker } from './session-format.js';
+import { decodeLoginMarker, encodeLoginMarker, type AbandonedLogin, type LoginMarker, type PendingLogin, type StoredMarker } from './session-format.js';
 import { loadStoredLoginSession, RequestLoginSession, type LoginSession } from './login-session.js';
 import { sessionCookieToClear, type SessionCookieToClear } from './session-cookie.js';
 import { storeCall } from './store-call.js';
@@ -27,6 +27,20 @@ import { BackchannelSessions } from './backchannel-sessions.js';
 import { RequestBudget } from './deadline.js';
 import { guardSessionSaves, saveLiveSession } from './host-patches.js';
 import { sessionEndKey, tombstoneTtlMs, writeTombstone } from './tombstone.js';
+
+/** A login replaced by a new login with the same provider: its tokens, subject and provider session (`sid`) when known. */
+export interface ReplacedLogin extends EndedTokens {
+  sub?: string;
+  sid?: string;
+}
+
+function replacedLogin(record: TokenRecord, marker: LoginMarker | undefined): ReplacedLogin {
+  const replaced: ReplacedLogin = endedTokens(record);
+  if (marker?.sub !== undefined) replaced.sub = marker.sub;
+  const sid = loginIdTokenClaims(record.idTokenClaims, record.tokens.idToken)?.sid ?? marker?.sid;
+  if (sid !== undefined) replaced.sid = sid;
+  return replaced;
+}
 
 /** The record cookie for the session of this request (its expiry plus slack). */
 function cookieOf(session: LiveSession): CookieLike {
@@ -145,9 +159,9 @@ export class LoginStore {
    * Finish a login: end the pre-login session (tombstone, so no in-flight request writes it back
    * with its pending transactions), regenerate the session id without any pending transaction,
    * move the other providers' logins over, write the new token record, save. Returns the new
-   * session id and the tokens of a previous login with the same provider (the caller revokes them).
+   * session id and the login it replaced with the same provider, if any (the caller revokes its tokens).
    */
-  async completeLogin(req: Request, login: NewLogin): Promise<{ previous: EndedTokens | undefined; sessionId: string }> {
+  async completeLogin(req: Request, login: NewLogin): Promise<{ previous: ReplacedLogin | undefined; sessionId: string }> {
     const session = requireSession(req);
     const { sessionStore: store } = req;
     const records = new TokenRecords(store, this.#budget(req));
@@ -189,7 +203,7 @@ export class LoginStore {
       await indexSession(store, fresh.id, fresh.oauth.p!, expiry, this.#ms(req, 'update the logout index'));
     }
     await saveLiveSession(fresh, this.#ms(req, 'save the session'));
-    return { previous: previous && endedTokens(previous), sessionId: fresh.id };
+    return { previous: previous && replacedLogin(previous, decodeLoginMarker(oldMarkers[login.provider])), sessionId: fresh.id };
   }
 
   /**

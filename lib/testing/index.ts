@@ -40,6 +40,11 @@ export interface TestProviderOptions {
    * first requested `acr_values` entry that is supported, else the first of these.
    */
   acrValues?: string[];
+  /**
+   * Access tokens carry the login's `acr` and `auth_time`, reported by introspection (RFC 9470
+   * §6), so a resource server of your tests can demand a step-up. Default false.
+   */
+  accessTokenAuthContext?: boolean;
   /** DPoP proofs at the token endpoint must carry a server nonce (`use_dpop_nonce`). Default false. */
   requireDPoPNonce?: boolean;
   /** Print oidc-provider's own errors. Default false. */

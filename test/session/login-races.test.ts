@@ -158,12 +158,13 @@ describe('no orphan tokens', () => {
     }
   });
 
-  it('should revoke the previous tokens when the same provider logs in again', async () => {
+  // The same user's new login in the same provider session continues the grant: see relogin-revocation.test.ts.
+  it('should revoke the previous tokens when another user logs in with the same provider', async () => {
     const { agent, tokens } = appWithTokens();
     await login(agent, { user: 'alice' });
     const first = tokens[0] as TokenSet;
     expect(await as.introspect(first.refreshToken as string)).toBe(true);
-    await login(agent, { user: 'alice' });
+    await login(agent, { user: 'bob' });
     expect(tokens).toHaveLength(2);
     expect(await as.introspect(first.accessToken)).toBe(false);
     expect(await as.introspect(first.refreshToken as string)).toBe(false);

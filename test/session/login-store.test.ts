@@ -113,9 +113,9 @@ describe('login-store', () => {
       return { store, req, result };
     }
 
-    it('should regenerate the session id and return the previous login of the same provider with its DPoP key', async () => {
+    it('should regenerate the session id and return the previous login of the same provider with its DPoP key and subject', async () => {
       const { req, result } = await complete();
-      expect(result).toEqual({ sessionId: NEW, previous: { tokens: tokens('old-google'), dpop: DPOP_OLD } });
+      expect(result).toEqual({ sessionId: NEW, previous: { tokens: tokens('old-google'), dpop: DPOP_OLD, sub: 'alice' } });
       expect(req.session.id).toBe(NEW);
     });
 
