@@ -99,3 +99,29 @@ describe('readBearerChallenge', () => {
     expect(readBearerChallenge(header)).toEqual(expected);
   });
 });
+
+describe('parseWwwAuthenticate on random input', () => {
+  // A seeded generator (no flakiness): headers built from the characters that matter to the grammar.
+  function* headers(count: number): Generator<string> {
+    let seed = 42;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const alphabet = ['Bearer', 'DPoP', ' ', ',', '=', '"', '\\', 'error', 'scope', 'a', '\t', '\u0000', '\u00e9', '==', 'insufficient_scope', 'max_age', '1'];
+    for (let i = 0; i < count; i++) {
+      let h = '';
+      const length = Math.floor(next() * 40);
+      for (let j = 0; j < length; j++) h += alphabet[Math.floor(next() * alphabet.length)];
+      yield h;
+    }
+  }
+
+  it('should never throw, and return only lower-case schemes with string parameters', () => {
+    for (const header of headers(5000)) {
+      const challenges = parseWwwAuthenticate(header);
+      for (const c of challenges) {
+        expect(c.scheme).toBe(c.scheme.toLowerCase());
+        expect(Object.values(c.params).every((v) => typeof v === 'string')).toBe(true);
+      }
+      expect(() => readBearerChallenge(header)).not.toThrow();
+    }
+  });
+});
