@@ -21,6 +21,8 @@ export interface ProviderEndpoints {
   pushedAuthorizationRequired: boolean;
   /** `token_endpoint_auth_signing_alg_values_supported`, when the AS lists them. */
   tokenEndpointAuthSigningAlgs: readonly string[] | undefined;
+  /** `id_token_signing_alg_values_supported`, when discovery ran and the document lists them (logout tokens are held to it). */
+  idTokenSigningAlgs: readonly string[] | undefined;
   /** Issuers of the other configured providers: a callback naming one of them is a mix-up. */
   foreignIssuers: readonly string[];
 }
@@ -38,6 +40,7 @@ interface DiscoveryDocument {
   pushed_authorization_request_endpoint?: unknown;
   require_pushed_authorization_requests?: unknown;
   token_endpoint_auth_signing_alg_values_supported?: unknown;
+  id_token_signing_alg_values_supported?: unknown;
 }
 
 /** First wait after a failed discovery; doubled after each further failure, up to the maximum. */
@@ -123,6 +126,7 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
     pushedAuthorizationRequestUrl: p.pushedAuthorizationRequests || doc.require_pushed_authorization_requests === true ? discovered('pushed_authorization_request_endpoint') : undefined,
     pushedAuthorizationRequired: doc.require_pushed_authorization_requests === true,
     tokenEndpointAuthSigningAlgs: stringList(doc.token_endpoint_auth_signing_alg_values_supported),
+    idTokenSigningAlgs: stringList(doc.id_token_signing_alg_values_supported),
     foreignIssuers: p.foreignIssuers,
   };
 }
@@ -140,6 +144,7 @@ function configuredEndpoints(p: ResolvedProvider): ProviderEndpoints {
     pushedAuthorizationRequestUrl: undefined,
     pushedAuthorizationRequired: false,
     tokenEndpointAuthSigningAlgs: undefined,
+    idTokenSigningAlgs: undefined,
     foreignIssuers: p.foreignIssuers,
   };
 }

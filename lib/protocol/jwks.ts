@@ -109,6 +109,24 @@ export class RemoteKeySets {
   }
 }
 
+/**
+ * The JWS algorithms a provider-signed JWT may use: asymmetric ones only, whatever the header
+ * says. Never `none`, never an HMAC (HS*): a provider's key set holds public keys, and an HMAC
+ * "verified" with one would let anyone who has it sign.
+ */
+export const ASYMMETRIC_JWS_ALGS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/**
+ * The algorithms a logout token may use (OIDC Back-Channel Logout 1.0 §2.4: signed with the keys,
+ * and so the algorithms, of the provider's ID tokens): those of discovery's
+ * `id_token_signing_alg_values_supported` that are asymmetric; all asymmetric ones when the
+ * provider was not discovered or lists none of them (as before: no new required setting).
+ */
+export function logoutTokenAlgs(idTokenSigningAlgs: readonly string[] | undefined): readonly string[] {
+  const listed = (idTokenSigningAlgs ?? []).filter((alg) => ASYMMETRIC_JWS_ALGS.includes(alg));
+  return listed.length > 0 ? listed : ASYMMETRIC_JWS_ALGS;
+}
+
 /** What a provider-signed JWT (ID token, logout token) is verified against. */
 export interface ProviderJwtCheck {
   issuer: string;
@@ -119,6 +137,8 @@ export interface ProviderJwtCheck {
   requiredClaims: string[];
   clockToleranceSeconds: number;
   currentDate?: Date;
+  /** Accepted `alg` values; default {@link ASYMMETRIC_JWS_ALGS}. */
+  algorithms?: readonly string[];
 }
 
 /** A provider-signed JWT that failed jose's checks; `detail` is e.g. `ERR_JWT_CLAIM_VALIDATION_FAILED: aud`. */
@@ -140,6 +160,7 @@ export async function verifyProviderJwt(token: string, check: ProviderJwtCheck):
       requiredClaims: check.requiredClaims,
       clockTolerance: check.clockToleranceSeconds,
       currentDate: check.currentDate,
+      algorithms: [...(check.algorithms ?? ASYMMETRIC_JWS_ALGS)],
     });
     return payload;
   } catch (err) {

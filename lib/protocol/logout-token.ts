@@ -1,6 +1,6 @@
 import { decodeJwt, type JWTPayload } from 'jose';
 import type { IdTokenExpectations } from './id-token.js';
-import { verifyProviderJwt, type ProviderJwtError } from './jwks.js';
+import { logoutTokenAlgs, verifyProviderJwt, type ProviderJwtError } from './jwks.js';
 
 /** The `events` member that makes a JWT a logout token (OIDC Back-Channel Logout 1.0 §2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -9,8 +9,11 @@ export const LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
 /** A logout token without `exp` is accepted this long after its `iat` (and its `jti` remembered as long). */
 export const LOGOUT_TOKEN_MAX_AGE_SECONDS = 600;
 
-/** What a logout token is checked against: the provider it claims to come from (as for its ID tokens). */
-export type LogoutTokenExpectations = IdTokenExpectations;
+/** What a logout token is checked against: the provider it claims to come from (as for its ID tokens), and the algorithms its ID tokens use. */
+export type LogoutTokenExpectations = IdTokenExpectations & {
+  /** Discovery's `id_token_signing_alg_values_supported`, when known (see `logoutTokenAlgs`). */
+  idTokenSigningAlgs?: readonly string[] | undefined;
+};
 
 /** A verified logout token: whose sessions end, and until when its `jti` must be remembered. */
 export interface LogoutRequest {
@@ -50,14 +53,20 @@ function optionalString(payload: JWTPayload, claim: string): string | undefined 
 
 /**
  * Verify a logout token (OIDC Back-Channel Logout 1.0 §2.6): signature against the provider's
- * JWKS, `iss`, `aud` containing the client, `iat` present and not in the future (5 s skew),
+ * JWKS with an algorithm its ID tokens use (`logoutTokenAlgs`: never `none` or HS*), `iss`, `aud` containing the client, `iat` present and not in the future (5 s skew),
  * `exp` when present, `jti`, the back-channel logout event, no `nonce`, and `sid` and/or `sub`.
  * Replay of `jti` is the caller's check (it needs shared storage). Throws `InvalidLogoutTokenError`.
  */
 export async function verifyLogoutToken(token: string, expected: LogoutTokenExpectations): Promise<LogoutRequest> {
   let payload: JWTPayload;
   try {
-    payload = await verifyProviderJwt(token, { ...expected, audience: expected.clientId, requiredClaims: ['iat', 'jti'], clockToleranceSeconds: LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS });
+    payload = await verifyProviderJwt(token, {
+      ...expected,
+      audience: expected.clientId,
+      requiredClaims: ['iat', 'jti'],
+      clockToleranceSeconds: LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
+      algorithms: logoutTokenAlgs(expected.idTokenSigningAlgs),
+    });
   } catch (err) {
     throw new InvalidLogoutTokenError(`verification failed (${(err as ProviderJwtError).detail})`);
   }

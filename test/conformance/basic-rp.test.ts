@@ -93,7 +93,7 @@ describe('OIDF Basic RP', () => {
 
   it('rp-id_token-sig-none: refuses an unsigned ID token (alg none), by design: the plan expects acceptance over TLS; see CONFORMANCE.md', async () => {
     op.script = { idTokenSigning: () => ({ alg: 'none' }) };
-    expect(await expectRefused()).toBe('The ID token failed verification (ERR_JOSE_NOT_SUPPORTED).');
+    expect(await expectRefused()).toBe('The ID token failed verification (ERR_JOSE_ALG_NOT_ALLOWED).');
   });
 
   it('rp-id_token-bad-sig-rs256: refuses an RS256 ID token whose signature does not verify', async () => {

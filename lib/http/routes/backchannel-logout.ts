@@ -60,7 +60,7 @@ export function createBackchannelLogoutHandler(links: Iterable<ProviderLink>, lo
     if (!endpoints.jwksUri) return sendError(res, 501, 'not_implemented');
     let logout;
     try {
-      logout = await verifyLogoutToken(token, { issuer, clientId: link.provider.clientId, jwksUri: endpoints.jwksUri, keys: link.keys });
+      logout = await verifyLogoutToken(token, { issuer, clientId: link.provider.clientId, jwksUri: endpoints.jwksUri, keys: link.keys, idTokenSigningAlgs: endpoints.idTokenSigningAlgs });
     } catch (err) {
       if (!(err instanceof InvalidLogoutTokenError)) throw err;
       log('logout token for %s rejected: %s', link.name, err.message);

@@ -67,6 +67,8 @@ export async function startScriptableOp(options: ScriptableOpOptions = {}) {
   let issuer = '';
   let sub = options.sub ?? 'alice-0001';
   const logins: Login[] = [];
+  /** Every token response sent (after the script changed it), latest last. */
+  const issued: Array<{ grant: Grant; body: Record<string, unknown> }> = [];
 
   const now = () => Math.floor(Date.now() / 1000);
   const token = (prefix: string) => `${prefix}-${randomBytes(12).toString('base64url')}`;
@@ -102,7 +104,9 @@ export async function startScriptableOp(options: ScriptableOpOptions = {}) {
     for (const k of Object.keys(claims)) if (claims[k] === undefined) delete claims[k];
     const idToken = await signJwt(claims, keys.signing, script.idTokenSigning?.(grant));
     const body = { access_token: accessToken, token_type: 'Bearer', expires_in: 300, refresh_token: refreshToken, id_token: idToken, scope: login.scope.join(' ') };
-    return script.tokenResponse ? script.tokenResponse(body, grant) : body;
+    const sent = script.tokenResponse ? script.tokenResponse(body, grant) : body;
+    issued.push({ grant, body: sent });
+    return sent;
   }
 
   function clientAuthenticated(authorization: string | undefined): boolean {
@@ -222,6 +226,7 @@ export async function startScriptableOp(options: ScriptableOpOptions = {}) {
     },
     /** The logins /authorize started, latest last (their `sub` and `sid`). */
     logins,
+    issued,
     /** Requests recorded from index `from` on, as `METHOD /path`. */
     since(from: number): string[] {
       return requests.slice(from).map((r) => `${r.method} ${r.path}`);
