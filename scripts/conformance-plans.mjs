@@ -68,7 +68,11 @@ export const PLANS = [
     name: 'RP-Initiated Logout RP',
     file: 'test/conformance/rp-initiated-logout.test.ts',
     modules: [
-      { id: 'oidcc-client-test-rp-init-logout', expects: 'accept', what: 'end-session redirect with `id_token_hint` and `state` (sent when the logout has a `returnTo`, the one thing it carries); back to `returnTo`' },
+      {
+        id: 'oidcc-client-test-rp-init-logout',
+        expects: 'accept',
+        what: 'end-session redirect with `id_token_hint` and `state` (sent when the logout has a `returnTo`, the one thing it carries); back to `returnTo`',
+      },
       { id: 'oidcc-client-test-rp-init-logout-other-state', expects: 'reject', what: 'the provider comes back with another `state`' },
       { id: 'oidcc-client-test-rp-init-logout-no-state', expects: 'reject', what: 'the provider comes back without `state`' },
     ],

@@ -35,7 +35,12 @@ describe('OIDF Config RP', () => {
     const { agent } = rpApp(rpOptions(op));
     const mark = op.requests.length;
     expect((await loginAt(agent)).status).toBe(303);
-    expect(op.requests.slice(mark).filter((r) => r.path === '/jwks').map((r) => r.query.get('set'))).toEqual(['discovered']);
+    expect(
+      op.requests
+        .slice(mark)
+        .filter((r) => r.path === '/jwks')
+        .map((r) => r.query.get('set')),
+    ).toEqual(['discovered']);
   });
 
   it('rp-discovery-issuer-not-matching-config: refuses a discovery document that names another issuer (502, no authorization request)', async () => {
@@ -78,9 +83,6 @@ describe('OIDF Config RP', () => {
     advance(2_000);
     mark = op.requests.length;
     expect([(await loginAt(agent)).status, jwksFetches(mark)]).toEqual([502, 0]);
-    expect(errors.map((e) => e.message)).toEqual([
-      'The ID token failed verification (ERR_JWKS_NO_MATCHING_KEY).',
-      'The ID token failed verification (ERR_JWKS_NO_MATCHING_KEY).',
-    ]);
+    expect(errors.map((e) => e.message)).toEqual(['The ID token failed verification (ERR_JWKS_NO_MATCHING_KEY).', 'The ID token failed verification (ERR_JWKS_NO_MATCHING_KEY).']);
   });
 });

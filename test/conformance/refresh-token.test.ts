@@ -15,7 +15,11 @@ afterAll(() => op.stop());
 
 const onRefresh = (change: (claims: JWTPayload) => JWTPayload) => (claims: JWTPayload, grant: Grant) => (grant === 'refresh_token' ? change(claims) : claims);
 /** The access token an API call carried. */
-const bearerOfLastApiCall = () => op.requests.filter((r) => r.path === '/api/me').at(-1)?.authorization?.replace(/^Bearer /, '');
+const bearerOfLastApiCall = () =>
+  op.requests
+    .filter((r) => r.path === '/api/me')
+    .at(-1)
+    ?.authorization?.replace(/^Bearer /, '');
 
 async function loggedIn() {
   const rp = rpApp(rpOptions(op, { scope: ['openid', 'offline_access'] }));
@@ -45,7 +49,12 @@ describe('OIDF refresh-token plan', () => {
     expect([refreshed.grant, refreshed.body.access_token === loginTokens.access_token]).toEqual(['refresh_token', false]);
     expect((await agent.get('/api')).status).toBe(200);
     expect([bearerOfLastApiCall(), errors]).toEqual([refreshed.body.access_token, []]);
-    expect(op.requests.filter((r) => r.path === '/token').at(-1)?.form.get('refresh_token')).toBe(loginTokens.refresh_token);
+    expect(
+      op.requests
+        .filter((r) => r.path === '/token')
+        .at(-1)
+        ?.form.get('refresh_token'),
+    ).toBe(loginTokens.refresh_token);
   });
 
   it('oidcc-client-test-refresh-token-invalid-issuer: refuses the refresh response whose ID token names another issuer', async () => {

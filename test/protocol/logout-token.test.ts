@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload, type KeyLike } from 'jose';
-import { RemoteKeySets } from '../../lib/protocol/jwks';
+import { ASYMMETRIC_JWS_ALGS, logoutTokenAlgs, RemoteKeySets } from '../../lib/protocol/jwks';
 import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutTokenError, verifyLogoutToken } from '../../lib/protocol/logout-token';
 
 // Logout token checks (OIDC Back-Channel Logout 1.0 §2.6) with a local signing key served
@@ -56,5 +56,17 @@ describe('verifyLogoutToken', () => {
   it('should accept sub alone and sid alone', async () => {
     expect(await verifyLogoutToken(await sign({ sid: undefined }), expected())).toEqual({ sid: undefined, sub: 'alice', jti: 'j1', acceptedUntil: (NOW + 125) * 1000 });
     expect(await verifyLogoutToken(await sign({ sub: undefined }), expected())).toEqual({ sid: 's1', sub: undefined, jti: 'j1', acceptedUntil: (NOW + 125) * 1000 });
+  });
+});
+
+describe('logoutTokenAlgs (OIDF rp-backchannel-rpinitlogout-wrong-alg, no new setting)', () => {
+  it.each([
+    ['discovery lists RS256', ['RS256'], ['RS256']],
+    ['discovery lists none, HS256 and ES256', ['none', 'HS256', 'ES256'], ['ES256']],
+    ['discovery lists only none and HS256: every asymmetric alg, never those', ['none', 'HS256'], ASYMMETRIC_JWS_ALGS],
+    ['no discovery list (configured endpoints)', undefined, ASYMMETRIC_JWS_ALGS],
+  ])('%s', (_name, listed, expected) => {
+    expect(logoutTokenAlgs(listed)).toEqual(expected);
+    expect(logoutTokenAlgs(listed).some((alg) => alg === 'none' || alg.startsWith('HS'))).toBe(false);
   });
 });
