@@ -23,7 +23,7 @@ test('the quick start names the two commands', () => {
 
 test('the README has the sections a newcomer needs, each linked from its contents line', () => {
   const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
-  expect(headings).toEqual(['Quick start', 'Install', 'A complete app', 'Concepts', 'Before you deploy', 'The example app', 'Guides', 'Security', 'Project']);
+  expect(headings).toEqual(['Quick start', 'Install', 'A complete app', 'Concepts', 'Before you deploy', 'The example app', 'Guides', 'Standards and conformance', 'Security', 'Project']);
   const contents = readme.split('\n**Contents:**')[1]?.split('\n\n')[0] ?? '';
   expect([...contents.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1])).toEqual(headings.map((h) => h!.toLowerCase().replace(/ /g, '-')));
 });
