@@ -38,6 +38,7 @@ module.exports = {
         '<rootDir>/test/http/{idp-logout,backchannel-logout,form-post,frontchannel-logout}.test.ts',
         '<rootDir>/test/client/dpop.test.ts',
         '<rootDir>/test/http/{api-challenges,relogin-revocation}.test.ts',
+        '<rootDir>/test/diagnostics/*.test.ts',
       ],
       moduleNameMapper: { '^express$': 'express4', ...shared.moduleNameMapper },
     },

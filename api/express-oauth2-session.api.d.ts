@@ -2,9 +2,9 @@
 // declarations (comments and private members left out). Do not edit: after an intended API change,
 // run `npm run api:update` and commit this file with the change. `npm run lint` fails when it is out of date.
 
-// ---- 'express-oauth2-session': 65 exports
+// ---- 'express-oauth2-session': 66 exports
 // Runtime (20): ApiChallengeError, AuthorizationResponseError, ERR_OAUTH_CONFIG, InvalidCallbackError, NetworkError, OAUTH_CODES, OAuthError, ReauthenticationRequiredError, SessionUnavailableError, TimeoutError, TokenEndpointError, clientCredentials, guardSessionStore, isOAuthError, oauthErrorHandler, oauthMiddleware, passwordGrant, providers, redisLock, requireAuth
-// Types only (45): ApiChallenge, ApiChallengeBody, ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, FetchLike, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
+// Types only (46): ApiChallenge, ApiChallengeBody, ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, ErrorDiagnosis, FetchLike, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
 declare module 'express-oauth2-session' {
   export interface ApiChallenge {
     error: string;
@@ -71,6 +71,11 @@ declare module 'express-oauth2-session' {
     frontchannelLogout?: boolean | FrontchannelLogoutOptions;
   }
   export const ERR_OAUTH_CONFIG = 'ERR_OAUTH_CONFIG';
+  export interface ErrorDiagnosis {
+    readonly code: string;
+    readonly problem: string;
+    readonly fix: string;
+  }
   export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
   class GrantClient extends BearerMethods {
     getToken(force?: boolean): Promise<Readonly<TokenSet>>;
@@ -82,7 +87,8 @@ declare module 'express-oauth2-session' {
   export type { GrantClient };
   export class InvalidCallbackError extends OAuthError {
     name: string;
-    constructor(message: string, code?: OAuthErrorCode);
+    readonly diagnosis: ErrorDiagnosis | undefined;
+    constructor(message: string, code?: OAuthErrorCode, diagnosis?: ErrorDiagnosis);
   }
   export interface Lease {
     extend(ttlMs: number, options?: LockCallOptions): Promise<boolean>;
@@ -131,6 +137,7 @@ declare module 'express-oauth2-session' {
     readonly STEP_UP_REQUIRED: 'OAUTH_STEP_UP_REQUIRED';
     readonly RESOURCE_METADATA: 'OAUTH_RESOURCE_METADATA_ERROR';
     readonly RESOURCE_METADATA_MISMATCH: 'OAUTH_RESOURCE_METADATA_MISMATCH';
+    readonly UNKNOWN_PROVIDER: 'OAUTH_UNKNOWN_PROVIDER';
   };
   export class OAuthError extends Error {
     name: string;
@@ -185,6 +192,13 @@ declare module 'express-oauth2-session' {
         provider: string | undefined;
         code: string;
         status: number;
+      },
+    ];
+    warning: [
+      {
+        code: string;
+        provider: string | undefined;
+        message: string;
       },
     ];
   }

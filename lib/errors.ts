@@ -31,6 +31,7 @@ export const OAUTH_CODES = {
   STEP_UP_REQUIRED: 'OAUTH_STEP_UP_REQUIRED',
   RESOURCE_METADATA: 'OAUTH_RESOURCE_METADATA_ERROR',
   RESOURCE_METADATA_MISMATCH: 'OAUTH_RESOURCE_METADATA_MISMATCH',
+  UNKNOWN_PROVIDER: 'OAUTH_UNKNOWN_PROVIDER',
 } as const;
 
 export type OAuthErrorCode = (typeof OAUTH_CODES)[keyof typeof OAUTH_CODES];
@@ -66,11 +67,27 @@ export class OAuthError extends Error {
   }
 }
 
+/** Why a login failed when the package can tell (docs/troubleshooting.md lists each `code`). */
+export interface ErrorDiagnosis {
+  readonly code: string;
+  /** What the package saw. */
+  readonly problem: string;
+  /** What the developer should change. */
+  readonly fix: string;
+}
+
 /** Forged, replayed or mismatched callback (state, iss, code). */
 export class InvalidCallbackError extends OAuthError {
   override name = 'InvalidCallbackError';
-  constructor(message: string, code: OAuthErrorCode = OAUTH_CODES.INVALID_CALLBACK) {
+  /**
+   * Set when a callback found no pending login and the request shows why (no session cookie, a
+   * `secure` cookie over http, another host than redirectUri's): the error page shows it in
+   * development, and it is logged once.
+   */
+  readonly diagnosis: ErrorDiagnosis | undefined;
+  constructor(message: string, code: OAuthErrorCode = OAUTH_CODES.INVALID_CALLBACK, diagnosis?: ErrorDiagnosis) {
     super(code, message, { status: 400 });
+    this.diagnosis = diagnosis;
   }
 }
 

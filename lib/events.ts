@@ -7,6 +7,8 @@ export interface OAuthEvents {
   'refresh-race-lost': [{ provider: string }];
   logout: [{ provider: string; reason: 'user' | 'refresh-rejected' | 'record-missing' | 'backchannel' | 'frontchannel' }];
   error: [{ provider: string | undefined; code: string; status: number }];
+  /** A problem the developer must fix (cookie, host, proxy, client credentials), once per cause: see docs/troubleshooting.md. */
+  warning: [{ code: string; provider: string | undefined; message: string }];
 }
 
 export type OAuthEventName = keyof OAuthEvents;

@@ -28,6 +28,7 @@ export {
   type OAuthErrorOptions,
   type ApiChallenge,
   type ApiChallengeBody,
+  type ErrorDiagnosis,
 } from './errors.js';
 export type { Lease, LockCallOptions, RefreshLock } from './session/lock.js';
 export { guardSessionStore } from './session/store-guard.js';

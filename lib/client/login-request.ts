@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertRecord, normalizeScope, OptionPath } from '../config/assert.js';
+import { assertNoReservedParams } from '../config/option-keys.js';
 import type { ResolvedProvider } from '../config/options.js';
 import type { StepUpRequest } from '../session/session-format.js';
 
@@ -50,9 +51,6 @@ export interface LoginStarter {
   redirect(req: IncomingMessage, res: ServerResponse, from: { query?: URLSearchParams; request?: LoginRequest }): Promise<void>;
 }
 
-/** Parameters the package owns in every authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC). */
-const OWN_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method']);
-
 /** Validate `req.oauth.login` options: a mistake is a programmer error, thrown as `TypeError` naming the argument. */
 export function readLoginOptions(options: LoginOptions | undefined): LoginRequest {
   const at = new OptionPath('req.oauth.login');
@@ -60,12 +58,6 @@ export function readLoginOptions(options: LoginOptions | undefined): LoginReques
   if (typeof options !== 'object' || options === null) throw at.error('must be an object');
   if (options.returnTo !== undefined && typeof options.returnTo !== 'string') throw at.key('returnTo').error('must be a string');
   const params = assertRecord(options.authorizationParams, at.key('authorizationParams'));
-  for (const name of Object.keys(params)) {
-    if (OWN_PARAMS.has(name))
-      throw at
-        .key('authorizationParams')
-        .key(name)
-        .error(name === 'scope' ? 'is not allowed: use the `scope` option' : 'is set by the package and cannot be given');
-  }
+  assertNoReservedParams(params, at.key('authorizationParams'), false);
   return { returnTo: options.returnTo, authorizationParams: params, scope: normalizeScope(options.scope, at.key('scope')) };
 }

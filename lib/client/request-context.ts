@@ -38,7 +38,7 @@ export class RequestContext extends ProviderClient {
     let client = this.#clients.get(name);
     if (!client) {
       const link = this.#links.get(name);
-      if (!link) throw new RangeError(`No OAuth provider named "${name}" is configured.`);
+      if (!link) throw new RangeError(`No OAuth provider named "${name}" is configured (configured: ${[...this.#links.keys()].map((n) => `"${n}"`).join(', ')}).`);
       client = new ProviderClient(this.#deps, link, this.#session);
       this.#clients.set(name, client);
     }

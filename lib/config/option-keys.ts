@@ -103,6 +103,33 @@ export function assertKnownKeys(input: object, known: readonly string[], at: Opt
   }
 }
 
+/**
+ * Authorization request parameters the package sets on every login (RFC 6749 §4.1.1, RFC 7636,
+ * OIDC): refused in `authorizationParams` (config and `req.oauth.login`), where they would be
+ * ignored or break the login.
+ */
+export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+]);
+/** Checked by their own config rules (`response_type` may be `code`; `response_mode` belongs to `responseMode`). */
+const CONFIG_CHECKED_APART = new Set(['response_type', 'response_mode']);
+
+/** Refuse reserved parameters in an `authorizationParams` record (in config, `response_type` and `response_mode` have their own checks). */
+export function assertNoReservedParams(params: Readonly<Record<string, string>>, at: OptionPath, inConfig: boolean): void {
+  for (const name of Object.keys(params)) {
+    if (!RESERVED_AUTHORIZATION_PARAMS.has(name) || (inConfig && CONFIG_CHECKED_APART.has(name))) continue;
+    throw at.key(name).error(name === 'scope' ? 'is not allowed: use the `scope` option' : 'is set by the package for each login and cannot be given');
+  }
+}
+
 /** `authorizationParams.response_type`, when given, must be `code` (RFC 6749 §4.1.1; OAuth 2.1). */
 export function assertCodeResponseType(params: Readonly<Record<string, string>>, at: OptionPath): void {
   const value = params.response_type;

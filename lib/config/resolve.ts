@@ -15,7 +15,7 @@ import {
   resolveApiTarget,
   resolveClientAuth,
 } from './assert.js';
-import { assertCodeResponseType, assertKnownKeys, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, FRONTCHANNEL_LOGOUT_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
+import { assertCodeResponseType, assertKnownKeys, assertNoReservedParams, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, FRONTCHANNEL_LOGOUT_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
 import { resolveResponseMode } from './response-mode.js';
 import type { OAuthMiddlewareOptions, ProviderOptions, ResolvedConfig, ResolvedProvider, RouteOptions } from './options.js';
 
@@ -65,6 +65,29 @@ function assertLocalRedirect(value: unknown, at: OptionPath): string {
   return value;
 }
 
+/** A record of authorization parameters without the reserved ones (RFC 6749 §4.1.1: the package sets them). */
+function assertParamsRecord(value: unknown, at: OptionPath): Readonly<Record<string, string>> {
+  const params = assertRecord(value, at);
+  assertNoReservedParams(params, at, false);
+  return params;
+}
+
+/**
+ * The callback route must be where redirectUri sends the browser: its path, or the end of it when
+ * the middleware is mounted under a prefix (`app.use('/auth', oauthMiddleware(...))` with
+ * `routes.callback: '/callback'` and redirectUri `…/auth/callback`). Anything else ends every
+ * login on the app's 404 page.
+ */
+function assertCallbackMatchesRedirect(callbackPath: string | false, redirect: URL, at: OptionPath): void {
+  if (callbackPath === false) return;
+  const path = redirect.pathname;
+  // callbackPath starts with "/", so a matching end is a whole path segment.
+  if (path.endsWith(callbackPath)) return;
+  throw at.error(
+    `is "${callbackPath}" but redirectUri (${redirect.origin}${path}) sends the browser to "${path}": every login would end on a 404. Make the callback route the path of redirectUri (or its end, when the middleware is mounted under a prefix).`,
+  );
+}
+
 /** Misplaced keys: a provider key beside `providers`, or a top-level key inside one provider. */
 const PROVIDER_KEY_AT_TOP = { keys: PROVIDER_KEYS, hint: 'belongs inside each `providers.<name>` entry when `providers` is given' };
 const COMMON_KEY_IN_PROVIDER = { keys: COMMON_KEYS, hint: 'is not a per-provider option: set it at the top level, beside `providers`' };
@@ -88,6 +111,7 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
   const redirect = assertHttpUrl(input.redirectUri, at.key('redirectUri'), true, true) as URL;
   const authorizationParams = assertRecord(input.authorizationParams, at.key('authorizationParams'));
   assertCodeResponseType(authorizationParams, at.key('authorizationParams'));
+  assertNoReservedParams(authorizationParams, at.key('authorizationParams'), true);
   if (authorizationParams.max_age !== undefined && !MAX_AGE.test(authorizationParams.max_age)) {
     throw at.key('authorizationParams').key('max_age').error('must be a whole number of seconds');
   }
@@ -111,6 +135,7 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
   const callbackOverride = assertPath(routes.callback, routesAt.key('callback'));
   let callbackPath: string | false = callbackOverride ?? redirect.pathname;
   if (multi && callbackOverride) callbackPath = `${callbackOverride}/${name}`;
+  assertCallbackMatchesRedirect(callbackPath, redirect, multi ? routesAt.key('callback').key(name) : routesAt.key('callback'));
 
   return Object.freeze({
     name,
@@ -130,7 +155,7 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     scope: normalizeScope(input.scope, at.key('scope')),
     responseMode: resolveResponseMode(input.responseMode, at, redirect, authorizationParams),
     authorizationParams,
-    incrementalAuthorizationParams: assertRecord(input.incrementalAuthorizationParams, at.key('incrementalAuthorizationParams')),
+    incrementalAuthorizationParams: assertParamsRecord(input.incrementalAuthorizationParams, at.key('incrementalAuthorizationParams')),
     tokenEndpointAuthMethod: auth.method,
     clientAssertion: auth.assertionKey,
     pushedAuthorizationRequests: input.pushedAuthorizationRequests ?? false,

@@ -11,6 +11,9 @@ import type { OAuthMiddlewareOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import { OAuthEventEmitter } from '../events.js';
+import { Diagnostics } from '../diagnostics.js';
+import { LoginDiagnostics } from './login-diagnostics.js';
+import { warnAtStartup } from './startup-checks.js';
 import { LoginStore } from '../session/login-store.js';
 import { createTelemetry } from '../telemetry/open-telemetry.js';
 import { SessionTracker } from '../session/session-tracker.js';
@@ -51,6 +54,10 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const config = resolveConfig(options);
   const { httpTimeoutMs: timeoutMs } = config;
   const events = new OAuthEventEmitter();
+  const diagnostics = new Diagnostics(
+    events,
+    [...config.providers.values()].map((p) => p.clientSecret),
+  );
   // Everything this instance caches (transport pool, discovery, JWKS, DPoP, grant objects) is
   // owned here or by its provider links: nothing is shared with another instance.
   const telemetry = createTelemetry(config.telemetry);
@@ -61,23 +68,32 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const announce = new TokenEvents(events, config.onTokens, telemetry);
   const refresher = new Refresher({ lock: config.lock, timeoutMs, announce, idpLogout: config.idpLogout });
   const lifecycle = new TokenLifecycle({ logins, announce, refresher, idpLogout: config.idpLogout });
-  const loginStarters = new Map([...links.values()].map((link) => [link.name, createLoginStarter(link, logins, config.postLoginRedirect)] as const));
+  const loginChecks = new Map([...links.values()].map((link) => [link.name, new LoginDiagnostics(diagnostics, link.provider)] as const));
+  const loginStarters = new Map([...links.values()].map((link) => [link.name, createLoginStarter(link, logins, config.postLoginRedirect, loginChecks.get(link.name))] as const));
   const deps: ClientDeps = { lifecycle, loginStarters, onRefreshFailure: config.onRefreshFailure };
   const Context = contextClassFor(config.single ? [] : links.keys());
   const first = links.values().next().value!;
   const sessions = new SessionTracker(timeoutMs, config.appOrigins);
 
+  warnAtStartup(options, config, diagnostics);
+
   const routes = new Map<string, Route>();
-  const addRoute = (path: string | false, method: keyof Route, handler: RequestHandler) => {
+  const addRoute = (path: string | false, method: keyof Route, handler: RequestHandler, provider?: string) => {
     if (path === false) return;
-    routes.set(path, { ...routes.get(path), [method]: handler });
+    // A route's failure is an `error` event, and a provider failure is logged with its real reason (once per cause).
+    const reported: RequestHandler = (req, res, next) =>
+      handler(req, res, (err?: unknown) => {
+        if (err !== undefined) diagnostics.routeFailed(err, provider, `${method} ${path}`);
+        next(err);
+      });
+    routes.set(path, { ...routes.get(path), [method]: reported });
   };
   for (const link of links.values()) {
-    addRoute(link.provider.loginPath, 'GET', createLoginHandler(loginStarters.get(link.name)!));
+    addRoute(link.provider.loginPath, 'GET', createLoginHandler(loginStarters.get(link.name)!), link.name);
     if (link.provider.responseMode === 'form_post') {
-      addRoute(link.provider.callbackPath, 'POST', createFormPostCallbackHandler(link, logins, lifecycle, timeoutMs));
-      addRoute(link.provider.callbackPath, 'GET', formPostOnlyCallback());
-    } else addRoute(link.provider.callbackPath, 'GET', createCallbackHandler(link, logins, lifecycle));
+      addRoute(link.provider.callbackPath, 'POST', createFormPostCallbackHandler(link, logins, lifecycle, timeoutMs), link.name);
+      addRoute(link.provider.callbackPath, 'GET', formPostOnlyCallback(), link.name);
+    } else addRoute(link.provider.callbackPath, 'GET', createCallbackHandler(link, logins, lifecycle, loginChecks.get(link.name)), link.name);
   }
   const postLogout = new PostLogoutReturn(config);
   const landingPath = config.idpLogout ? postLogout.path : undefined;

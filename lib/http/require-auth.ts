@@ -1,8 +1,19 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ProviderClient } from '../client/provider-client.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { requireSession } from '../session/session-data.js';
 import { noStore, originalUrl, redirect, sendJson, wantsHtml } from './respond.js';
 import { enforceAccessRules, resolveAccessRules, type ClaimsRequirement } from './access-rules.js';
+
+/** `requireAuth({ provider })` names no configured provider: a programming error (500), with the fix. */
+function unknownProvider(name: string, err: unknown): OAuthError {
+  const known = err instanceof RangeError ? (/\(configured: (.*)\)\.$/.exec(err.message)?.[1] ?? '') : '';
+  return new OAuthError(
+    OAUTH_CODES.UNKNOWN_PROVIDER,
+    `requireAuth({ provider: "${name}" }): oauthMiddleware has no provider of that name${known ? ` (configured: ${known})` : ''}. Use a key of its \`providers\` option.`,
+    { status: 500 },
+  );
+}
 
 /** HTML GET → 302 to the login route with returnTo; anything else → 401 JSON. */
 export function respondLoginRequired(req: Request, res: Response, loginPath: string | false, code: string = OAUTH_CODES.NOT_AUTHENTICATED): void {
@@ -45,7 +56,13 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
       next(err);
       return;
     }
-    const client = options.provider ? req.oauth.provider(options.provider) : req.oauth;
+    let client: ProviderClient;
+    try {
+      client = options.provider ? req.oauth.provider(options.provider) : req.oauth;
+    } catch (err) {
+      next(unknownProvider(options.provider as string, err));
+      return;
+    }
     if (client.isAuthenticated()) {
       if (!rules) return next();
       enforceAccessRules(rules, req, res, client).then((passed) => {

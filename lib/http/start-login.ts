@@ -11,6 +11,7 @@ import { randomCodeVerifier, randomState } from '../protocol/pkce.js';
 import type { LoginStore } from '../session/login-store.js';
 import type { PendingLogin } from '../session/session-format.js';
 import { newBinding, setBindingCookie } from './form-post-binding.js';
+import type { LoginDiagnostics } from './login-diagnostics.js';
 import { noStore, redirect } from './respond.js';
 import { safeReturnTo, singleParam } from './routes/safe-redirect.js';
 import { ATTR } from '../telemetry/attributes.js';
@@ -22,18 +23,26 @@ const log = debugFor('login');
  * binding, also set as its cookie on `res`) saved in the session, and the authorization URL to redirect the browser to (RFC 6749 §4.1.1; PAR's
  * `request_uri` when pushed).
  */
-function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Request, res: ServerResponse, request: AuthorizationRequest): Promise<string> {
+function pendingLoginUrl(link: ProviderLink, logins: LoginStore, req: Request, res: ServerResponse, request: AuthorizationRequest, diagnostics?: LoginDiagnostics): Promise<string> {
   const attributes = { [ATTR.provider]: link.name, [ATTR.stepUp]: request.stepUp !== undefined };
   return link.telemetry.span('oauth2.login', attributes, async (span) => {
-    const url = await beginLogin(link, logins, req, res, request);
+    const url = await beginLogin(link, logins, req, res, request, diagnostics);
     span.set(ATTR.par, url.pushed);
     return url.location;
   });
 }
 
 /** `pendingLoginUrl` without its span. */
-async function beginLogin(link: ProviderLink, logins: LoginStore, req: Request, res: ServerResponse, request: AuthorizationRequest): Promise<{ location: string; pushed: boolean }> {
+async function beginLogin(
+  link: ProviderLink,
+  logins: LoginStore,
+  req: Request,
+  res: ServerResponse,
+  request: AuthorizationRequest,
+  diagnostics?: LoginDiagnostics,
+): Promise<{ location: string; pushed: boolean }> {
   const { provider } = link;
+  diagnostics?.atLoginStart(req);
   const endpoints = await link.endpoints();
   const par = link.pushedAuthorization(endpoints);
   // With PAR every login start is an authenticated request to the provider: a session that already
@@ -73,13 +82,13 @@ async function beginLogin(link: ProviderLink, logins: LoginStore, req: Request, 
  * winning: `/login` query (allow-listed, only names the config leaves unset) < configured
  * `authorizationParams` < per-login ones from code. Per-login scopes add to the configured ones.
  */
-export function createLoginStarter(link: ProviderLink, logins: LoginStore, postLoginRedirect: string): LoginStarter {
+export function createLoginStarter(link: ProviderLink, logins: LoginStore, postLoginRedirect: string, diagnostics?: LoginDiagnostics): LoginStarter {
   const { name, scope, authorizationParams, incrementalAuthorizationParams, loginPath } = link.provider;
   const provider = link.provider;
   return Object.freeze({
     provider: Object.freeze({ name, scope, authorizationParams, incrementalAuthorizationParams, loginPath }),
     postLoginRedirect,
-    authorizationUrl: (req: IncomingMessage, res: ServerResponse, request: AuthorizationRequest) => pendingLoginUrl(link, logins, req as Request, res, request),
+    authorizationUrl: (req: IncomingMessage, res: ServerResponse, request: AuthorizationRequest) => pendingLoginUrl(link, logins, req as Request, res, request, diagnostics),
     async redirect(req: IncomingMessage, res: ServerResponse, from: { query?: URLSearchParams; request?: LoginRequest }): Promise<void> {
       noStore(res);
       const { query, request } = from;
@@ -88,7 +97,7 @@ export function createLoginStarter(link: ProviderLink, logins: LoginStore, postL
       const configured = loginAuthorizationParams(provider.authorizationParams, query ?? new URLSearchParams());
       const params = { ...configured.params, ...request?.authorizationParams };
       const maxAge = params.max_age !== undefined && MAX_AGE.test(params.max_age) ? Number(params.max_age) : undefined;
-      redirect(res, 302, await pendingLoginUrl(link, logins, req as Request, res, { returnTo, scope: scopes, params, maxAge }));
+      redirect(res, 302, await pendingLoginUrl(link, logins, req as Request, res, { returnTo, scope: scopes, params, maxAge }, diagnostics));
     },
   });
 }

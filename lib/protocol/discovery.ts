@@ -87,6 +87,23 @@ function stringList(v: unknown): readonly string[] | undefined {
   return Array.isArray(v) && v.every((x) => typeof x === 'string') ? Object.freeze([...v]) : undefined;
 }
 
+/**
+ * The discovered issuer differs from the configured one: name both (the discovered one made
+ * printable and short: it comes from the network), and point at a trailing-slash difference.
+ */
+function issuerMismatch(configured: string, discovered: unknown): OAuthError {
+  const shown = typeof discovered === 'string' ? `"${discovered.slice(0, 200).replace(/[^\x20-\x7E]/g, '?')}"` : 'no issuer';
+  const slash =
+    typeof discovered === 'string' && discovered.replace(/\/$/, '') === configured.replace(/\/$/, '')
+      ? ' They differ only in the trailing slash: copy the issuer exactly as the provider writes it.'
+      : '';
+  return new OAuthError(
+    OAUTH_CODES.DISCOVERY,
+    `The discovery document names issuer ${shown}, but the configured issuer is "${configured}"; they must be identical (OIDC Discovery 4.3). Set \`issuer\` to the provider's value if you trust it.${slash}`,
+    { status: 502 },
+  );
+}
+
 async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: number): Promise<ProviderEndpoints> {
   const issuer = p.issuer as string;
   const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
@@ -99,9 +116,7 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
     throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery of ${issuer} failed; try again shortly.`, { status: 503, cause: err });
   }
   // OIDC Discovery §4.3: the issuer in the document must be exactly the one we asked for.
-  if (doc.issuer !== issuer) {
-    throw new OAuthError(OAUTH_CODES.DISCOVERY, `Discovery document issuer does not match the configured issuer ${issuer}.`, { status: 502 });
-  }
+  if (doc.issuer !== issuer) throw issuerMismatch(issuer, doc.issuer);
   const discovered = (field: keyof DiscoveryDocument) => endpoint(doc, field, issuer);
   // RFC 9700 §2.1.1: never rely on PKCE the AS says it does not support.
   const methods = doc.code_challenge_methods_supported;

@@ -98,7 +98,7 @@ describeBrowser('example app in Chromium', () => {
 
       const error = await context.newPage();
       await error.goto(`${appUrl}/callback?state=forged&code=x`);
-      expect(await error.textContent('h1')).toBe('Sign-in problem');
+      expect(await error.textContent('h1')).toBe('Sign-in did not complete');
       await shot(error, 'error');
       await error.close();
 

@@ -61,7 +61,7 @@ describe('req.oauth.login(res, options)', () => {
   });
 
   it.each([
-    [{ authorizationParams: { state: 'x' } }, 'req.oauth.login: `authorizationParams.state` is set by the package and cannot be given'],
+    [{ authorizationParams: { state: 'x' } }, 'req.oauth.login: `authorizationParams.state` is set by the package for each login and cannot be given'],
     [{ authorizationParams: { scope: 'x' } }, 'req.oauth.login: `authorizationParams.scope` is not allowed: use the `scope` option'],
     [{ authorizationParams: { prompt: 1 } }, 'req.oauth.login: `authorizationParams.prompt` must be a string'],
     [{ scope: ['a b'] }, 'req.oauth.login: `scope` must be a space-separated string or an array of scope strings'],

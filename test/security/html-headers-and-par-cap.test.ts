@@ -31,7 +31,7 @@ describe('security headers on the HTML pages the package sends', () => {
   it('should send them with the error page (oauthErrorHandler)', async () => {
     const { app } = createTestApp({ oauth: providerOptions(as) });
     const res = await request(app).get('/callback?state=forged-state-0123456789&code=x').set('Accept', HTML).expect(400);
-    expect(res.text).toContain('Sign-in problem');
+    expect(res.text).toContain('<h1>Sign-in did not complete</h1>');
     expectSecurityHeaders(res);
   });
 

@@ -5,12 +5,22 @@ import { InvalidCallbackError } from '../../errors.js';
 import { readAuthorizationResponse, readCallbackState } from '../../protocol/authorization-response.js';
 import type { LoginStore } from '../../session/login-store.js';
 import type { LoginOutcome } from '../../session/transactions.js';
+import type { LoginDiagnostics } from '../login-diagnostics.js';
 import { noStore, redirect } from '../respond.js';
 import { rawQuery } from './safe-redirect.js';
 import { ATTR } from '../../telemetry/attributes.js';
 
+const REPLAYED = 'Unknown, expired or already used login state; start the login again.';
+
 export function replayed(): InvalidCallbackError {
-  return new InvalidCallbackError('Unknown, expired or already used login state; start the login again.');
+  return new InvalidCallbackError(REPLAYED);
+}
+
+/** No pending login for this state in this session: the cause when the request shows it (login-diagnostics.ts). */
+function noPendingLogin(req: Request, diagnostics: LoginDiagnostics | undefined): InvalidCallbackError {
+  const diagnosis = diagnostics?.atCallbackWithoutLogin(req);
+  if (!diagnosis) return replayed();
+  return new InvalidCallbackError(`No pending login in this session. ${diagnosis.problem} Fix: ${diagnosis.fix}`, undefined, diagnosis);
 }
 
 /** What every callback route needs: the provider, the login store and the token lifecycle. */
@@ -18,6 +28,11 @@ export interface CallbackContext {
   link: ProviderLink;
   logins: LoginStore;
   lifecycle: TokenLifecycle;
+  /**
+   * Names the cause of a callback without its pending login (a GET callback: its session cookie is
+   * the binding; a form_post callback is bound by its own cookie and has none).
+   */
+  diagnostics?: LoginDiagnostics;
 }
 
 /** The headers of every callback answer: never cached, never a Referer carrying the code onwards. */
@@ -41,7 +56,7 @@ export async function completeCallback(req: Request, res: Response, params: URLS
     // A second tab whose login was pending when the first tab's completed: no code redemption,
     // just back to where it was going (or to log in again when this provider is not logged in).
     const abandoned = logins.abandonedLogin(req, state);
-    if (abandoned?.provider !== link.name) throw replayed();
+    if (abandoned?.provider !== link.name) throw noPendingLogin(req, ctx.diagnostics);
     if (logins.forRequest(req).hasLogin(link.name)) return redirect(res, 303, abandoned.returnTo);
     if (provider.loginPath === false) throw replayed();
     return redirect(res, 302, `${provider.loginPath}?returnTo=${encodeURIComponent(abandoned.returnTo)}`);
@@ -65,8 +80,8 @@ export async function completeCallback(req: Request, res: Response, params: URLS
 }
 
 /** GET callback (RFC 6749 §4.1.2): the authorization response in the query of the provider's redirect. */
-export function createCallbackHandler(link: ProviderLink, logins: LoginStore, lifecycle: TokenLifecycle): RequestHandler {
-  const ctx: CallbackContext = { link, logins, lifecycle };
+export function createCallbackHandler(link: ProviderLink, logins: LoginStore, lifecycle: TokenLifecycle, diagnostics?: LoginDiagnostics): RequestHandler {
+  const ctx: CallbackContext = { link, logins, lifecycle, diagnostics };
 
   async function run(req: Request, res: Response): Promise<void> {
     callbackHeaders(res);

@@ -43,7 +43,7 @@ describe('oauthMiddleware on plain Connect', () => {
     expect(api.body.code).toBe('OAUTH_INVALID_CALLBACK');
     const page = await request(app).get('/callback?state=<script>&code=x').set('Accept', 'text/html').expect(400);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(page.text).toContain('<h1>Sign-in problem</h1>');
+    expect(page.text).toContain('<h1>Sign-in did not complete</h1>');
     expect(page.text).toContain('<a href="/login">Try signing in again</a>');
     expect(page.text).not.toContain('<script>');
     expect(await as.tokenRequests()).toEqual([]);
