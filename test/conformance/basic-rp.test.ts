@@ -129,4 +129,9 @@ describe('OIDF Basic RP', () => {
     const basic = Buffer.from(`${op.clientId}:${op.clientSecret}`).toString('base64');
     expect([tokenRequest.authorization, tokenRequest.form.has('client_secret'), tokenRequest.form.get('grant_type')]).toEqual([`Basic ${basic}`, false, 'authorization_code']);
   });
+
+  it('an ID token signed with HS256 using the client secret is refused (the provider publishes asymmetric keys only)', async () => {
+    op.script = { idTokenSigning: () => ({ alg: 'HS256', hmacSecret: op.clientSecret }) };
+    expect(await expectRefused()).toBe('The ID token failed verification (ERR_JOSE_ALG_NOT_ALLOWED).');
+  });
 });

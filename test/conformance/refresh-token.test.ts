@@ -10,7 +10,10 @@ let op: ScriptableOp;
 beforeAll(async () => {
   op = await startScriptableOp();
 });
-afterEach(() => op.reset());
+afterEach(() => {
+  op.reset();
+  jest.restoreAllMocks();
+});
 afterAll(() => op.stop());
 
 const onRefresh = (change: (claims: JWTPayload) => JWTPayload) => (claims: JWTPayload, grant: Grant) => (grant === 'refresh_token' ? change(claims) : claims);
@@ -71,5 +74,18 @@ describe('OIDF refresh-token plan', () => {
 
   it('oidcc-client-test-refresh-token-invalid-azp: refuses the refresh response whose ID token names another authorized party (azp)', async () => {
     await expectRefused((c) => ({ ...c, azp: 'another-client' }), 'The ID token azp claim names another client.');
+  });
+
+  it("a proactive refresh whose ID token names another user: the request goes on with the login's still-valid access token, never the refused one", async () => {
+    const rp = rpApp(rpOptions(op, { scope: ['openid', 'offline_access'], refreshLeewaySeconds: 400 }));
+    expect((await loginAt(rp.agent)).status).toBe(303);
+    const loginTokens = op.issued.at(-1)!.body;
+    op.script = { idTokenClaims: onRefresh((c) => ({ ...c, sub: 'mallory-0666' })) };
+    // 200 of the access token's 300 s later (the clock moved, no sleeping): due (within half its lifetime), still valid.
+    const real = Date.now.bind(Date);
+    jest.spyOn(Date, 'now').mockImplementation(() => real() + 200_000);
+    expect((await rp.agent.get('/api')).status).toBe(200);
+    const refused = op.issued.at(-1)!;
+    expect([refused.grant, bearerOfLastApiCall(), rp.errors]).toEqual(['refresh_token', loginTokens.access_token, []]);
   });
 });
