@@ -50,8 +50,8 @@ export function pin(pid, core) {
   if (taskset) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
 }
 
-export function start(file, args, { tsx = true, core }) {
-  const child = fork(path.join(here, file), args, { cwd: root, env: builtPackageEnv, execArgv: tsx ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+export function start(file, args, { tsx = true, core, execArgv = [] }) {
+  const child = fork(path.join(here, file), args, { cwd: root, env: builtPackageEnv, execArgv: [...execArgv, ...(tsx ? ['--import', 'tsx'] : [])], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     child.on('message', (m) => {

@@ -7,6 +7,7 @@
 //
 // Environment: BENCH_ROUNDS (default 6: roles swap every round), BENCH_SECONDS (5), BENCH_WARMUP (3), BENCH_CONNECTIONS (50);
 // --quick = 2 rounds × 2 s after 1 s. BENCH_ONLY=1,3 runs only those groups (RESULTS.md untouched).
+// BENCH_ONLY=7: OpenTelemetry cost (telemetry-group.mjs), printed only.
 // --render rewrites RESULTS.md from the last full run's saved measurements (after editing report.mjs).
 // Both also copy RESULTS.md's summary table into BENCHMARKS.md.
 import { execFileSync } from 'node:child_process';
@@ -107,6 +108,16 @@ const resultsDir = path.join(here, '.results');
 if (process.argv.includes('--render')) {
   writeResults(renderResults(JSON.parse(readFileSync(path.join(resultsDir, 'last.json'), 'utf8'))));
   process.exit(0);
+}
+
+// Group 7 (OpenTelemetry cost) runs on its own servers (telemetry-group.mjs) and needs no peers.
+if (only.includes('7')) {
+  const { renderTelemetryGroup, telemetryGroup } = await import('./telemetry-group.mjs');
+  mkdirSync(path.join(here, 'node_modules'), { recursive: true });
+  useBuiltPackage();
+  const table = renderTelemetryGroup(await telemetryGroup(compare));
+  console.log(`\n7. OpenTelemetry: CPU per request and throughput, compared ÷ base, ${settings.rounds} rounds × ${settings.seconds} s\n\n${table}`);
+  if (only.every((g) => g === '7')) process.exit(0);
 }
 
 ensurePeers();

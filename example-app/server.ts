@@ -1,6 +1,7 @@
 // `npm start`: the example app. With no environment it runs everything locally: an OpenID Connect
 // provider (any user name logs in), a protected API and the app. See .env.example for switching to
 // a real provider (OAUTH_PROVIDER=github|google|battlenet|stackexchange|oidc) and to Redis (REDIS_URL).
+// OTEL_CONSOLE=1 prints the package's OpenTelemetry spans (example-app/telemetry.ts).
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import { startTestProvider } from 'express-oauth2-session/testing';
 import { startExampleApi } from './api';
 import { createApp, type ExampleAppOptions } from './app';
 import { realProviderFromEnv } from './config-from-env';
+import { printSpansToConsole } from './telemetry';
 
 function listen(server: http.Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,6 +26,7 @@ function listen(server: http.Server, port: number): Promise<number> {
 
 async function main(): Promise<void> {
   const env = process.env;
+  if (env.OTEL_CONSOLE) printSpansToConsole();
   const server = http.createServer();
   // Bind first: the embedded provider must know the redirect URI (and so the port) up front.
   const wanted = Number(env.PORT ?? 3000);

@@ -167,6 +167,27 @@ describe('telemetry spans', () => {
     expect(otel.spansNamed('oauth2.code_exchange')).toEqual([]);
   });
 
+  it('should make the HTTP CLIENT spans around the `fetch` option too (JWKS, API calls, discovery, UserInfo)', async () => {
+    const called: string[] = [];
+    const custom = (input: string | URL, init?: RequestInit) => {
+      called.push(new URL(input).pathname);
+      return fetch(input, init);
+    };
+    const agent = request.agent(app({ fetch: custom }).app);
+    await login(agent);
+    await agent.get('/me').expect(200);
+    await agent.get('/userinfo').expect(200);
+
+    expect(called).toEqual(['/jwks', '/me', '/.well-known/openid-configuration', '/me']);
+    const gets = otel.spans().filter((s) => s.name === 'GET');
+    expect(gets.map((s) => [new URL(String(s.attributes['url.full'])).pathname, s.attributes['http.response.status_code'], otel.parentOf(s)?.name])).toEqual([
+      ['/jwks', 200, 'oauth2.callback'],
+      ['/me', 200, undefined],
+      ['/.well-known/openid-configuration', 200, 'oauth2.discovery'],
+      ['/me', 200, 'oauth2.userinfo'],
+    ]);
+  });
+
   it('should make no span with `telemetry: false`, though an SDK is registered', async () => {
     const agent = request.agent(app({ telemetry: false }).app);
     await login(agent);
