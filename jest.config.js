@@ -29,7 +29,7 @@ module.exports = {
       displayName: 'express4',
       testMatch: [
         '<rootDir>/test/http/{login-flow,logout-revocation}.test.ts',
-        '<rootDir>/test/client/{provider-client,refresh-races}.test.ts',
+        '<rootDir>/test/client/{provider-client,refresh-races,several-apis}.test.ts',
         '<rootDir>/test/security/callback-validation.test.ts',
         '<rootDir>/test/session/login-races.test.ts',
         '<rootDir>/test/http/require-auth*.test.ts',

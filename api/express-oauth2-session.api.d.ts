@@ -69,6 +69,7 @@ declare module 'express-oauth2-session' {
     backchannelLogout?: boolean | BackchannelLogoutOptions;
     telemetry?: boolean;
     frontchannelLogout?: boolean | FrontchannelLogoutOptions;
+    apis?: Record<string, ApiOptions>;
   }
   export const ERR_OAUTH_CONFIG = 'ERR_OAUTH_CONFIG';
   export interface ErrorDiagnosis {
@@ -230,7 +231,9 @@ declare module 'express-oauth2-session' {
     get providerName(): string;
     isAuthenticated(): boolean;
     get user(): OAuthUser | undefined;
-    getToken(): Promise<Readonly<TokenSet> | undefined>;
+    getToken(options?: { api?: string }): Promise<Readonly<TokenSet> | undefined>;
+    api(name: string): ApiClient;
+    exchange(request?: ExchangeRequest): Promise<Readonly<TokenSet>>;
     refresh(): Promise<Readonly<TokenSet>>;
     fetch(input: string | URL, init?: ApiRequestInit): Promise<Response>;
     userinfo(): Promise<OAuthUser>;
@@ -310,6 +313,7 @@ declare module 'express-oauth2-session' {
     : never;
   class RequestContext extends ProviderClient {
     provider(name: string): ProviderClient;
+    api(name: string): ApiClient;
     isAuthenticatedWithAny(): boolean;
   }
   export type { RequestContext };
@@ -397,9 +401,9 @@ declare module 'express-oauth2-session' {
   export function requireAuth(options?: RequireAuthOptions): RequestHandler;
 }
 
-// ---- 'express-oauth2-session/testing': 19 exports
+// ---- 'express-oauth2-session/testing': 20 exports
 // Runtime (7): CookieJar, DEFAULT_TEST_REDIRECT_URI, authorizeWithoutBrowser, endSessionWithoutBrowser, expireAccessToken, loginWithoutBrowser, startTestProvider
-// Types only (12): AgentLike, AgentResponse, AuthorizeOptions, AuthorizeResult, EndSessionResult, PostLike, ProviderEndpoints, ProviderRequest, TestClient, TestProvider, TestProviderOptions, TokenEndpointFault
+// Types only (13): AgentLike, AgentResponse, AuthorizeOptions, AuthorizeResult, EndSessionResult, PostLike, ProviderEndpoints, ProviderRequest, TestClient, TestProvider, TestProviderOptions, TestResourceServer, TokenEndpointFault
 declare module 'express-oauth2-session/testing' {
   export interface AgentLike {
     get(path: string): PromiseLike<AgentResponse>;
@@ -494,6 +498,14 @@ declare module 'express-oauth2-session/testing' {
     accessTokenAuthContext?: boolean;
     requireDPoPNonce?: boolean;
     logErrors?: boolean;
+    resourceServers?: Record<string, TestResourceServer>;
+    tokenExchange?: boolean;
+  }
+  export interface TestResourceServer {
+    scope?: string;
+    audience?: string;
+    accessTokenFormat?: 'opaque' | 'jwt';
+    accessTokenTTL?: number;
   }
   export interface TokenEndpointFault {
     path?: string;
@@ -522,7 +534,27 @@ declare module 'express-oauth2-session/testing' {
   export function startTestProvider(options?: TestProviderOptions): Promise<TestProvider>;
 }
 
-// ---- Not exported, reached from the exports above (9)
+// ---- Not exported, reached from the exports above (13)
+declare class ApiClient extends BearerMethods {
+  get name(): string;
+  get url(): string;
+  fetch(input: string | URL, init?: ApiRequestInit): Promise<Response>;
+  getToken(): Promise<Readonly<TokenSet>>;
+  toJSON(): Record<string, unknown>;
+  [inspect.custom](): string;
+}
+declare interface ApiExchangeOptions {
+  audience?: string;
+  resource?: string;
+  scope?: string | string[];
+}
+declare interface ApiOptions {
+  url: string;
+  resource?: string;
+  scope?: string | string[];
+  provider?: string;
+  exchange?: ApiExchangeOptions;
+}
 declare abstract class BearerMethods {
   abstract fetch(url: string | URL, init?: ApiRequestInit): Promise<Response>;
   get(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
@@ -530,6 +562,16 @@ declare abstract class BearerMethods {
   put(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
   patch(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
   delete(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
+}
+declare interface ExchangeRequest {
+  audience?: string;
+  resource?: string;
+  scope?: string | readonly string[];
+  requestedTokenType?: string;
+  subjectToken?: string;
+  subjectTokenType?: string;
+  actorToken?: string;
+  actorTokenType?: string;
 }
 declare interface FrontchannelLogoutOptions {
   path?: string;

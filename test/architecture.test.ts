@@ -44,8 +44,9 @@ describe('architecture: who writes login state', () => {
 });
 
 describe('architecture: who obtains and ends tokens', () => {
-  it('should call the token endpoint only from the lifecycle, the refresher and the backend grant clients', () => {
-    expect(filesMatching(/\.(exchangeCode|refreshGrant|clientCredentialsGrant|passwordGrant)\(/)).toEqual([
+  it('should call the token endpoint only from the lifecycle, the refresher, the per-API grants and the backend grant clients', () => {
+    expect(filesMatching(/\.(exchangeCode|refreshGrant|clientCredentialsGrant|passwordGrant|tokenExchangeGrant)\(/)).toEqual([
+      'client/api-grants.ts',
       'client/client-credentials.ts',
       'client/password-grant.ts',
       'client/refresh.ts',
@@ -53,8 +54,8 @@ describe('architecture: who obtains and ends tokens', () => {
     ]);
   });
 
-  it('should revoke only in the lifecycle (every end of a login) and the refresher (a login that ended during its refresh)', () => {
-    expect(filesMatching(/\brevokeEnded\(/)).toEqual(['client/refresh.ts', 'client/revoke.ts', 'client/token-lifecycle.ts']);
+  it('should revoke only in the lifecycle (every end of a login), the refresher (a login that ended during its refresh) and the login grants (a result obtained under a lapsed lease)', () => {
+    expect(filesMatching(/\brevokeEnded\(/)).toEqual(['client/login-grants.ts', 'client/refresh.ts', 'client/revoke.ts', 'client/token-lifecycle.ts']);
     expect(filesMatching(/\brevokeToken\(/)).toEqual(['client/revoke.ts', 'protocol/revocation.ts']);
   });
 

@@ -23,17 +23,26 @@ export interface PreparedRequest {
   init: ApiRequestInit;
 }
 
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
+
+function toUrl(target: ApiTarget, input: string | URL): URL {
+  if (input instanceof URL || ABSOLUTE.test(input)) return new URL(input);
+  if (!target.apiBaseUrl) {
+    throw new OAuthError(OAUTH_CODES.ORIGIN_NOT_ALLOWED, 'A relative URL needs `apiBaseUrl` in the provider config.', { status: 500 });
+  }
+  return new URL(`${target.apiBaseUrl.replace(/\/$/, '')}/${input.replace(/^\//, '')}`);
+}
+
+/** The absolute URL a request goes to (relative ones joined to `apiBaseUrl`), for matching it to a configured API. */
+export function resolveRequestHref(target: ApiTarget, input: string | URL): string {
+  if (input instanceof URL) return input.href;
+  if (!ABSOLUTE.test(input) && !target.apiBaseUrl) return '';
+  return toUrl(target, input).href;
+}
+
 /** Relative URLs join `apiBaseUrl`; the origin must be allowed; extra and per-call query merged. */
 export function resolveApiUrl(target: ApiTarget, input: string | URL, query: ApiRequestInit['query']): URL {
-  let url: URL;
-  if (input instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(input)) {
-    url = new URL(input);
-  } else {
-    if (!target.apiBaseUrl) {
-      throw new OAuthError(OAUTH_CODES.ORIGIN_NOT_ALLOWED, 'A relative URL needs `apiBaseUrl` in the provider config.', { status: 500 });
-    }
-    url = new URL(`${target.apiBaseUrl.replace(/\/$/, '')}/${input.replace(/^\//, '')}`);
-  }
+  const url = toUrl(target, input);
   if (!target.allowedOrigins.has(url.origin)) {
     throw new OAuthError(OAUTH_CODES.ORIGIN_NOT_ALLOWED, `Refusing to send the access token to ${url.origin}: not in allowedOrigins.`, { status: 500 });
   }

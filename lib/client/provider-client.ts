@@ -13,7 +13,11 @@ import type { TokenLifecycle } from './token-lifecycle.js';
 import type { LoginSession } from '../session/login-session.js';
 import type { LoginMarker } from '../session/session-format.js';
 import type { TokenRecord } from '../session/token-record.js';
-import type { TokenSet } from '../protocol/token-set.js';
+import { isExpiring, type TokenSet } from '../protocol/token-set.js';
+import { ApiClient, type ApiCredentialSource } from './api-client.js';
+import { exchangeOf, exchangeTokenKey, readExchangeRequest, type ExchangeRequest } from './api-grants.js';
+import type { ApiRoute, ApiRoutes } from './api-routes.js';
+import { resolveRequestHref } from './bearer.js';
 import { readUserInfoResponse, userInfoTransportError } from '../protocol/userinfo.js';
 import { prepareUserInfoRequest } from './userinfo.js';
 import { ATTR } from '../telemetry/attributes.js';
@@ -25,6 +29,8 @@ export interface ClientDeps {
   /** Each provider's login starter (`req.oauth.login`, requireAuth's step-up), made by the http layer (client/ never imports http/). */
   readonly loginStarters: ReadonlyMap<string, LoginStarter>;
   readonly onRefreshFailure: 'relogin' | 'error';
+  /** Every configured API (`apis`), of every provider. */
+  readonly apis: ApiRoutes;
 }
 
 /** @internal requireAuth reads a client's login starter (step-up, incremental logins) through this key. */
@@ -38,6 +44,9 @@ export const LOGIN_MARKER = Symbol('loginMarker');
  * through this key (not in the published types: `stripInternal`).
  */
 export const REFRESH_FAILURE_POLICY = Symbol('onRefreshFailure');
+
+/** What a per-API token comes from: the refresh grant with `resource` (RFC 8707) or a token exchange (RFC 8693). */
+type OwnTokenGrant = { kind: 'resource'; resource: string; scope: readonly string[] } | { kind: 'exchange'; request: ExchangeRequest };
 
 /** The user as known from the login: `sub` and verified ID-token claims. */
 export interface OAuthUser {
@@ -59,6 +68,9 @@ export class ProviderClient extends BearerMethods {
   #loginRef: LoginRef | undefined;
   #apiSender: RenewingSender | undefined;
   #record: TokenRecord | undefined;
+  /** `api(name)` clients of this request, made on first use. */
+  #apiClients: Map<string, ApiClient> | undefined;
+  #apiSource: ApiCredentialSource | undefined;
 
   constructor(deps: ClientDeps, link: ProviderLink, session: LoginSession) {
     super();
@@ -156,10 +168,84 @@ export class ProviderClient extends BearerMethods {
     return this.#record;
   }
 
-  /** The current token set, refreshed first when due; `undefined` when not logged in. */
-  async getToken(): Promise<Readonly<TokenSet> | undefined> {
+  /**
+   * The current token set, refreshed first when due; `undefined` when not logged in. With
+   * `{ api }`: that configured API's token (its own, obtained first when needed, or the login's).
+   */
+  async getToken(options?: { api?: string }): Promise<Readonly<TokenSet> | undefined> {
     if (!this.isAuthenticated()) return undefined;
+    if (options?.api !== undefined) return this.api(options.api).getToken();
     return Object.freeze({ ...(await this.#fresh()).tokens });
+  }
+
+  /**
+   * The client of a configured API (`apis.<name>`): relative URLs join its `url`, and it sends the
+   * API's own token (RFC 8707 / RFC 8693) or, for an API with neither `resource` nor `exchange`,
+   * the login's. Throws `RangeError` for a name that is not configured for this provider.
+   */
+  api(name: string): ApiClient {
+    let client = this.#apiClients?.get(name);
+    if (client) return client;
+    const route = this.#link.apis.get(name);
+    if (!route) {
+      const other = this.#deps.apis.get(name);
+      throw new RangeError(other ? `API "${name}" takes its token from provider "${other.api.provider}", not "${this.#provider.name}".` : `No API named "${name}" is configured (apis).`);
+    }
+    client = new ApiClient(route, (this.#apiSource ??= this.#credentialSource()), { outbound: this.#link.outbound, retryOn401: this.#provider.retryOn401 });
+    (this.#apiClients ??= new Map()).set(name, client);
+    return client;
+  }
+
+  /**
+   * RFC 8693 token exchange: the login's access token (or `subjectToken`) exchanged at the token
+   * endpoint for a token for `audience`/`resource` (+ `scope`, `requestedTokenType`), with the
+   * client's usual authentication. Cached in the login's record per parameters until it is due;
+   * concurrent calls share one request.
+   */
+  async exchange(request: ExchangeRequest = {}): Promise<Readonly<TokenSet>> {
+    const checked = readExchangeRequest(request);
+    await this.#loadRecord();
+    const token = await this.#ownToken(exchangeTokenKey(this.#provider.name, checked), { kind: 'exchange', request: checked }, undefined);
+    return Object.freeze({ ...token });
+  }
+
+  /** Per-API credentials: the API's own token from the record (the warm path: no I/O), else obtained first. */
+  #credentialSource(): ApiCredentialSource {
+    return {
+      credentials: async (route: ApiRoute) => {
+        if (route.tokenKey === undefined) return this.#fresh();
+        const record = await this.#loadRecord();
+        const stored = record.apis?.[route.tokenKey];
+        if (stored && !isExpiring(stored, Date.now(), this.#provider.refreshLeewayMs)) return { tokens: stored, dpop: record.dpop };
+        return { tokens: await this.#routeToken(route, undefined), dpop: record.dpop };
+      },
+      renew: async (route: ApiRoute, stale) => {
+        if (route.tokenKey === undefined) return this.#renew(stale as TokenRecord);
+        const tokens = await this.#routeToken(route, stale.tokens.accessToken);
+        return { tokens, dpop: this.#record?.dpop };
+      },
+    };
+  }
+
+  #routeToken(route: ApiRoute, stale: string | undefined): Promise<TokenSet> {
+    const { api, tokenKey } = route;
+    if (!api.exchange) return this.#ownToken(tokenKey!, { kind: 'resource', resource: api.resource as string, scope: api.scope }, stale);
+    return this.#ownToken(tokenKey!, { kind: 'exchange', request: exchangeOf(api) }, stale);
+  }
+
+  /** A token of the login for another audience, through the lifecycle's grants (one flight per login and key). */
+  async #ownToken(key: string, grant: OwnTokenGrant, stale: string | undefined): Promise<TokenSet> {
+    const lifecycle = this.#deps.lifecycle;
+    if (grant.kind === 'exchange' && grant.request.subjectToken === undefined) await this.#fresh();
+    const obtaining = grant.kind === 'resource' ? lifecycle.resourceToken(this.#login, key, grant.resource, grant.scope, stale) : lifecycle.exchangedToken(this.#login, key, grant.request, stale);
+    let value: TokenSet | undefined;
+    await this.#settle(
+      obtaining.then((o) => {
+        value = o.value;
+        return o.record;
+      }),
+    );
+    return value!;
   }
 
   /** Force a refresh now (shares an in-flight one). */
@@ -167,8 +253,16 @@ export class ProviderClient extends BearerMethods {
     return Object.freeze({ ...(await this.#renew()).tokens });
   }
 
-  /** fetch() with the user's access token. Relative URLs are joined to `apiBaseUrl`. */
+  /**
+   * fetch() with the user's access token. Relative URLs are joined to `apiBaseUrl`. A URL under a
+   * configured API's `url` (the longest such prefix) goes through `api(name)`: that API's token.
+   */
   async fetch(input: string | URL, init: ApiRequestInit = {}): Promise<Response> {
+    if (this.#deps.apis.size > 0) {
+      const href = resolveRequestHref(this.#provider, input);
+      const route = this.#deps.apis.match(href);
+      if (route) return this.api(route.api.name).fetch(href, init);
+    }
     return this.#send(this.#provider, prepareRequest(this.#provider, input, init));
   }
 

@@ -11,6 +11,7 @@ import type { ApiOutbound } from './dpop-transport.js';
 import type { OutboundTransport } from './transport.js';
 import { ATTR } from '../telemetry/attributes.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import { ApiRoutes } from './api-routes.js';
 
 /**
  * Everything the package needs to talk to one provider: its endpoints (configured or discovered),
@@ -41,6 +42,8 @@ export class ProviderLink {
     /** The middleware instance's outbound transport. */
     readonly transport: OutboundTransport,
     readonly timeoutMs: number,
+    /** The configured APIs whose tokens come from this provider's logins (`apis`). */
+    readonly apis: ApiRoutes = new ApiRoutes([]),
   ) {
     this.tokenClient = {
       clientId: provider.clientId,

@@ -8,11 +8,12 @@ import { endedTokens } from '../session/token-records.js';
 import type { ProviderLink } from './provider-link.js';
 import type { TokenEvents } from './token-events.js';
 import { HeldLease } from './held-lease.js';
+import { LoginQueue } from './login-queue.js';
 import { PendingWrites } from './pending-writes.js';
 import { revokeEnded } from './revoke.js';
 import { validateRefreshResponse } from './validate-tokens.js';
 import { ATTR, tokenRequestAttributes } from '../telemetry/attributes.js';
-import type { SpanScope } from '../telemetry/telemetry.js';
+import { NOOP_SPAN, type SpanScope } from '../telemetry/telemetry.js';
 import { LockWait } from './lock-wait.js';
 
 const log = debugFor('refresh');
@@ -57,6 +58,8 @@ export class Refresher {
   readonly #now: () => number;
   /** Refresh results the store did not take yet (pending-writes.ts). */
   readonly #pending: PendingWrites;
+  /** Every grant spending a login's refresh token, one at a time per login in this process (login-queue.ts). */
+  readonly queue = new LoginQueue();
 
   constructor(options: RefresherOptions) {
     this.#lock = options.lock;
@@ -126,7 +129,8 @@ export class Refresher {
       log('joined in-flight refresh of %s', link.name);
       return running;
     }
-    const flight = this.#refreshUnderLock(login, key, record.v, urgency, span)
+    const flight = this.queue
+      .run(key, () => this.#refreshUnderLock(login, key, record.v, urgency, span))
       .catch((err: unknown) => {
         link.telemetry.countRefreshFailure(link.name, err);
         const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
@@ -201,6 +205,26 @@ export class Refresher {
     log('another worker refreshed %s already (token %s)', link.name, tokenId(record.tokens.accessToken));
     this.#announce.reused(link.name, record.tokens.accessToken);
     return record;
+  }
+
+  /** @internal The lock, lease length, and call timeout, for the other grants of a login (login-grants.ts). */
+  get lockSettings(): { lock: RefreshLock; leaseMs: number; timeoutMs: number; now: () => number } {
+    return { lock: this.#lock, leaseMs: this.#leaseMs, timeoutMs: this.#timeoutMs, now: this.#now };
+  }
+
+  /** @internal The login's record as stored, or this process's newer one whose write is pending. */
+  reread(login: LoginRef): Promise<TokenRecord> {
+    return this.#reread(login);
+  }
+
+  /** @internal The store step for another grant of the login (login-grants.ts): same tombstone check, same pending-write retry. */
+  store(login: LoginRef, key: string, next: TokenRecord, held: HeldLease): Promise<void> {
+    return this.#store(login, key, next, held);
+  }
+
+  /** @internal The refresh token was rejected in another grant of the login: a newer record if another worker rotated it, else the login ends. */
+  rejected(login: LoginRef, key: string, current: TokenRecord, cause: TokenEndpointError): Promise<TokenRecord> {
+    return this.#onRejected(login, key, current, cause, NOOP_SPAN);
   }
 
   async #reread({ session, link }: LoginRef): Promise<TokenRecord> {

@@ -1,4 +1,5 @@
 import { ProviderClient, type ClientDeps } from './provider-client.js';
+import type { ApiClient } from './api-client.js';
 import type { ProviderLink } from './provider-link.js';
 import type { LoginSession } from '../session/login-session.js';
 import type { Register } from '../index.js';
@@ -43,6 +44,13 @@ export class RequestContext extends ProviderClient {
       this.#clients.set(name, client);
     }
     return client;
+  }
+
+  /** The client of a configured API, whichever provider its token comes from. */
+  override api(name: string): ApiClient {
+    const route = this.#deps.apis.get(name);
+    if (route && route.api.provider !== this.providerName) return this.provider(route.api.provider).api(name);
+    return super.api(name);
   }
 
   /** True when logged in with any configured provider. */

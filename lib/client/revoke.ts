@@ -8,20 +8,22 @@ import { ATTR, errorType } from '../telemetry/attributes.js';
 const log = debugFor('revoke');
 
 /**
- * The end step's revocation (RFC 7009): the refresh token, then the access token, when the
+ * The end step's revocation (RFC 7009): the refresh token, then the access token and the login's
+ * per-API tokens, when the
  * provider has a revocation endpoint, each with a DPoP proof of the login's key when it has one
  * (RFC 9449 §5). Failures are logged and announced on the `error` event; this never throws (the
  * login has ended whatever the provider says).
  */
 export async function revokeEnded(link: ProviderLink, ended: EndedTokens | undefined, announce: TokenEvents): Promise<void> {
   if (!ended) return;
-  const { tokens, dpop } = ended;
+  const { tokens, dpop, apiTokens = [] } = ended;
   const url = (await link.endpoints().catch(() => undefined))?.revocationUrl;
   if (!url) return;
   const endpoint = { fetch: link.fetch, url, client: link.tokenClient, timeoutMs: link.timeoutMs, dpop: dpop && { key: dpop, proofs: link.dpop } };
   const pairs: Array<[string | undefined, 'refresh_token' | 'access_token']> = [
     [tokens.refreshToken, 'refresh_token'],
     [tokens.accessToken, 'access_token'],
+    ...apiTokens.map((t): [string, 'access_token'] => [t, 'access_token']),
   ];
   const count = pairs.filter(([token]) => token).length;
   await link.telemetry.span('oauth2.revoke', { [ATTR.provider]: link.name, [ATTR.revokedTokens]: count }, async (span) => {

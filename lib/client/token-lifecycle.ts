@@ -11,6 +11,9 @@ import type { TokenRecord } from '../session/token-record.js';
 import type { EndedTokens } from '../session/token-records.js';
 import type { ProviderLink } from './provider-link.js';
 import type { LoginRef, Refresher } from './refresh.js';
+import { LoginGrants } from './login-grants.js';
+import { exchangeGrant, resourceGrant, type ExchangeRequest } from './api-grants.js';
+import type { ApiToken } from '../session/record-format.js';
 import { revokeEnded } from './revoke.js';
 import type { TokenEvents } from './token-events.js';
 import { userInfoAtLogin } from './userinfo.js';
@@ -57,12 +60,14 @@ export class TokenLifecycle {
   private readonly announce: TokenEvents;
   private readonly refresher: Refresher;
   private readonly idpLogout: boolean;
+  private readonly grants: LoginGrants;
 
   constructor(options: TokenLifecycleOptions) {
     this.logins = options.logins;
     this.announce = options.announce;
     this.refresher = options.refresher;
     this.idpLogout = options.idpLogout;
+    this.grants = new LoginGrants(options.refresher, options.announce);
   }
 
   /** Login: exchange the code, validate, store the login in a regenerated session, announce it. Returns the new session id. */
@@ -118,6 +123,20 @@ export class TokenLifecycle {
   /** The login's record, refreshed first when it expires within the leeway (refresh.ts). */
   ensureFresh(login: LoginRef, record: TokenRecord): Promise<TokenRecord> {
     return this.refresher.ensureFresh(login, record);
+  }
+
+  /**
+   * RFC 8707: the login's token for `resource` (+ `scope`), from its record when one is stored and
+   * not due, else from the refresh-token grant with `resource` under the login's lock
+   * (api-grants.ts, login-grants.ts). `stale`: the API refused that token; get another.
+   */
+  resourceToken(login: LoginRef, key: string, resource: string, scope: readonly string[], stale?: string): Promise<{ record: TokenRecord; value: ApiToken }> {
+    return this.grants.obtain(login, resourceGrant(login.link, key, resource, scope, this.refresher.lockSettings.now, stale));
+  }
+
+  /** RFC 8693: an exchanged token for `request`, cached in the login's record under `key` until due. */
+  exchangedToken(login: LoginRef, key: string, request: ExchangeRequest, stale?: string): Promise<{ record: TokenRecord; value: ApiToken }> {
+    return this.grants.obtain(login, exchangeGrant(login.link, key, request, this.refresher.lockSettings.now, stale));
   }
 
   /** A refresh now, whatever the expiry: `req.oauth.refresh()`, or the API refused `stale` (refresh.ts). */

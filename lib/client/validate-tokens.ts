@@ -84,6 +84,6 @@ export async function validateRefreshResponse(link: ProviderLink, endpoints: Pro
   const original = loginIdTokenClaims(current.idTokenClaims, current.tokens.idToken);
   const idToken = await acceptRefreshedIdToken(typeof body.id_token === 'string' ? body.id_token : undefined, original, idTokenRules(link, endpoints));
   const kept = keepsRawIdToken(context.idpLogout, endpoints) ? (idToken ?? current.tokens.idToken) : undefined;
-  const next: TokenRecord = { v: current.v + 1, ...withIdToken(tokens, kept, original), ...(current.dpop ? { dpop: current.dpop } : {}) };
+  const next: TokenRecord = { v: current.v + 1, ...withIdToken(tokens, kept, original), ...(current.dpop ? { dpop: current.dpop } : {}), ...(current.apis ? { apis: current.apis } : {}) };
   return { next, idToken };
 }

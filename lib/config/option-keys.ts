@@ -1,6 +1,6 @@
 // Option names each factory knows, and the refusal of every other name at startup: a misspelt
 // option (`scopes`, `redirectUrl`) would otherwise be ignored and its default used in silence.
-import type { BackchannelLogoutOptions, BackendClientOptions, FrontchannelLogoutOptions, MultiProviderOptions, ProviderOptions, RouteOptions } from './options.js';
+import type { ApiExchangeOptions, ApiOptions, BackchannelLogoutOptions, BackendClientOptions, FrontchannelLogoutOptions, MultiProviderOptions, ProviderOptions, RouteOptions } from './options.js';
 import type { OptionPath } from './assert.js';
 
 /** `Record<keyof T, true>` makes tsc list a new option here the day it is added to the type. */
@@ -58,8 +58,15 @@ export const COMMON_KEYS = keyList<MultiProviderOptions>({
   backchannelLogout: true,
   telemetry: true,
   frontchannelLogout: true,
+  apis: true,
   providers: true,
 });
+
+/** Keys of one `apis.<name>` entry. */
+export const API_KEYS = keyList<ApiOptions>({ url: true, resource: true, scope: true, provider: true, exchange: true });
+
+/** Keys of `apis.<name>.exchange`. */
+export const API_EXCHANGE_KEYS = keyList<ApiExchangeOptions>({ audience: true, resource: true, scope: true });
 
 /** Keys of `routes`. */
 export const ROUTE_KEYS = keyList<RouteOptions>({ login: true, callback: true, logout: true });

@@ -1,5 +1,6 @@
 import type { RefreshLock } from '../session/lock.js';
 import type { TokenSet } from '../protocol/token-set.js';
+import type { ApiTarget } from '../client/bearer.js';
 
 import type { KeyObject } from 'node:crypto';
 import type { ResponseMode } from './response-mode.js';
@@ -179,6 +180,38 @@ export interface CommonOptions {
    * effort: it runs only if the provider's page loads the frame (docs/logout-and-response-modes.md).
    */
   frontchannelLogout?: boolean | FrontchannelLogoutOptions;
+  /**
+   * Several APIs behind one login, each with its own token (RFC 8707 resource indicators, RFC 8693
+   * token exchange): `{ orders: { url, resource, scope } }`. `req.oauth.api('orders')` calls one;
+   * an absolute `req.oauth.get(url)` picks the API whose `url` is the longest prefix. See
+   * docs/several-apis.md.
+   */
+  apis?: Record<string, ApiOptions>;
+}
+
+/** One configured API (`apis.<name>`). */
+export interface ApiOptions {
+  /** The API's base URL (https, or http on loopback): relative paths of `req.oauth.api(name)` join it; its token goes only to its origin. */
+  url: string;
+  /**
+   * RFC 8707 resource indicator (an absolute URI, no fragment). Sent in the authorization request;
+   * the API's token comes from the refresh-token grant with this `resource` (audience-restricted).
+   * Absent (and no `exchange`): the API gets the login's own token.
+   */
+  resource?: string;
+  /** Scopes asked for this API's token (a subset of what the login granted). */
+  scope?: string | string[];
+  /** The provider whose login this API's token comes from (required with several providers). */
+  provider?: string;
+  /** RFC 8693: the API takes a token exchanged for the login's access token. */
+  exchange?: ApiExchangeOptions;
+}
+
+/** `apis.<name>.exchange`: the token-exchange parameters (at least `audience` or `resource`). */
+export interface ApiExchangeOptions {
+  audience?: string;
+  resource?: string;
+  scope?: string | string[];
 }
 
 export interface FrontchannelLogoutOptions {
@@ -258,6 +291,34 @@ export interface ResolvedProvider {
   readonly dpop: boolean;
   readonly loginPath: string | false;
   readonly callbackPath: string | false;
+  /** RFC 8707: the `resource` of every API of this provider, sent in its authorization requests. */
+  readonly resources: readonly string[];
+}
+
+/** `apis.<name>.exchange`, validated. */
+export interface ResolvedApiExchange {
+  readonly audience: string | undefined;
+  readonly resource: string | undefined;
+  readonly scope: readonly string[];
+}
+
+/** One configured API, validated. */
+export interface ResolvedApi {
+  readonly name: string;
+  /** The base URL, normalized (`new URL(url).href`). */
+  readonly url: string;
+  readonly origin: string;
+  readonly resource: string | undefined;
+  readonly scope: readonly string[];
+  readonly provider: string;
+  readonly exchange: ResolvedApiExchange | undefined;
+  /** Whether the API has a token of its own (`resource` or `exchange`); false: the login's token. */
+  readonly ownToken: boolean;
+  /**
+   * Where its token may go: `url` as the base, its origin as the only allowed one. Built once at
+   * startup (nothing per request).
+   */
+  readonly target: ApiTarget;
 }
 
 export interface ResolvedConfig {
@@ -284,4 +345,6 @@ export interface ResolvedConfig {
   readonly appOrigins: ReadonlySet<string>;
   /** Spans and metrics on: the option, or by default whether `@opentelemetry/api` loads. */
   readonly telemetry: boolean;
+  /** `apis`, validated, by name. */
+  readonly apis: ReadonlyMap<string, ResolvedApi>;
 }

@@ -17,6 +17,7 @@ import {
 } from './assert.js';
 import { assertCodeResponseType, assertKnownKeys, assertNoReservedParams, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, FRONTCHANNEL_LOGOUT_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
 import { resolveResponseMode } from './response-mode.js';
+import { resolveApis } from './resolve-apis.js';
 import type { OAuthMiddlewareOptions, ProviderOptions, ResolvedConfig, ResolvedProvider, RouteOptions } from './options.js';
 
 export { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_LEEWAY_SECONDS } from './assert.js';
@@ -44,6 +45,8 @@ const RESERVED_PROVIDER_NAMES = new Set([
   'logout',
   'userinfo',
   'toJSON',
+  'api',
+  'exchange',
   'toString',
   'valueOf',
 ]);
@@ -168,6 +171,7 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     dpop: input.dpop ?? false,
     loginPath: loginBase === false ? false : multi ? `${loginBase}/${name}` : loginBase,
     callbackPath,
+    resources: Object.freeze([]),
   });
 }
 
@@ -251,6 +255,8 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     providers.set(name, Object.freeze({ ...provider, foreignIssuers: Object.freeze(foreignIssuers) }));
   }
 
+  const apis = resolveApis(input.apis, root, providers);
+
   const callbacks = new Map<string, string>();
   for (const provider of providers.values()) {
     if (provider.callbackPath === false) continue;
@@ -293,5 +299,6 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     fetch: assertFetch(input.fetch, root.key('fetch')),
     appOrigins,
     telemetry: resolveTelemetry(input.telemetry, root.key('telemetry')),
+    apis,
   });
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { SessionStore } from '../session/login-session.js';
 import { ProviderLink } from '../client/provider-link.js';
+import { ApiRoutes } from '../client/api-routes.js';
 import type { ClientDeps } from '../client/provider-client.js';
 import { Refresher } from '../client/refresh.js';
 import { TokenEvents } from '../client/token-events.js';
@@ -62,7 +63,8 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   // owned here or by its provider links: nothing is shared with another instance.
   const telemetry = createTelemetry(config.telemetry);
   const transport = new OutboundTransport(config.fetch, timeoutMs, telemetry);
-  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transport, timeoutMs)] as const));
+  const apis = new ApiRoutes(config.apis.values());
+  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transport, timeoutMs, apis.forProvider(p.name))] as const));
   // Provider-sent logout (back- or front-channel) finds sessions by their logins' sid/sub: index them.
   const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false || config.frontchannelLogoutPath !== false);
   const announce = new TokenEvents(events, config.onTokens, telemetry);
@@ -70,7 +72,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const lifecycle = new TokenLifecycle({ logins, announce, refresher, idpLogout: config.idpLogout });
   const loginChecks = new Map([...links.values()].map((link) => [link.name, new LoginDiagnostics(diagnostics, link.provider)] as const));
   const loginStarters = new Map([...links.values()].map((link) => [link.name, createLoginStarter(link, logins, config.postLoginRedirect, loginChecks.get(link.name))] as const));
-  const deps: ClientDeps = { lifecycle, loginStarters, onRefreshFailure: config.onRefreshFailure };
+  const deps: ClientDeps = { lifecycle, loginStarters, onRefreshFailure: config.onRefreshFailure, apis };
   const Context = contextClassFor(config.single ? [] : links.keys());
   const first = links.values().next().value!;
   const sessions = new SessionTracker(timeoutMs, config.appOrigins);

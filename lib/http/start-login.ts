@@ -71,6 +71,7 @@ async function beginLogin(
       codeVerifier,
       nonce,
       params: provider.responseMode === 'query' ? request.params : { ...request.params, response_mode: provider.responseMode },
+      resources: provider.resources,
     },
     par,
   );

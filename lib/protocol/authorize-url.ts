@@ -10,6 +10,8 @@ export interface AuthorizeRequest {
   codeVerifier?: string;
   nonce?: string;
   params: Readonly<Record<string, string>>;
+  /** RFC 8707 §2.1: one `resource` parameter per API the grant should cover. */
+  resources?: readonly string[];
 }
 
 /** The RFC 6749 §4.1.1 authorization request parameters (+ PKCE S256, + OIDC nonce). Pure. */
@@ -26,13 +28,19 @@ export function authorizationRequestParams(req: Omit<AuthorizeRequest, 'authoriz
     q.set('code_challenge_method', 'S256');
   }
   if (req.nonce) q.set('nonce', req.nonce);
+  if (req.resources && req.resources.length > 0) {
+    q.delete('resource');
+    for (const resource of req.resources) q.append('resource', resource);
+  }
   return q;
 }
 
 /** `authorizationUrl` with `params` set on its query (parameters it already has are kept unless replaced). */
 export function withQuery(authorizationUrl: string, params: URLSearchParams): string {
   const url = new URL(authorizationUrl);
-  for (const [k, v] of params) url.searchParams.set(k, v);
+  // A parameter given several times (RFC 8707 `resource`) keeps every value.
+  for (const k of new Set(params.keys())) url.searchParams.delete(k);
+  for (const [k, v] of params) url.searchParams.append(k, v);
   return url.toString();
 }
 

@@ -17,6 +17,9 @@ export interface TokenClientConfig extends ClientAuthentication {
   timeoutMs: number;
 }
 
+/** RFC 8693 §2.1 `grant_type`. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
 type GrantKind = 'code' | 'client' | 'password';
 type GrantClass = AuthorizationCode | ClientCredentials | ResourceOwnerPassword;
 
@@ -150,9 +153,12 @@ export class TokenEndpointClient {
    * Refresh grant (RFC 6749 §6) through `createToken(...).refresh()`. When the response has no
    * `refresh_token` the one sent is kept (RFC 6749 §6; simple-oauth2 5.1.0 would leave `undefined`).
    */
-  async refreshGrant(tokenUrl: string, refreshToken: string, dpop?: DpopKey): Promise<TokenEndpointBody> {
+  async refreshGrant(tokenUrl: string, refreshToken: string, dpop?: DpopKey, extra: Record<string, string> = {}): Promise<TokenEndpointBody> {
     const client = this.#grant('code', tokenUrl);
-    const body = await this.#withDpop(tokenUrl, dpop, (http) => this.#call(tokenUrl, [refreshToken], (auth) => client.createToken({ refresh_token: refreshToken }).refresh(auth, http)));
+    const params = withoutGrantType(extra);
+    const body = await this.#withDpop(tokenUrl, dpop, (http) =>
+      this.#call(tokenUrl, [refreshToken], (auth) => client.createToken({ refresh_token: refreshToken }).refresh({ ...params, ...auth }, http)),
+    );
     if (typeof body.refresh_token !== 'string' || body.refresh_token === '') body.refresh_token = refreshToken;
     return body;
   }
@@ -161,6 +167,17 @@ export class TokenEndpointClient {
   clientCredentialsGrant(tokenUrl: string, extra: Record<string, string> = {}, dpop?: DpopKey): Promise<TokenEndpointBody> {
     const client = this.#grant('client', tokenUrl);
     return this.#withDpop(tokenUrl, dpop, (http) => this.#call(tokenUrl, [], (auth) => client.getToken({ ...withoutGrantType(extra), ...auth }, http)));
+  }
+
+  /**
+   * Token exchange (RFC 8693 §2.1) through `ClientCredentials#getToken`: simple-oauth2 writes the
+   * given parameters over its base ones, so `grant_type` names the token-exchange grant. Same
+   * client authentication (Basic, post, JWT) and DPoP as every other grant.
+   */
+  tokenExchangeGrant(tokenUrl: string, params: Record<string, string>, dpop?: DpopKey): Promise<TokenEndpointBody> {
+    const client = this.#grant('client', tokenUrl);
+    const body = { ...params, grant_type: TOKEN_EXCHANGE_GRANT };
+    return this.#withDpop(tokenUrl, dpop, (http) => this.#call(tokenUrl, [params.subject_token, params.actor_token], (auth) => client.getToken({ ...body, ...auth }, http)));
   }
 
   /** Resource owner password grant (RFC 6749 §4.3) through `ResourceOwnerPassword#getToken`. */

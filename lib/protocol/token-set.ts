@@ -104,7 +104,7 @@ export function fromTokenResponse(body: Record<string, unknown>, now: number, pr
  * per half-life rather than on every call. Never true without a finite `expiresAt` (records that
  * stored `null` for an infinite expiry included).
  */
-export function isExpiring(tokens: TokenSet, now: number, leewayMs: number): boolean {
+export function isExpiring(tokens: Partial<TokenSet>, now: number, leewayMs: number): boolean {
   const { expiresAt, issuedAt } = tokens;
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return false;
   const lifetime = typeof issuedAt === 'number' && issuedAt <= expiresAt ? expiresAt - issuedAt : undefined;

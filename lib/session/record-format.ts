@@ -18,6 +18,25 @@ export interface TokenRecord {
   idTokenClaims?: OriginalIdTokenClaims;
   /** RFC 9449: the login's DPoP key (private JWK), with the `dpop` option. Never leaves the store and the signer. */
   dpop?: DpopKey;
+  /**
+   * The login's tokens for other audiences (RFC 8707 per-API tokens, RFC 8693 exchanged tokens),
+   * keyed by a digest of provider, grant, resource/audience and scope (api-token-keys.ts): never
+   * by the refresh token alone (Duende CVE-2025-26620 handed one API's token to another that way).
+   */
+  apis?: Readonly<Record<string, ApiToken>>;
+}
+
+/** One per-API token of a login's record. */
+export type ApiToken = Pick<TokenSet, 'accessToken' | 'tokenType' | 'expiresAt' | 'issuedAt' | 'scope'>;
+
+/** A per-API token in the current format: access token, type only when not `bearer`, expiry, scope. */
+export interface CompactApiToken {
+  a: string;
+  y?: string;
+  e?: number;
+  /** lifetime in ms, with `e` */
+  l?: number;
+  s?: string;
 }
 
 /**
@@ -47,6 +66,8 @@ export interface CompactTokens {
   o?: OriginalIdTokenClaims;
   /** the login's DPoP key (`dpop` option) */
   k?: DpopKey;
+  /** per-API tokens by key */
+  p?: Record<string, CompactApiToken>;
 }
 
 /** The stored value: express-session stores expire a value by `cookie.expires`. */
@@ -78,7 +99,35 @@ export function encodeRecord(record: TokenRecord, cookie: CookieLike): StoredRec
   if (k.idToken !== undefined) t.d = k.idToken;
   if (idTokenClaims) t.o = idTokenClaims;
   if (dpop) t.k = dpop;
+  if (record.apis) {
+    const p: Record<string, CompactApiToken> = {};
+    for (const [key, token] of Object.entries(record.apis)) p[key] = encodeApiToken(token);
+    if (Object.keys(p).length > 0) t.p = p;
+  }
   return { cookie: { expires: cookie.expires ?? null }, t };
+}
+
+function encodeApiToken(token: ApiToken): CompactApiToken {
+  const c: CompactApiToken = { a: token.accessToken };
+  if (token.tokenType !== 'bearer') c.y = token.tokenType;
+  if (token.expiresAt !== undefined) c.e = token.expiresAt;
+  if (num(token.expiresAt) && num(token.issuedAt)) c.l = token.expiresAt - token.issuedAt;
+  if (token.scope !== undefined) c.s = token.scope;
+  return c;
+}
+
+function decodeApiTokens(p: unknown): Record<string, ApiToken> | undefined {
+  if (typeof p !== 'object' || p === null) return undefined;
+  const apis: Record<string, ApiToken> = {};
+  for (const [key, c] of Object.entries(p as Record<string, CompactApiToken>)) {
+    if (typeof c !== 'object' || c === null || !str(c.a)) continue;
+    const token: ApiToken = { accessToken: c.a, tokenType: str(c.y) ? c.y : 'bearer' };
+    if (num(c.e)) token.expiresAt = c.e;
+    if (num(c.e) && num(c.l)) token.issuedAt = c.e - c.l;
+    if (str(c.s)) token.scope = c.s;
+    apis[key] = token;
+  }
+  return Object.keys(apis).length > 0 ? apis : undefined;
 }
 
 function decodeCompact(t: CompactTokens): TokenRecord | undefined {
@@ -94,6 +143,8 @@ function decodeCompact(t: CompactTokens): TokenRecord | undefined {
   const claims = typeof t.o === 'object' && t.o !== null ? originalIdTokenClaims(t.o as unknown as Record<string, unknown>) : undefined;
   if (claims) record.idTokenClaims = claims;
   if (t.k !== undefined && isDpopKey(t.k)) record.dpop = t.k;
+  const apis = decodeApiTokens(t.p);
+  if (apis) record.apis = apis;
   return record;
 }
 

@@ -11,6 +11,8 @@ import { hasTombstone, recordEndKey, writeTombstone } from './tombstone.js';
 export interface EndedTokens {
   tokens: TokenSet;
   dpop?: DpopKey;
+  /** The login's per-API and exchanged access tokens (revoked with it). */
+  apiTokens?: readonly string[];
 }
 
 /** What a refresh's write came to: kept, or undone because the login ended while the token call ran. */
@@ -18,7 +20,12 @@ export type CommitResult = { kind: 'committed' } | { kind: 'ended' };
 
 /** The tokens (and DPoP key) of a record, as the one shape every revoke site takes. */
 export function endedTokens(record: TokenRecord): EndedTokens {
-  return record.dpop ? { tokens: record.tokens, dpop: record.dpop } : { tokens: record.tokens };
+  const ended: EndedTokens = record.dpop ? { tokens: record.tokens, dpop: record.dpop } : { tokens: record.tokens };
+  if (record.apis) {
+    const apiTokens = Object.values(record.apis).map((t) => t.accessToken);
+    if (apiTokens.length > 0) ended.apiTokens = apiTokens;
+  }
+  return ended;
 }
 
 /**

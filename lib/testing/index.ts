@@ -49,6 +49,26 @@ export interface TestProviderOptions {
   requireDPoPNonce?: boolean;
   /** Print oidc-provider's own errors. Default false. */
   logErrors?: boolean;
+  /**
+   * RFC 8707 resource servers: `{ [resource]: { scope, audience?, accessTokenFormat?, accessTokenTTL? } }`.
+   * A token request naming one as `resource` gets a token for it (`aud`), scope cut to its `scope`;
+   * `accessTokenFormat: 'jwt'` makes it a signed JWT (verify it with the provider's JWKS).
+   */
+  resourceServers?: Record<string, TestResourceServer>;
+  /** Register the RFC 8693 token-exchange grant: `rp-basic`/`rp-post` may exchange an access token for one for a resource server. Default false. */
+  tokenExchange?: boolean;
+}
+
+/** One RFC 8707 resource server of the test provider. */
+export interface TestResourceServer {
+  /** Space-separated scopes this server's tokens may carry. */
+  scope?: string;
+  /** Default: the resource indicator itself. */
+  audience?: string;
+  /** Default `'opaque'`. */
+  accessTokenFormat?: 'opaque' | 'jwt';
+  /** Seconds. Default: the provider's `accessTokenTTL`. */
+  accessTokenTTL?: number;
 }
 
 /** One call to the token, revocation, introspection or PAR (`/request`) endpoint, as the provider saw it. */
