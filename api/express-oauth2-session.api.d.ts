@@ -2,9 +2,9 @@
 // declarations (comments and private members left out). Do not edit: after an intended API change,
 // run `npm run api:update` and commit this file with the change. `npm run lint` fails when it is out of date.
 
-// ---- 'express-oauth2-session': 66 exports
+// ---- 'express-oauth2-session': 70 exports
 // Runtime (20): ApiChallengeError, AuthorizationResponseError, ERR_OAUTH_CONFIG, InvalidCallbackError, NetworkError, OAUTH_CODES, OAuthError, ReauthenticationRequiredError, SessionUnavailableError, TimeoutError, TokenEndpointError, clientCredentials, guardSessionStore, isOAuthError, oauthErrorHandler, oauthMiddleware, passwordGrant, providers, redisLock, requireAuth
-// Types only (46): ApiChallenge, ApiChallengeBody, ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, ErrorDiagnosis, FetchLike, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
+// Types only (50): ApiChallenge, ApiChallengeBody, ApiClient, ApiExchangeOptions, ApiOptions, ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, ErrorDiagnosis, ExchangeRequest, FetchLike, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
 declare module 'express-oauth2-session' {
   export interface ApiChallenge {
     error: string;
@@ -31,6 +31,27 @@ declare module 'express-oauth2-session' {
       message: string;
       challenge: ApiChallengeBody;
     };
+  }
+  class ApiClient extends BearerMethods {
+    get name(): string;
+    get url(): string;
+    fetch(input: string | URL, init?: ApiRequestInit): Promise<Response>;
+    getToken(): Promise<Readonly<TokenSet>>;
+    toJSON(): Record<string, unknown>;
+    [inspect.custom](): string;
+  }
+  export type { ApiClient };
+  export interface ApiExchangeOptions {
+    audience?: string;
+    resource?: string;
+    scope?: string | string[];
+  }
+  export interface ApiOptions {
+    url: string;
+    resource?: string;
+    scope?: string | string[];
+    provider?: string;
+    exchange?: ApiExchangeOptions;
   }
   export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
     body?: RequestInit['body'] | Record<string, unknown> | unknown[];
@@ -76,6 +97,16 @@ declare module 'express-oauth2-session' {
     readonly code: string;
     readonly problem: string;
     readonly fix: string;
+  }
+  export interface ExchangeRequest {
+    audience?: string;
+    resource?: string;
+    scope?: string | readonly string[];
+    requestedTokenType?: string;
+    subjectToken?: string;
+    subjectTokenType?: string;
+    actorToken?: string;
+    actorTokenType?: string;
   }
   export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
   class GrantClient extends BearerMethods {
@@ -534,27 +565,7 @@ declare module 'express-oauth2-session/testing' {
   export function startTestProvider(options?: TestProviderOptions): Promise<TestProvider>;
 }
 
-// ---- Not exported, reached from the exports above (13)
-declare class ApiClient extends BearerMethods {
-  get name(): string;
-  get url(): string;
-  fetch(input: string | URL, init?: ApiRequestInit): Promise<Response>;
-  getToken(): Promise<Readonly<TokenSet>>;
-  toJSON(): Record<string, unknown>;
-  [inspect.custom](): string;
-}
-declare interface ApiExchangeOptions {
-  audience?: string;
-  resource?: string;
-  scope?: string | string[];
-}
-declare interface ApiOptions {
-  url: string;
-  resource?: string;
-  scope?: string | string[];
-  provider?: string;
-  exchange?: ApiExchangeOptions;
-}
+// ---- Not exported, reached from the exports above (9)
 declare abstract class BearerMethods {
   abstract fetch(url: string | URL, init?: ApiRequestInit): Promise<Response>;
   get(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
@@ -562,16 +573,6 @@ declare abstract class BearerMethods {
   put(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
   patch(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
   delete(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
-}
-declare interface ExchangeRequest {
-  audience?: string;
-  resource?: string;
-  scope?: string | readonly string[];
-  requestedTokenType?: string;
-  subjectToken?: string;
-  subjectTokenType?: string;
-  actorToken?: string;
-  actorTokenType?: string;
 }
 declare interface FrontchannelLogoutOptions {
   path?: string;

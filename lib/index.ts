@@ -52,7 +52,11 @@ export type {
   ClientAssertionAlg,
   ClientAssertionKeyInput,
   FetchLike,
+  ApiOptions,
+  ApiExchangeOptions,
 } from './config/options.js';
+export type { ApiClient } from './client/api-client.js';
+export type { ExchangeRequest } from './client/api-grants.js';
 export type { ResponseMode } from './config/response-mode.js';
 export type { TokenSet } from './protocol/token-set.js';
 export type { OAuthRequestContext, RequestContext, RegisteredProviderName } from './client/request-context.js';
