@@ -1,7 +1,9 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import { oauthErrorHandler, oauthMiddleware, requireAuth, type OAuthMiddlewareOptions, type RefreshLock } from 'express-oauth2-session';
-import { definitionList, errorPage, escapeHtml, layout, logoutConfirmation, profileCard, refreshCountdown } from './views';
+import { decodeJwt } from 'jose';
+import { BROWSER_SCRIPT } from './browser-script';
+import { callApiPanel, claimsTable, countdown, definitionList, errorPage, escapeHtml, layout, logoutConfirmation, profileCard, refreshCountdown } from './views';
 
 export interface ExampleAppOptions {
   /** oauthMiddleware options (a preset spread with client credentials, or the embedded provider's). */
@@ -23,10 +25,21 @@ export interface ExampleAppOptions {
 
 type UserCard = { sub?: unknown; name?: unknown; email?: unknown };
 
+/** The app's pages: scripts and everything else from this origin only (/assets/app.js), inline styles. */
+const CSP = "default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
+
+/** The body of an API response for display: JSON when it says so, else text. */
+async function readBody(res: Response | globalThis.Response): Promise<unknown> {
+  const api = res as globalThis.Response;
+  return api.headers.get('content-type')?.includes('json') ? api.json() : api.text();
+}
+
 /** The example app, without listen(): server.ts starts it, tests import it. */
 export function createApp(options: ExampleAppOptions) {
   const app = express();
   const refreshes = new Map<string, number>();
+  /** Every claim of each session's latest ID token (req.oauth.user keeps only the claims about the user). */
+  const idTokenClaims = new Map<string, Record<string, unknown>>();
   const leewayMs = ((options.oauth as { refreshLeewaySeconds?: number }).refreshLeewaySeconds ?? 60) * 1000;
   app.use(
     session({
@@ -37,14 +50,23 @@ export function createApp(options: ExampleAppOptions) {
       cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookie ?? false, maxAge: 8 * 3600 * 1000 },
     }),
   );
+  app.use((_req, res, next) => {
+    res.set('Content-Security-Policy', CSP);
+    next();
+  });
+  app.get('/assets/app.js', (_req, res) => void res.type('application/javascript').set('Cache-Control', 'no-cache').send(BROWSER_SCRIPT));
   // Before the middleware: this styled page answers GET /logout instead of the package's plain form.
   app.get('/logout', (_req, res) => void res.set('Cache-Control', 'no-store').send(logoutConfirmation()));
   const oauth = oauthMiddleware({
     ...options.oauth,
     ...(options.lock ? { lock: options.lock } : {}),
-    onTokens: ({ sessionId, reason }) => {
+    onTokens: ({ sessionId, reason, tokens }) => {
       if (reason === 'refresh') refreshes.set(sessionId, (refreshes.get(sessionId) ?? 0) + 1);
-      if (reason === 'logout') refreshes.delete(sessionId);
+      if (tokens?.idToken) idTokenClaims.set(sessionId, decodeJwt(tokens.idToken)); // verified by the package already
+      if (reason === 'logout') {
+        refreshes.delete(sessionId);
+        idTokenClaims.delete(sessionId);
+      }
     },
   });
   app.use(oauth);
@@ -72,11 +94,32 @@ export function createApp(options: ExampleAppOptions) {
   app.get('/profile', requireAuth(), async (req, res, next) => {
     try {
       const [user, api] = await Promise.all([whoIs(req), req.oauth.get(options.profileApiUrl)]);
-      const data: unknown = api.headers.get('content-type')?.includes('json') ? await api.json() : await api.text();
-      const body = `${profileCard(user)}<h2>Claims from your login</h2>${definitionList({ ...req.oauth.user })}
+      const data = await readBody(api);
+      const claims = idTokenClaims.get(req.sessionID) ?? { ...req.oauth.user };
+      const body = `${profileCard(user)}<h2>Claims of your ID token</h2>${claimsTable(claims)}
         <h2>An API call made with your token</h2><p class="muted">GET ${escapeHtml(options.profileApiUrl)} → HTTP ${api.status}</p>
-        <pre id="api-result">${escapeHtml(JSON.stringify(data, null, 2))}</pre>`;
+        <pre id="api-result">${escapeHtml(JSON.stringify(data, null, 2))}</pre>
+        ${callApiPanel(`GET ${apiUrl()} with your access token`)}`;
       res.send(layout('Profile', body, true));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  /** The API URL the profile calls, as the package resolves it (relative to apiBaseUrl). */
+  function apiUrl(): string {
+    const base = (options.oauth as { apiBaseUrl?: string }).apiBaseUrl;
+    return base ? new URL(options.profileApiUrl, base).href : options.profileApiUrl;
+  }
+
+  // The "Call the API" button: what went out (the token shown only as what it is) and what came back.
+  app.post('/call-api', requireAuth(), async (req, res, next) => {
+    try {
+      const api = await req.oauth.get(options.profileApiUrl);
+      res.set('Cache-Control', 'no-store').json({
+        request: { method: 'GET', url: apiUrl(), headers: { authorization: 'Bearer <your access token: sent by the server, never to the browser>' } },
+        response: { status: api.status, headers: { 'content-type': api.headers.get('content-type') }, body: await readBody(api) },
+      });
     } catch (err) {
       next(err);
     }
@@ -85,15 +128,14 @@ export function createApp(options: ExampleAppOptions) {
   app.get('/status', requireAuth(), async (req, res, next) => {
     try {
       const token = await req.oauth.getToken();
-      const expiresIn = token?.expiresAt === undefined ? 'never' : `${Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000))} s`;
-      const body = definitionList({
-        'Access token expires in': expiresIn,
+      const expiresIn = token?.expiresAt === undefined ? 'never' : countdown('expires-in', token.expiresAt - Date.now());
+      const body = `<dl><dt>Access token expires in</dt><dd>${expiresIn}</dd></dl>${definitionList({
         'Refreshed (this session)': refreshes.get(req.sessionID) ?? 0,
         'Refresh token': token?.refreshToken ? 'present (kept server-side)' : 'none',
         Scope: token?.scope ?? '',
-      });
-      const countdown = refreshCountdown(token?.expiresAt === undefined ? undefined : token.expiresAt - leewayMs - Date.now());
-      res.set('Cache-Control', 'no-store').send(layout('Token status', `${countdown}${body}<p class="muted">Token values never leave the server.</p>`, true));
+      })}`;
+      const nextRefresh = refreshCountdown(token?.expiresAt === undefined ? undefined : token.expiresAt - leewayMs - Date.now());
+      res.set('Cache-Control', 'no-store').send(layout('Token status', `${nextRefresh}${body}<p class="muted">Token values never leave the server.</p>`, true));
     } catch (err) {
       next(err);
     }

@@ -53,8 +53,8 @@ const TEXT: Record<ErrorFamily, { title: string; lead: string }> = {
   unavailable: { title: 'Sign-in is temporarily unavailable', lead: 'A service that sign-in depends on is not answering. Please try again in a few minutes.' },
 };
 
-/** Where each message of the package is explained (shipped with the package). */
-export const TROUBLESHOOTING_GUIDE = 'docs/troubleshooting.md';
+/** Where each message of the package is explained (also shipped: node_modules/express-oauth2-session/docs/troubleshooting.md). */
+export const TROUBLESHOOTING_URL = 'https://github.com/express-oauth2-session/express-oauth2-session/blob/main/docs/troubleshooting.md';
 
 /**
  * Development (Express's `env` setting is not "production"): the page adds a "for the developer"
@@ -78,16 +78,19 @@ export function errorPage(err: OAuthError, options: { loginPath: string | false;
   const { title, lead } = TEXT[family];
   const diagnosis = (err as OAuthError & { diagnosis?: { code: string; problem: string; fix: string } }).diagnosis;
   const lines = [`<p>${escapeHtml(lead)}</p>`];
-  if (family !== 'misconfigured' && err.expose) lines.push(`<p>${escapeHtml(err.message)}</p>`);
+  const messageShown = family !== 'misconfigured' && err.expose;
+  if (messageShown) lines.push(`<p>${escapeHtml(err.message)}</p>`);
   const links: string[] = [];
   if (options.loginPath && family !== 'misconfigured') links.push(`<a href="${escapeHtml(options.loginPath)}">${family === 'unavailable' ? 'Try again' : 'Try signing in again'}</a>`);
   links.push('<a href="/">Home</a>');
   lines.push(`<p>${links.join(' · ')}</p>`);
   if (options.development) {
-    const dev = [`<h2>For the developer</h2><p>${escapeHtml(err.message)}</p>`];
+    const dev = [`<h2>For the developer</h2>${messageShown ? '' : `<p>${escapeHtml(err.message)}</p>`}`];
     if (diagnosis) dev.push(`<p><b>Cause (${escapeHtml(diagnosis.code)}):</b> ${escapeHtml(diagnosis.problem)}</p><p><b>Fix:</b> ${escapeHtml(diagnosis.fix)}</p>`);
     const anchor = (diagnosis?.code ?? err.code).toLowerCase();
-    dev.push(`<p>See <code>${TROUBLESHOOTING_GUIDE}#${escapeHtml(anchor)}</code> in the express-oauth2-session package. This part is shown only outside production.</p>`);
+    dev.push(
+      `<p>See <a href="${TROUBLESHOOTING_URL}#${escapeHtml(anchor)}">the troubleshooting guide</a> (<code>docs/troubleshooting.md#${escapeHtml(anchor)}</code> in the package). This part is shown only outside production.</p>`,
+    );
     lines.push(`<section style="border-left:4px solid #c60;padding:0 1rem;background:#fff8f0">${dev.join('')}</section>`);
   }
   return (

@@ -50,7 +50,9 @@ describe('secure session cookie on plain http', () => {
     expect(page.text).toContain('<h2>For the developer</h2>');
     expect(page.text).toContain('<b>Cause (OAUTH_COOKIE_SECURE_ON_HTTP):</b> The session cookie is `secure` but the app is served over http');
     expect(page.text).toContain('<b>Fix:</b> Serve the app over https, or set the express-session cookie option `secure: false` in local development (or `secure: &#34;auto&#34;`).');
-    expect(page.text).toContain('<code>docs/troubleshooting.md#oauth_cookie_secure_on_http</code>');
+    expect(page.text).toContain(
+      '<a href="https://github.com/express-oauth2-session/express-oauth2-session/blob/main/docs/troubleshooting.md#oauth_cookie_secure_on_http">the troubleshooting guide</a> (<code>docs/troubleshooting.md#oauth_cookie_secure_on_http</code> in the package)',
+    );
 
     const prod = newcomerApp(providerOptions(as), { cookie: { secure: true }, configure: (app) => app.set('env', 'production') });
     const prodPage = await request(prod.app).get('/callback?state=s0123456789&code=c').set('Accept', HTML).expect(400);

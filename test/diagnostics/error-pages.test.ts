@@ -97,6 +97,7 @@ describe('error pages by family', () => {
     const prodPage = await request(prod.app).get('/callback?state=s-0123456789&code=c').set('Accept', HTML).expect(400);
     expect(devPage.text).toContain('<h2>For the developer</h2>');
     expect(devPage.text).toContain('<b>Cause (OAUTH_NO_SESSION_COOKIE):</b>');
+    expect(devPage.text.split('No pending login in this session.')).toHaveLength(2); // the message once, not again for the developer
     expect(prodPage.text).not.toContain('For the developer');
     expect([h1(devPage.text), h1(prodPage.text)]).toEqual(['Sign-in did not complete', 'Sign-in did not complete']);
   });

@@ -37,14 +37,32 @@ describe('example app', () => {
 
     const profile = await agent.get('/profile').expect(200);
     expect(profile.text).toContain('<div class="name" id="name">Alice Example</div><div id="email">alice@example.test</div>');
-    expect(profile.text).toContain('<dt>sub</dt><dd>alice</dd>');
+    // Every claim of the ID token, protocol claims included, times also as dates.
+    const claims = [...profile.text.matchAll(/<tr><th>([a-z_]+)<\/th><td>/g)].map((m) => m[1]);
+    expect([...claims].sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'nonce', 'sub']);
+    expect(profile.text).toContain('<tr><th>sub</th><td>alice</td></tr>');
+    expect(profile.text).toContain(`<tr><th>iss</th><td>${provider.issuer}</td></tr>`);
+    expect(profile.text).toMatch(/<tr><th>exp<\/th><td>\d+ <span class="muted">\(\d{4}-\d\d-\d\dT[\d:.]+Z\)<\/span><\/td><\/tr>/);
+    expect(profile.text).toContain('<button type="button" id="call-api" data-endpoint="/call-api">Call the API</button>');
+    expect(profile.headers['content-security-policy']).toBe("default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+    expect(profile.text).not.toMatch(/<script>/); // no inline script: the CSP allows /assets/app.js only
+    const script = await agent.get('/assets/app.js').expect(200);
+    expect(script.headers['content-type']).toBe('application/javascript; charset=utf-8');
+    expect(script.text).toContain("document.querySelectorAll('[data-countdown-ms]')");
+
+    const call = await agent.post('/call-api').set('Accept', 'application/json').expect(200);
+    expect(call.body).toEqual({
+      request: { method: 'GET', url: `${api.url}/api/quote`, headers: { authorization: 'Bearer <your access token: sent by the server, never to the browser>' } },
+      response: { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { quote: expect.any(String), for: 'alice', tokenExpiresAt: expect.any(String) } },
+    });
+    expect((await request(app).post('/call-api').set('Accept', 'application/json').expect(401)).body).toEqual({ error: 'unauthorized', code: 'OAUTH_NOT_AUTHENTICATED' });
     expect(profile.text).toContain('GET /api/quote → HTTP 200');
     expect(profile.text).toContain('&quot;for&quot;: &quot;alice&quot;');
 
     const status = await agent.get('/status').expect(200);
-    expect(status.text).toMatch(/Access token expires in<\/dt><dd>\d+ s<\/dd>/);
+    expect(status.text).toMatch(/Access token expires in<\/dt><dd><strong id="expires-in" data-countdown-ms="\d+">\d+ s<\/strong><\/dd>/);
     expect(status.text).toContain('<dt>Refreshed (this session)</dt><dd>0</dd>');
-    expect(status.text).toMatch(/Next refresh in <strong id="refresh-countdown" data-refresh-in-ms="\d+">\d+ s<\/strong>/);
+    expect(status.text).toMatch(/Next refresh in <strong id="refresh-countdown" data-countdown-ms="\d+" data-at-zero="reload">\d+ s<\/strong>/);
 
     const confirm = await agent.get('/logout').expect(200);
     expect(confirm.text).toContain('<form method="post" action="/logout?returnTo=%2F%3FsignedOut%3D1"><button type="submit">Log out</button></form>');

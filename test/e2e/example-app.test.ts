@@ -78,6 +78,13 @@ describeBrowser('example app in Chromium', () => {
       await page.waitForURL(`${appUrl}/profile`);
       expect([await page.textContent('#name'), await page.textContent('#email')]).toEqual(['Alice Example', 'alice@example.test']);
       expect(await page.textContent('#api-result')).toContain('"for": "alice"');
+      // Every claim of the ID token; the "Call the API" button shows what went out and what came back.
+      expect((await page.locator('#claims tbody th').allTextContents()).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'nonce', 'sub']);
+      await page.click('#call-api');
+      await page.waitForFunction(() => document.getElementById('api-call-result')?.textContent?.startsWith('{'));
+      const shown = JSON.parse((await page.textContent('#api-call-result')) as string);
+      expect([shown.request.method, shown.request.url, shown.response.status, shown.response.body.for]).toEqual(['GET', `${api.url}/api/quote`, 200, 'alice']);
+      expect(JSON.stringify(shown)).not.toMatch(/eyJ/); // no token reaches the browser
       await shot(page, 'profile');
 
       const [cookie] = (await context.cookies(appUrl)).filter((c) => c.name === 'connect.sid');
@@ -85,6 +92,11 @@ describeBrowser('example app in Chromium', () => {
 
       // The countdown reaches zero (3 s tokens, 1 s leeway), the page reloads and that request refreshes.
       await page.goto(`${appUrl}/status`);
+      // The expiry countdown moves (the page's script, allowed by its CSP: no inline script).
+      await page.waitForFunction(() => {
+        const el = document.getElementById('expires-in');
+        return el !== null && el.textContent !== `${Math.ceil(Number(el.dataset.countdownMs) / 1000)} s`;
+      });
       const before = await refreshedOn(page);
       expect(await page.textContent('#refresh-countdown')).toMatch(/^(\d+ s|now)$/);
       await page.waitForFunction((n) => Number(/Refreshed \(this session\)\s*(\d+)/.exec(document.querySelector('main')?.textContent ?? '')?.[1]) > n, before, { timeout: 15_000 });
@@ -99,6 +111,7 @@ describeBrowser('example app in Chromium', () => {
       const error = await context.newPage();
       await error.goto(`${appUrl}/callback?state=forged&code=x`);
       expect(await error.textContent('h1')).toBe('Sign-in did not complete');
+      expect(await error.getAttribute('section a', 'href')).toBe('https://github.com/express-oauth2-session/express-oauth2-session/blob/main/docs/troubleshooting.md#oauth_invalid_callback');
       await shot(error, 'error');
       await error.close();
 
