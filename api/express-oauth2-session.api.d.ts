@@ -2,9 +2,9 @@
 // declarations (comments and private members left out). Do not edit: after an intended API change,
 // run `npm run api:update` and commit this file with the change. `npm run lint` fails when it is out of date.
 
-// ---- 'express-oauth2-session': 70 exports
+// ---- 'express-oauth2-session': 71 exports
 // Runtime (20): ApiChallengeError, AuthorizationResponseError, ERR_OAUTH_CONFIG, InvalidCallbackError, NetworkError, OAUTH_CODES, OAuthError, ReauthenticationRequiredError, SessionUnavailableError, TimeoutError, TokenEndpointError, clientCredentials, guardSessionStore, isOAuthError, oauthErrorHandler, oauthMiddleware, passwordGrant, providers, redisLock, requireAuth
-// Types only (50): ApiChallenge, ApiChallengeBody, ApiClient, ApiExchangeOptions, ApiOptions, ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, ErrorDiagnosis, ExchangeRequest, FetchLike, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
+// Types only (51): ApiChallenge, ApiChallengeBody, ApiClient, ApiExchangeOptions, ApiOptions, ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, ErrorDiagnosis, ExchangeRequest, FetchLike, FrontchannelLogoutOptions, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
 declare module 'express-oauth2-session' {
   export interface ApiChallenge {
     error: string;
@@ -109,6 +109,9 @@ declare module 'express-oauth2-session' {
     actorTokenType?: string;
   }
   export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
+  export interface FrontchannelLogoutOptions {
+    path?: string;
+  }
   class GrantClient extends BearerMethods {
     getToken(force?: boolean): Promise<Readonly<TokenSet>>;
     invalidate(): void;
@@ -565,7 +568,7 @@ declare module 'express-oauth2-session/testing' {
   export function startTestProvider(options?: TestProviderOptions): Promise<TestProvider>;
 }
 
-// ---- Not exported, reached from the exports above (9)
+// ---- Not exported, reached from the exports above (8)
 declare abstract class BearerMethods {
   abstract fetch(url: string | URL, init?: ApiRequestInit): Promise<Response>;
   get(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
@@ -573,9 +576,6 @@ declare abstract class BearerMethods {
   put(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
   patch(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
   delete(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
-}
-declare interface FrontchannelLogoutOptions {
-  path?: string;
 }
 declare type OAuthEventName = keyof OAuthEvents;
 declare type SessionStore = Store;

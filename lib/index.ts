@@ -45,6 +45,7 @@ export type {
   ProviderOptions,
   RouteOptions,
   BackchannelLogoutOptions,
+  FrontchannelLogoutOptions,
   BackendClientOptions,
   TokensEvent,
   TokenEndpointAuthMethod,
