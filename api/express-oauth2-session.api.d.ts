@@ -71,6 +71,7 @@ declare module 'express-oauth2-session' {
     tokenParams?: Record<string, string>;
     httpTimeoutMs?: number;
     fetch?: FetchLike;
+    telemetry?: boolean;
   }
   export type BattleNetRegion = 'us' | 'eu' | 'kr' | 'tw' | 'cn';
   export type ClaimsRequirement = Readonly<Record<string, string | number | boolean | null>> | ((user: OAuthUser) => boolean);

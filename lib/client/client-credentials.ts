@@ -1,6 +1,8 @@
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
-import { DpopProofs } from '../protocol/dpop.js';
+import { DpopProofs, type DpopKey } from '../protocol/dpop.js';
 import { TokenEndpointClient } from '../protocol/token-endpoint.js';
+import { tokenRequestAttributes } from '../telemetry/attributes.js';
+import { createTelemetry } from '../telemetry/open-telemetry.js';
 
 /**
  * OAuth 2.0 client credentials grant (RFC 6749 §4.4) for backend jobs that act as the app itself,
@@ -19,5 +21,8 @@ export function clientCredentials(options: BackendClientOptions): GrantClient {
   const o = resolveBackendOptions(options, 'clientCredentials');
   const proofs = new DpopProofs();
   const tokenEndpoint = new TokenEndpointClient({ config: o.tokenClient, proofs });
-  return new GrantClient(o.target, (dpop) => tokenEndpoint.clientCredentialsGrant(o.tokenUrl, o.params, dpop), { ...o, proofs, timeoutMs: o.tokenClient.timeoutMs });
+  const telemetry = createTelemetry(o.telemetry);
+  const attributes = tokenRequestAttributes(undefined, o.tokenUrl, 'client_credentials');
+  const request = (dpop: DpopKey | undefined) => telemetry.span('oauth2.client_credentials_grant', attributes, () => tokenEndpoint.clientCredentialsGrant(o.tokenUrl, o.params, dpop), 'client');
+  return new GrantClient(o.target, request, { ...o, proofs, timeoutMs: o.tokenClient.timeoutMs, telemetry });
 }

@@ -8,6 +8,7 @@ import type { Credentials } from './dpop-transport.js';
 import { sendWithRenewal, type RenewingSender } from './renew-and-retry.js';
 import { generateDpopKey, type DpopKey, type DpopProofs } from '../protocol/dpop.js';
 import { fromTokenResponse, isExpiring, type TokenSet } from '../protocol/token-set.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 const log = debugFor('grant');
 
@@ -30,7 +31,17 @@ export class GrantClient extends BearerMethods {
   constructor(
     target: ApiTarget,
     request: (dpop: DpopKey | undefined) => Promise<Record<string, unknown>>,
-    options: { leewayMs: number; retryOn401: boolean; fetch: FetchLike | undefined; proofs: DpopProofs; timeoutMs?: number; defaultTokenType?: 'bearer' | undefined; dpop?: boolean },
+    options: {
+      leewayMs: number;
+      retryOn401: boolean;
+      fetch: FetchLike | undefined;
+      proofs: DpopProofs;
+      timeoutMs?: number;
+      defaultTokenType?: 'bearer' | undefined;
+      dpop?: boolean;
+      /** This client's spans (its transport's HTTP CLIENT spans); the caller wraps `request` in its grant span. */
+      telemetry?: Telemetry;
+    },
   ) {
     super();
     this.#target = target;
@@ -38,7 +49,7 @@ export class GrantClient extends BearerMethods {
     this.#leewayMs = options.leewayMs;
     this.#sender = {
       target,
-      outbound: { transport: new OutboundTransport(options.fetch, options.timeoutMs), proofs: options.proofs },
+      outbound: { transport: new OutboundTransport(options.fetch, options.timeoutMs, options.telemetry), proofs: options.proofs },
       retryOn401: options.retryOn401,
       renew: (stale) => this.#renew(stale),
     };

@@ -1,7 +1,9 @@
 import { assertString, OptionPath } from '../config/assert.js';
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
-import { DpopProofs } from '../protocol/dpop.js';
+import { DpopProofs, type DpopKey } from '../protocol/dpop.js';
 import { TokenEndpointClient } from '../protocol/token-endpoint.js';
+import { tokenRequestAttributes } from '../telemetry/attributes.js';
+import { createTelemetry } from '../telemetry/open-telemetry.js';
 
 /** `clientCredentials` options plus the resource owner's credentials. */
 export interface PasswordGrantOptions extends BackendClientOptions {
@@ -23,5 +25,8 @@ export function passwordGrant(options: PasswordGrantOptions): GrantClient {
   const { username, password } = options;
   const proofs = new DpopProofs();
   const tokenEndpoint = new TokenEndpointClient({ config: o.tokenClient, proofs });
-  return new GrantClient(o.target, (dpop) => tokenEndpoint.passwordGrant(o.tokenUrl, { username, password }, o.params, dpop), { ...o, proofs, timeoutMs: o.tokenClient.timeoutMs });
+  const telemetry = createTelemetry(o.telemetry);
+  const attributes = tokenRequestAttributes(undefined, o.tokenUrl, 'password');
+  const request = (dpop: DpopKey | undefined) => telemetry.span('oauth2.password_grant', attributes, () => tokenEndpoint.passwordGrant(o.tokenUrl, { username, password }, o.params, dpop), 'client');
+  return new GrantClient(o.target, request, { ...o, proofs, timeoutMs: o.tokenClient.timeoutMs, telemetry });
 }

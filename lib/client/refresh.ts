@@ -180,7 +180,10 @@ export class Refresher {
           try {
             const current = await this.#reread(login);
             if (this.#isFreshFor(current, seen, link)) return this.#reused(link, current, span);
-            if (urgency === 'when-due' && !isExpiring(current.tokens, this.#now(), link.provider.refreshLeewayMs)) return current;
+            if (urgency === 'when-due' && !isExpiring(current.tokens, this.#now(), link.provider.refreshLeewayMs)) {
+              span.set(ATTR.refreshOutcome, 'not_due');
+              return current;
+            }
             return await this.#refresh(login, key, current, held, span);
           } finally {
             if (!held.handedOff) await held.release();

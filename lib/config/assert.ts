@@ -1,6 +1,7 @@
 // The one set of option checks, shared by oauthMiddleware() and the backend grant clients
 // (clientCredentials, passwordGrant): the same bad value gets the same message from each factory.
 import { configError } from '../errors.js';
+import { loadOpenTelemetryApi } from '../telemetry/otel-api.js';
 import type { ApiTarget } from '../client/bearer.js';
 import { resolveClientAssertionKey } from './client-assertion-key.js';
 import type { ClientAssertionKey, FetchLike, ProviderOptions, TokenEndpointAuthMethod } from './options.js';
@@ -171,4 +172,13 @@ export function resolveApiTarget(input: Pick<ProviderOptions, 'apiBaseUrl' | 'al
     extraQuery: assertRecord(input.extraQuery, at.key('extraQuery')),
     apiHeaders: assertRecord(input.apiHeaders, at.key('apiHeaders')),
   };
+}
+
+/** `telemetry`: default on when `@opentelemetry/api` is installed; `true` without it is refused (nothing would be reported). */
+export function resolveTelemetry(value: unknown, at: OptionPath): boolean {
+  assertOptionalBoolean(value, at);
+  if (value === false) return false;
+  const installed = loadOpenTelemetryApi() !== undefined;
+  if (value === true && !installed) throw at.error('is true but `@opentelemetry/api` cannot be loaded: install it (npm i @opentelemetry/api), or remove the option');
+  return installed;
 }

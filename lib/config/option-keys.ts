@@ -80,7 +80,7 @@ export const FRONTCHANNEL_LOGOUT_KEYS = keyList<FrontchannelLogoutOptions>({ pat
 /** Keys of `clientCredentials()`: the provider keys (a preset spreads them in; unused ones are ignored) and its own. */
 export const BACKEND_KEYS: readonly string[] = Object.freeze([
   ...PROVIDER_KEYS.filter((k) => k !== 'redirectUri'),
-  ...keyList<Omit<BackendClientOptions, keyof ProviderOptions>>({ tokenParams: true, httpTimeoutMs: true, fetch: true }),
+  ...keyList<Omit<BackendClientOptions, keyof ProviderOptions>>({ tokenParams: true, httpTimeoutMs: true, fetch: true, telemetry: true }),
 ]);
 
 /** Where a key that is valid elsewhere belongs, when it is given at the wrong level. */

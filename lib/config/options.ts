@@ -244,6 +244,8 @@ export interface BackendClientOptions extends Omit<ProviderOptions, 'redirectUri
   /** Default 10000. */
   httpTimeoutMs?: number;
   fetch?: FetchLike;
+  /** As `oauthMiddleware`'s: spans of its token requests and API calls (docs/observability.md); default on when `@opentelemetry/api` is installed. */
+  telemetry?: boolean;
 }
 
 export type SingleProviderOptions = ProviderOptions & CommonOptions & { providers?: never };

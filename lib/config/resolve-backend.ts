@@ -15,6 +15,7 @@ import {
   OptionPath,
   resolveApiTarget,
   resolveClientAuth,
+  resolveTelemetry,
 } from './assert.js';
 import { assertKnownKeys, BACKEND_KEYS } from './option-keys.js';
 import type { BackendClientOptions, FetchLike } from './options.js';
@@ -32,6 +33,8 @@ export interface ResolvedBackendOptions {
   fetch: FetchLike | undefined;
   /** RFC 9449 DPoP-bound tokens (`dpop: true`). */
   dpop: boolean;
+  /** Spans on (the `telemetry` option, or whether `@opentelemetry/api` loads). */
+  telemetry: boolean;
 }
 
 /**
@@ -69,5 +72,6 @@ export function resolveBackendOptions(options: BackendClientOptions, factory: st
     defaultTokenType: assertDefaultTokenType(options.defaultTokenType, at.key('defaultTokenType')),
     fetch: assertFetch(options.fetch, at.key('fetch')),
     dpop: options.dpop ?? false,
+    telemetry: resolveTelemetry(options.telemetry, at.key('telemetry')),
   };
 }

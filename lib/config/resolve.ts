@@ -1,5 +1,4 @@
 import { inProcessLock } from '../session/lock.js';
-import { loadOpenTelemetryApi } from '../telemetry/otel-api.js';
 import {
   assertDefaultTokenType,
   assertFetch,
@@ -14,6 +13,7 @@ import {
   OptionPath,
   resolveApiTarget,
   resolveClientAuth,
+  resolveTelemetry,
 } from './assert.js';
 import { assertCodeResponseType, assertKnownKeys, assertNoReservedParams, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, FRONTCHANNEL_LOGOUT_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
 import { resolveResponseMode } from './response-mode.js';
@@ -193,15 +193,6 @@ function resolveBackchannelLogout(value: unknown, at: OptionPath, providers: Rea
   } else throw at.error('must be true, false or { path, endSession }');
   if (![...providers.values()].some((p) => p.issuer)) throw at.error('needs a provider with `issuer` (the logout token is verified against its signing keys)');
   return { path: path ?? '/backchannel-logout', endSession: endSession ?? false };
-}
-
-/** `telemetry`: default on when `@opentelemetry/api` is installed; `true` without it is refused (nothing would be reported). */
-function resolveTelemetry(value: unknown, at: OptionPath): boolean {
-  assertOptionalBoolean(value, at);
-  if (value === false) return false;
-  const installed = loadOpenTelemetryApi() !== undefined;
-  if (value === true && !installed) throw at.error('is true but `@opentelemetry/api` cannot be loaded: install it (npm i @opentelemetry/api), or remove the option');
-  return installed;
 }
 
 /** `frontchannelLogout`: `true` or `{ path }` mounts the route; it needs a provider whose `issuer` is known (the `iss` it checks). */

@@ -99,6 +99,6 @@ export function oauthErrorCode(err: unknown): string | undefined {
 }
 
 /** A token-endpoint call (a CLIENT span: simple-oauth2 sends it, so it has no transport span of its own). */
-export function tokenRequestAttributes(provider: string, tokenUrl: string, grantType: string): Attributes {
+export function tokenRequestAttributes(provider: string | undefined, tokenUrl: string, grantType: string): Attributes {
   return { ...httpClientAttributes('POST', new URL(tokenUrl)), [ATTR.provider]: provider, [ATTR.grantType]: grantType };
 }
