@@ -65,6 +65,9 @@ function tokenEndpointHint(error: string | undefined): string {
       return 'The provider does not allow this client that grant: enable the authorization code grant (and refresh tokens) for the client at the provider.';
     case 'invalid_grant':
       return 'The provider refused the code: it expired or was used, or redirectUri differs from the one the login was started with.';
+    case 'server_error':
+    case 'temporarily_unavailable':
+      return 'The provider reports a problem on its side; it usually passes (check its status page if it does not).';
     default:
       return 'See the provider\u2019s documentation of this error.';
   }
@@ -147,13 +150,22 @@ export class Diagnostics {
   routeFailed(err: unknown, provider: string | undefined, route: string): void {
     if (!isOAuthError(err)) return;
     this.events.emit('error', { provider, code: err.code, status: err.status });
-    if (!PROVIDER_FAILURES.has(err.code)) return;
+    this.providerFailed(err, provider, route, `(${err.code}, HTTP ${err.status} to the browser)`);
+  }
+
+  /**
+   * A failure talking to the provider (token endpoint, discovery, network), from a route or a
+   * refresh: logged with its real reason, once per provider, code, provider error and status.
+   * Other errors are not logged here.
+   */
+  providerFailed(err: unknown, provider: string | undefined, what: string, detail?: string): void {
+    if (!isOAuthError(err) || !PROVIDER_FAILURES.has(err.code)) return;
     const error = (err as OAuthError & { error?: string }).error;
     this.warnOnce(
       `${WARNING_CODES.PROVIDER_FAILURE}|${provider ?? ''}|${err.code}|${error ?? ''}|${err.status}`,
       WARNING_CODES.PROVIDER_FAILURE,
       provider,
-      `${route} failed (${err.code}, HTTP ${err.status} to the browser): ${providerFailureText(err)}`,
+      `${what} failed ${detail ?? `(${err.code})`}: ${providerFailureText(err)}`,
     );
   }
 }

@@ -37,6 +37,8 @@ export interface RefresherOptions {
   /** The `idpLogout` option: records keep the raw ID token (for `id_token_hint`) when the provider has an end-session endpoint. */
   idpLogout: boolean;
   now?: () => number;
+  /** Told of each failed refresh (diagnostics.ts logs a provider failure's real reason once per cause). */
+  onFailure?: (err: unknown, provider: string) => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export class Refresher {
   readonly #idpLogout: boolean;
   readonly #leaseMs: number;
   readonly #now: () => number;
+  readonly #onFailure: ((err: unknown, provider: string) => void) | undefined;
   /** Refresh results the store did not take yet (pending-writes.ts). */
   readonly #pending: PendingWrites;
   /** Every grant spending a login's refresh token, one at a time per login in this process (login-queue.ts). */
@@ -68,6 +71,7 @@ export class Refresher {
     this.#idpLogout = options.idpLogout;
     this.#leaseMs = options.leaseMs ?? options.timeoutMs + 5_000;
     this.#now = options.now ?? (() => Date.now());
+    this.#onFailure = options.onFailure;
     this.#pending = new PendingWrites({
       retryWindowMs: 4 * this.#leaseMs,
       onEnded: async ({ record, link }) => {
@@ -133,6 +137,7 @@ export class Refresher {
       .run(key, () => this.#refreshUnderLock(login, key, record.v, urgency, span))
       .catch((err: unknown) => {
         link.telemetry.countRefreshFailure(link.name, err);
+        this.#onFailure?.(err, link.name);
         const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
         if (retryAfterMs) this.#rememberBackoff(key, retryAfterMs, err);
         return this.#fallBack(err, record, urgency, link, span);

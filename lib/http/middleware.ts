@@ -68,7 +68,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   // Provider-sent logout (back- or front-channel) finds sessions by their logins' sid/sub: index them.
   const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false || config.frontchannelLogoutPath !== false);
   const announce = new TokenEvents(events, config.onTokens, telemetry);
-  const refresher = new Refresher({ lock: config.lock, timeoutMs, announce, idpLogout: config.idpLogout });
+  const refresher = new Refresher({ lock: config.lock, timeoutMs, announce, idpLogout: config.idpLogout, onFailure: (err, provider) => diagnostics.providerFailed(err, provider, 'refresh') });
   const lifecycle = new TokenLifecycle({ logins, announce, refresher, idpLogout: config.idpLogout });
   const loginChecks = new Map([...links.values()].map((link) => [link.name, new LoginDiagnostics(diagnostics, link.provider)] as const));
   const loginStarters = new Map([...links.values()].map((link) => [link.name, createLoginStarter(link, logins, config.postLoginRedirect, loginChecks.get(link.name))] as const));

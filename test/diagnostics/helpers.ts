@@ -15,10 +15,13 @@ export interface Warning {
  * the error handler; `configure` runs first (trust proxy, env). Collects `warning` and `error`
  * events; process warnings are silenced (each test asserts the events, which carry the same text).
  */
-export function newcomerApp(oauth: OAuthMiddlewareOptions, options: { cookie?: session.CookieOptions; configure?: (app: express.Express) => void } = {}) {
+export function newcomerApp(
+  oauth: OAuthMiddlewareOptions,
+  options: { cookie?: session.CookieOptions; configure?: (app: express.Express) => void; store?: session.Store; routes?: (app: express.Express) => void } = {},
+) {
   const app = express();
   options.configure?.(app);
-  app.use(session({ secret: 'diagnostics-secret', resave: false, saveUninitialized: false, cookie: options.cookie }));
+  app.use(session({ store: options.store, secret: 'diagnostics-secret', resave: false, saveUninitialized: false, cookie: options.cookie }));
   const middleware = oauthMiddleware(oauth);
   const warnings: Warning[] = [];
   const errors: Array<{ provider: string | undefined; code: string; status: number }> = [];
@@ -26,6 +29,8 @@ export function newcomerApp(oauth: OAuthMiddlewareOptions, options: { cookie?: s
   middleware.events.on('error', (e) => void errors.push(e));
   app.use(middleware);
   app.get('/session', (req, res) => void res.json({ authenticated: req.oauth.isAuthenticated() }));
+  app.get('/session-id', (req, res) => void res.send(req.sessionID));
+  options.routes?.(app);
   app.use(oauthErrorHandler());
   return { app, warnings, errors, middleware };
 }

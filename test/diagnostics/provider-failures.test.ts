@@ -1,4 +1,8 @@
+import { format } from 'node:util';
+import createDebug from 'debug';
+import session from 'express-session';
 import request from 'supertest';
+import { expireAccessToken } from 'express-oauth2-session/testing';
 import { oauthMiddleware } from 'express-oauth2-session';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../support/authorization-server';
 import { loginWithoutBrowser, pathOf } from '../support/login-flow';
@@ -111,5 +115,42 @@ describe('redaction', () => {
     const short = newcomerApp(providerOptions(as, { issuer, clientSecret: 's', authorizationUrl: undefined, tokenUrl: undefined }));
     await request(short.app).get('/login').expect(503);
     expect(short.warnings[0]!.message).toContain('Discovery of http://');
+  });
+});
+
+describe('a refresh the provider refuses (the client secret was rotated at the provider)', () => {
+  it('should log the real reason once, naming the refresh', async () => {
+    const store = new session.MemoryStore();
+    const { app, warnings } = newcomerApp(providerOptions(as), { store, routes: (a) => a.get('/me', (req, res, next) => void req.oauth.get('/me').then((r) => res.sendStatus(r.status), next)) });
+    const agent = request.agent(app);
+    await callback(agent).then((r) => expect(r.status).toBe(303));
+    const sid = (await agent.get('/session-id')).text;
+    await expireAccessToken(store, sid);
+    await as.failNextTokenRequest({ status: 401, body: { error: 'invalid_client' } });
+    await agent.get('/me').set('Accept', 'application/json').expect(500);
+    expect(warnings.map((w) => w.message)).toEqual([
+      '[provider "default"] refresh failed (OAUTH_TOKEN_ENDPOINT_ERROR): The token endpoint rejected the request with "invalid_client" (HTTP 401). The provider refused the client credentials: check clientId and clientSecret (an unset environment variable leaves clientSecret undefined, which makes a public client) and tokenEndpointAuthMethod.',
+    ]);
+  });
+});
+
+describe('the debug log', () => {
+  it('should print each warning under DEBUG=express-oauth2-session:warn', async () => {
+    const lines: string[] = [];
+    const previous = createDebug.log;
+    createDebug.enable('express-oauth2-session:warn');
+    createDebug.log = (...args: unknown[]) => void lines.push(format(...args));
+    try {
+      const { app } = newcomerApp(providerOptions(as, { clientSecret: WRONG_SECRET }));
+      await callback(request.agent(app));
+    } finally {
+      createDebug.disable();
+      createDebug.log = previous;
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(
+      'express-oauth2-session:warn OAUTH_PROVIDER_FAILURE: [provider "default"] GET /callback failed (OAUTH_TOKEN_ENDPOINT_ERROR, HTTP 500 to the browser): The token endpoint rejected the request with "invalid_client" (HTTP 401).',
+    );
+    expect(lines[0]).not.toContain(WRONG_SECRET);
   });
 });
