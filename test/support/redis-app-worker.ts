@@ -1,6 +1,7 @@
 // One app process of the multi-process tests: `node --import tsx redis-app-worker.ts <json>` with
 // { redisUrl, oauth, lockClient?: 'node-redis' | 'ioredis' }. Prints `WORKER_READY <port>` once
-// listening; `GET /__lock-stats` answers the lock's counters; exits when its stdin closes.
+// listening; `GET /__lock-stats` answers the lock's counters; `GET /call/:api` calls a configured
+// API (`apis`) through req.oauth.api(name); exits when its stdin closes.
 import http from 'node:http';
 import { redisLock } from 'express-oauth2-session';
 import { createRedisApp } from './redis-app';
@@ -11,7 +12,20 @@ async function main(): Promise<void> {
   const client = await connectNodeRedis(redisUrl);
   const lockConnection = lockClient === 'node-redis' ? undefined : await connectClient(lockClient, redisUrl);
   const lock = redisLock(lockConnection?.client ?? client);
-  const { app } = createRedisApp(client, oauth, { lock, extraRoutes: (a) => a.get('/__lock-stats', (_req, res) => void res.json(lock.stats)) });
+  const { app } = createRedisApp(client, oauth, {
+    lock,
+    extraRoutes: (a) => {
+      a.get('/__lock-stats', (_req, res) => void res.json(lock.stats));
+      a.get('/call/:api', async (req, res, next) => {
+        try {
+          const r = await req.oauth.api(String(req.params.api)).get('/items');
+          res.status(r.status).json(await r.json());
+        } catch (err) {
+          next(err);
+        }
+      });
+    },
+  });
   const server = http.createServer(app);
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`WORKER_READY ${(server.address() as { port: number }).port}\n`);
