@@ -73,11 +73,18 @@ export function freePort() {
 }
 
 /** The embedded test provider (oidc-provider) in its own process, with the variants' redirect URIs. */
+/** The resource server of group 6 (a configured API with its own token, RFC 8707). */
+export const BENCH_RESOURCE_SERVERS = { 'https://orders.bench.test/': { scope: 'orders:read', accessTokenTTL: 3600 } };
+
 export function startProvider(redirectUris) {
-  const child = spawn(process.execPath, [path.join(root, 'lib/testing/provider-cli.mjs'), '--options', JSON.stringify({ redirectUris, accessTokenTTL: 3600, logErrors: false })], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'lib/testing/provider-cli.mjs'), '--options', JSON.stringify({ redirectUris, accessTokenTTL: 3600, logErrors: false, resourceServers: BENCH_RESOURCE_SERVERS })],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   children.push(child);
   return new Promise((resolve) => {
     let out = '';

@@ -7,6 +7,7 @@
 //
 // Environment: BENCH_ROUNDS (default 6: roles swap every round), BENCH_SECONDS (5), BENCH_WARMUP (3), BENCH_CONNECTIONS (50);
 // --quick = 2 rounds × 2 s after 1 s. BENCH_ONLY=1,3 runs only those groups (RESULTS.md untouched).
+// BENCH_ONLY=6: req.oauth.api(name).get on a warm per-API token vs req.oauth.get (issue 21).
 // BENCH_ONLY=7: OpenTelemetry cost (telemetry-group.mjs), printed only.
 // --render rewrites RESULTS.md from the last full run's saved measurements (after editing report.mjs).
 // Both also copy RESULTS.md's summary table into BENCHMARKS.md.
@@ -123,7 +124,7 @@ if (only.includes('7')) {
 ensurePeers();
 useBuiltPackage();
 const portSets = [];
-for (let i = 0; i < 2; i += 1) portSets.push({ eos: await freePort(), passport: await freePort(), openidConnect: await freePort() });
+for (let i = 0; i < 2; i += 1) portSets.push({ eos: await freePort(), passport: await freePort(), openidConnect: await freePort(), ...(only.includes('6') ? { eosApis: await freePort() } : {}) });
 const provider = await startProvider(portSets.flatMap((ports) => Object.values(ports)).map((p) => `http://127.0.0.1:${p}/callback`));
 const api = await start('api-server.mjs', [], { tsx: false, core: 1 });
 const servers = [];
@@ -141,6 +142,8 @@ const V = {
   oauthGet: { name: 'req.oauth.get', app: 'eos', path: '/api' },
   bareAnonymous: { name: 'bare express + express-session', app: 'bare', path: '/public', anonymous: true },
   eosAnonymous: { name: 'express-oauth2-session', app: 'eos', path: '/public', anonymous: true },
+  apisLoginGet: { name: 'req.oauth.get (with apis configured)', app: 'eos-apis', path: '/api' },
+  apisApiGet: { name: 'req.oauth.api(name).get (warm per-API token)', app: 'eos-apis', path: '/api-orders' },
 };
 
 const groups = {};
@@ -159,6 +162,7 @@ if (only.includes('1')) {
   ]);
 }
 if (only.includes('2')) groups.api = await compare('2. Route making one call to a local API', servers, [[V.fetch, V.oauthGet]]);
+if (only.includes('6')) groups.apis = await compare('6. Route calling an API: its own warm token (api(name).get) vs the login token (get)', servers, [[V.apisLoginGet, V.apisApiGet]]);
 if (only.includes('3')) groups.anonymous = await compare('3. Anonymous route (never touches req.oauth)', servers, [[V.bareAnonymous, V.eosAnonymous]]);
 /** ns spent inside oauthMiddleware per request (until it calls next), in server 0 under load: median of 3 windows. */
 async function middlewareTime(v) {

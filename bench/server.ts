@@ -16,7 +16,7 @@ interface Options {
   apiToken: string;
   issuer: string;
   /** Ports of the variants that log in at the provider (their redirect URIs are registered there). */
-  ports: { eos: number; passport: number; openidConnect: number };
+  ports: { eos: number; passport: number; openidConnect: number; eosApis?: number };
 }
 interface Ready {
   url: string;
@@ -139,6 +139,56 @@ async function eos(): Promise<Ready> {
   return { url, cookie: await loginAtProvider(url, 'connect.sid=') };
 }
 
+/**
+ * Group 6: the same app with `apis` configured (one API with its own resource): `/api` calls
+ * `req.oauth.get('/data')` with the login's token (routing checks the API list first), `/api-orders`
+ * calls `req.oauth.api('orders').get('/data')` with the API's own token, warm in the token record.
+ */
+async function eosApis(): Promise<Ready> {
+  const { issuer } = options;
+  const app = baseApp();
+  const url = await listen(app, options.ports.eosApis);
+  app.use(
+    oauthMiddleware({
+      clientId: 'rp-basic',
+      clientSecret: 'rp-basic-secret',
+      issuer,
+      authorizationUrl: `${issuer}/auth`,
+      tokenUrl: `${issuer}/token`,
+      jwksUri: `${issuer}/jwks`,
+      redirectUri: `${url}/callback`,
+      scope: ['openid', 'profile'],
+      apiBaseUrl: options.apiUrl,
+      apis: { orders: { url: `${options.apiUrl}/orders`, resource: 'https://orders.bench.test/', scope: 'orders:read' } },
+    }),
+  );
+  const send = (call: (req: express.Request) => Promise<Response>): express.RequestHandler =>
+    async function apiRoute(req, res, next) {
+      try {
+        const r = await call(req);
+        res.json(await r.json());
+      } catch (err) {
+        next(err);
+      }
+    };
+  app.get(
+    '/api',
+    requireAuth(),
+    send((req) => req.oauth.get('/data')),
+  );
+  app.get(
+    '/api-orders',
+    requireAuth(),
+    send((req) => req.oauth.api('orders').get('/data')),
+  );
+  const ready = { url, cookie: await loginAtProvider(url, 'connect.sid=') };
+  // Warm: the API's token is obtained once and then read from the token record.
+  const warm = await fetch(`${url}/api-orders`, { headers: { cookie: ready.cookie } });
+  if (warm.status !== 200) throw new Error(`GET /api-orders answered ${warm.status}`);
+  await warm.arrayBuffer();
+  return ready;
+}
+
 type Done = (err: unknown, value?: unknown) => void;
 type PassportRequest = express.Request & { isAuthenticated(): boolean; user?: { sub: string } };
 
@@ -209,6 +259,7 @@ const variants: Record<string, () => Promise<Ready>> = {
   'bare-marker': () => bare(false, 'marker'),
   'bare-api': () => bare(true),
   eos,
+  ...(options.ports.eosApis ? { 'eos-apis': eosApis } : {}),
   passport: passportApp,
   'openid-connect': openidConnect,
 };

@@ -47,3 +47,33 @@ export async function startExampleApi(options: { introspectionUrl: string; clien
       }),
   };
 }
+
+/**
+ * One of the two APIs of the "several APIs" page (`/apis`): it accepts only JWT access tokens
+ * issued for its own `resource` (RFC 8707 audience), checked with the provider's signing keys, and
+ * says which audience and scope the token it received carried (never the token).
+ */
+export async function startAudienceApi(options: { name: string; issuer: string; resource: string }): Promise<ExampleApi> {
+  const { createRemoteJWKSet, jwtVerify } = await import('jose');
+  const keys = createRemoteJWKSet(new URL(`${options.issuer}/jwks`));
+  const app = express();
+  app.get('/api/whoami', async (req, res) => {
+    const token = /^Bearer (\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    try {
+      const { payload } = await jwtVerify(token, keys, { issuer: options.issuer, audience: options.resource });
+      res.json({ api: options.name, audience: payload.aud, scope: payload.scope ?? null, for: payload.sub });
+    } catch {
+      res.set('WWW-Authenticate', 'Bearer error="invalid_token"').status(401).json({ error: 'invalid_token' });
+    }
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

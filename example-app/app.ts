@@ -70,6 +70,7 @@ export function createApp(options: ExampleAppOptions) {
     },
   });
   app.use(oauth);
+  const apiNames = Object.keys((options.oauth as { apis?: Record<string, unknown> }).apis ?? {});
 
   /** Name and email from the ID token, else from the provider's UserInfo endpoint. */
   async function whoIs(req: Request): Promise<UserCard> {
@@ -95,11 +96,12 @@ export function createApp(options: ExampleAppOptions) {
     try {
       const [user, api] = await Promise.all([whoIs(req), req.oauth.get(options.profileApiUrl)]);
       const data = await readBody(api);
+      const severalApis = apiNames.length ? `<p><a href="/apis">Call ${apiNames.length} APIs, each with its own token</a></p>` : '';
       const claims = idTokenClaims.get(req.sessionID) ?? { ...req.oauth.user };
       const body = `${profileCard(user)}<h2>Claims of your ID token</h2>${claimsTable(claims)}
         <h2>An API call made with your token</h2><p class="muted">GET ${escapeHtml(options.profileApiUrl)} → HTTP ${api.status}</p>
         <pre id="api-result">${escapeHtml(JSON.stringify(data, null, 2))}</pre>
-        ${callApiPanel(`GET ${apiUrl()} with your access token`)}`;
+        ${callApiPanel(`GET ${apiUrl()} with your access token`)}${severalApis}`;
       res.send(layout('Profile', body, true));
     } catch (err) {
       next(err);
@@ -120,6 +122,24 @@ export function createApp(options: ExampleAppOptions) {
         request: { method: 'GET', url: apiUrl(), headers: { authorization: 'Bearer <your access token: sent by the server, never to the browser>' } },
         response: { status: api.status, headers: { 'content-type': api.headers.get('content-type') }, body: await readBody(api) },
       });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  // With `apis` configured: /apis calls each API with that API's own audience-restricted token.
+  app.get('/apis', requireAuth(), async (req, res, next) => {
+    try {
+      const calls = await Promise.all(
+        apiNames.map(async (name) => {
+          const r = await req.oauth.api(name).get('/whoami');
+          return [name, `HTTP ${r.status}: ${JSON.stringify(await r.json())}`] as const;
+        }),
+      );
+      const body = apiNames.length
+        ? `<p>Each API got its own token, restricted to it (RFC 8707 audience).</p>${definitionList(Object.fromEntries(calls))}`
+        : '<p class="muted">No APIs are configured (the <code>apis</code> option).</p>';
+      res.set('Cache-Control', 'no-store').send(layout('Several APIs', body, true));
     } catch (err) {
       next(err);
     }

@@ -9,7 +9,7 @@ import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
 import { guardSessionStore, redisLock } from 'express-oauth2-session';
 import { startTestProvider } from 'express-oauth2-session/testing';
-import { startExampleApi } from './api';
+import { startAudienceApi, startExampleApi } from './api';
 import { createApp, type ExampleAppOptions } from './app';
 import { realProviderFromEnv } from './config-from-env';
 import { printSpansToConsole } from './telemetry';
@@ -39,12 +39,21 @@ async function main(): Promise<void> {
   if (real) {
     setup = real;
   } else {
-    // Short token lifetime so you can watch refreshes happen on the token status page.
-    const provider = await startTestProvider({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 30 });
+    // Short token lifetime so you can watch refreshes happen on the token status page. Two more
+    // APIs (orders, billing) each take only tokens for their own resource (RFC 8707): /apis.
+    const resources = { orders: 'https://orders.example.test/', billing: 'https://billing.example.test/' };
+    const resourceServers = Object.fromEntries(Object.entries(resources).map(([name, resource]) => [resource, { scope: `${name}:read`, accessTokenFormat: 'jwt' as const }]));
+    const provider = await startTestProvider({ redirectUris: [`${appUrl}/callback`], accessTokenTTL: 30, resourceServers });
     const api = await startExampleApi({ introspectionUrl: provider.endpoints.introspection, clientId: 'svc', clientSecret: 'svc-secret' });
-    stops.push(provider.stop, api.stop);
+    const orders = await startAudienceApi({ name: 'orders', issuer: provider.issuer, resource: resources.orders });
+    const billing = await startAudienceApi({ name: 'billing', issuer: provider.issuer, resource: resources.billing });
+    stops.push(provider.stop, api.stop, orders.stop, billing.stop);
+    const apis = {
+      orders: { url: `${orders.url}/api`, resource: resources.orders, scope: 'orders:read' },
+      billing: { url: `${billing.url}/api`, resource: resources.billing, scope: 'billing:read' },
+    };
     // idpLogout: logging out also ends the provider's session (its confirmation page), then comes back here.
-    const oauth = { ...provider.providerOptions({ apiBaseUrl: api.url, allowedOrigins: [api.url, provider.issuer], refreshLeewaySeconds: 10 }), idpLogout: true };
+    const oauth = { ...provider.providerOptions({ apiBaseUrl: api.url, allowedOrigins: [api.url, provider.issuer], refreshLeewaySeconds: 10 }), idpLogout: true, apis };
     setup = { oauth, profileApiUrl: '/api/quote', userinfoUrl: provider.endpoints.userinfo };
     console.log(`Embedded OpenID Connect provider at ${provider.issuer} (any user name and password log in)`);
   }
