@@ -13,10 +13,11 @@ import type { TokenLifecycle } from './token-lifecycle.js';
 import type { LoginSession } from '../session/login-session.js';
 import type { LoginMarker } from '../session/session-format.js';
 import type { TokenRecord } from '../session/token-record.js';
-import { isExpiring, type TokenSet } from '../protocol/token-set.js';
-import { ApiClient, type ApiCredentialSource } from './api-client.js';
-import { exchangeOf, exchangeTokenKey, readExchangeRequest, type ExchangeRequest } from './api-grants.js';
-import type { ApiRoute, ApiRoutes } from './api-routes.js';
+import type { TokenSet } from '../protocol/token-set.js';
+import { ApiClient } from './api-client.js';
+import { readExchangeRequest, type ExchangeRequest } from './api-grants.js';
+import type { ApiRoutes } from './api-routes.js';
+import { LoginApiTokens } from './login-api-tokens.js';
 import { resolveRequestHref } from './bearer.js';
 import { readUserInfoResponse, userInfoTransportError } from '../protocol/userinfo.js';
 import { prepareUserInfoRequest } from './userinfo.js';
@@ -45,9 +46,6 @@ export const LOGIN_MARKER = Symbol('loginMarker');
  */
 export const REFRESH_FAILURE_POLICY = Symbol('onRefreshFailure');
 
-/** What a per-API token comes from: the refresh grant with `resource` (RFC 8707) or a token exchange (RFC 8693). */
-type OwnTokenGrant = { kind: 'resource'; resource: string; scope: readonly string[] } | { kind: 'exchange'; request: ExchangeRequest };
-
 /** The user as known from the login: `sub` and verified ID-token claims. */
 export interface OAuthUser {
   sub?: string;
@@ -70,7 +68,7 @@ export class ProviderClient extends BearerMethods {
   #record: TokenRecord | undefined;
   /** `api(name)` clients of this request, made on first use. */
   #apiClients: Map<string, ApiClient> | undefined;
-  #apiSource: ApiCredentialSource | undefined;
+  #apiTokenSource: LoginApiTokens | undefined;
 
   constructor(deps: ClientDeps, link: ProviderLink, session: LoginSession) {
     super();
@@ -191,9 +189,24 @@ export class ProviderClient extends BearerMethods {
       const other = this.#deps.apis.get(name);
       throw new RangeError(other ? `API "${name}" takes its token from provider "${other.api.provider}", not "${this.#provider.name}".` : `No API named "${name}" is configured (apis).`);
     }
-    client = new ApiClient(route, (this.#apiSource ??= this.#credentialSource()), { outbound: this.#link.outbound, retryOn401: this.#provider.retryOn401 });
+    client = new ApiClient(route, this.#apiTokens(), { outbound: this.#link.outbound, retryOn401: this.#provider.retryOn401 });
     (this.#apiClients ??= new Map()).set(name, client);
     return client;
+  }
+
+  #apiTokens(): LoginApiTokens {
+    return (this.#apiTokenSource ??= new LoginApiTokens(
+      {
+        login: this.#login,
+        load: () => this.#loadRecord(),
+        fresh: () => this.#fresh(),
+        renew: (stale) => this.#renew(stale),
+        settle: (writing) => this.#settle(writing),
+        current: () => this.#record,
+      },
+      this.#deps.lifecycle,
+      this.#provider,
+    ));
   }
 
   /**
@@ -203,49 +216,7 @@ export class ProviderClient extends BearerMethods {
    * concurrent calls share one request.
    */
   async exchange(request: ExchangeRequest = {}): Promise<Readonly<TokenSet>> {
-    const checked = readExchangeRequest(request);
-    await this.#loadRecord();
-    const token = await this.#ownToken(exchangeTokenKey(this.#provider.name, checked), { kind: 'exchange', request: checked }, undefined);
-    return Object.freeze({ ...token });
-  }
-
-  /** Per-API credentials: the API's own token from the record (the warm path: no I/O), else obtained first. */
-  #credentialSource(): ApiCredentialSource {
-    return {
-      credentials: async (route: ApiRoute) => {
-        if (route.tokenKey === undefined) return this.#fresh();
-        const record = await this.#loadRecord();
-        const stored = record.apis?.[route.tokenKey];
-        if (stored && !isExpiring(stored, Date.now(), this.#provider.refreshLeewayMs)) return { tokens: stored, dpop: record.dpop };
-        return { tokens: await this.#routeToken(route, undefined), dpop: record.dpop };
-      },
-      renew: async (route: ApiRoute, stale) => {
-        if (route.tokenKey === undefined) return this.#renew(stale as TokenRecord);
-        const tokens = await this.#routeToken(route, stale.tokens.accessToken);
-        return { tokens, dpop: this.#record?.dpop };
-      },
-    };
-  }
-
-  #routeToken(route: ApiRoute, stale: string | undefined): Promise<TokenSet> {
-    const { api, tokenKey } = route;
-    if (!api.exchange) return this.#ownToken(tokenKey!, { kind: 'resource', resource: api.resource as string, scope: api.scope }, stale);
-    return this.#ownToken(tokenKey!, { kind: 'exchange', request: exchangeOf(api) }, stale);
-  }
-
-  /** A token of the login for another audience, through the lifecycle's grants (one flight per login and key). */
-  async #ownToken(key: string, grant: OwnTokenGrant, stale: string | undefined): Promise<TokenSet> {
-    const lifecycle = this.#deps.lifecycle;
-    if (grant.kind === 'exchange' && grant.request.subjectToken === undefined) await this.#fresh();
-    const obtaining = grant.kind === 'resource' ? lifecycle.resourceToken(this.#login, key, grant.resource, grant.scope, stale) : lifecycle.exchangedToken(this.#login, key, grant.request, stale);
-    let value: TokenSet | undefined;
-    await this.#settle(
-      obtaining.then((o) => {
-        value = o.value;
-        return o.record;
-      }),
-    );
-    return value!;
+    return Object.freeze({ ...(await this.#apiTokens().exchange(readExchangeRequest(request))) });
   }
 
   /** Force a refresh now (shares an in-flight one). */

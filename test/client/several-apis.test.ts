@@ -223,4 +223,19 @@ describe('several APIs, one login (RFC 8707)', () => {
       ['refresh_token', 200],
     ]);
   });
+
+  it("should get DPoP-bound per-API tokens with the login's key and send them with a proof (dpop: true)", async () => {
+    const { app } = createTestApp({ oauth: { ...providerOptions(env.as, { dpop: true }), apis: env.apis }, routes: apiRoutes });
+    const agent = request.agent(app);
+    await login(agent);
+    for (const name of ['orders', 'billing'] as const) {
+      const res = await agent.get(`/call/${name}`).expect(200);
+      expect(res.body.aud).toBe(env.apis[name].resource);
+      const [header] = env.servers[name].seen;
+      expect(header!.startsWith('DPoP ')).toBe(true);
+      expect(typeof (jwtPayload(bearerOf(header!)).cnf as { jkt?: unknown }).jkt).toBe('string');
+    }
+    const keys = ['orders', 'billing'].map((n) => (jwtPayload(bearerOf(env.servers[n as 'orders'].seen[0]!)).cnf as { jkt: string }).jkt);
+    expect(keys[0]).toBe(keys[1]);
+  });
 });

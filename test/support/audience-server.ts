@@ -31,7 +31,8 @@ export async function startAudienceServer(opts: { issuer: string; resource?: (ur
     req.resume();
     const authorization = req.headers.authorization ?? '';
     seen.push(authorization);
-    const m = /^Bearer (\S+)$/i.exec(authorization);
+    // Bearer, or DPoP (RFC 9449 §7: the token's `cnf.jkt` binds it; the proof itself is checked in dpop-resource-server.ts).
+    const m = /^(?:Bearer|DPoP) (\S+)$/i.exec(authorization);
     if (!m?.[1]) return challenge(res, 'invalid_request');
     if (rejections > 0) {
       rejections -= 1;
@@ -39,6 +40,9 @@ export async function startAudienceServer(opts: { issuer: string; resource?: (ur
     }
     jwtVerify(m[1], jwks, { issuer: opts.issuer, audience: resource })
       .then(({ payload }) => {
+        const bound = (payload.cnf as { jkt?: string } | undefined)?.jkt !== undefined;
+        const scheme = authorization.split(' ')[0]?.toLowerCase();
+        if (bound !== (scheme === 'dpop') || (bound && !req.headers.dpop)) return challenge(res, 'invalid_token');
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url, method: req.method, aud: payload.aud, sub: payload.sub, scope: payload.scope ?? null }));
       })
       .catch(() => challenge(res, 'invalid_token'));
