@@ -174,6 +174,7 @@ declare module 'express-oauth2-session' {
     readonly RESOURCE_METADATA: 'OAUTH_RESOURCE_METADATA_ERROR';
     readonly RESOURCE_METADATA_MISMATCH: 'OAUTH_RESOURCE_METADATA_MISMATCH';
     readonly UNKNOWN_PROVIDER: 'OAUTH_UNKNOWN_PROVIDER';
+    readonly TENANT_NOT_ALLOWED: 'OAUTH_TENANT_NOT_ALLOWED';
   };
   export class OAuthError extends Error {
     name: string;
@@ -284,6 +285,8 @@ declare module 'express-oauth2-session' {
     authorizationUrl?: string;
     tokenUrl?: string;
     issuer?: string;
+    discoveryUrl?: string;
+    allowedTenants?: string[];
     jwksUri?: string;
     authorizationResponseIssParameterSupported?: boolean;
     revocationUrl?: string;
@@ -431,6 +434,7 @@ declare module 'express-oauth2-session' {
     readonly battlenet: typeof battlenet;
     readonly stackexchange: typeof stackexchange;
     readonly oidc: typeof oidc;
+    readonly entra: typeof entra;
   };
   export function redisLock(client: RedisClientLike, options?: RedisLockOptions): RedisRefreshLock;
   export function requireAuth(options?: RequireAuthOptions): RequestHandler;
@@ -569,7 +573,7 @@ declare module 'express-oauth2-session/testing' {
   export function startTestProvider(options?: TestProviderOptions): Promise<TestProvider>;
 }
 
-// ---- Not exported, reached from the exports above (8)
+// ---- Not exported, reached from the exports above (9)
 declare abstract class BearerMethods {
   abstract fetch(url: string | URL, init?: ApiRequestInit): Promise<Response>;
   get(url: string | URL, init?: Omit<ApiRequestInit, 'method'>): Promise<Response>;
@@ -581,6 +585,7 @@ declare abstract class BearerMethods {
 declare type OAuthEventName = keyof OAuthEvents;
 declare type SessionStore = Store;
 declare function battlenet(options: { region: BattleNetRegion }): ProviderPreset;
+declare function entra(options: { tenant: string }): ProviderPreset;
 declare function github(): ProviderPreset;
 declare function google(): ProviderPreset;
 declare function oidc(options: { issuer: string }): ProviderPreset;

@@ -1,3 +1,4 @@
+import { isIssuerTemplate } from '../config/issuer-template.js';
 import type { FetchLike, ResolvedProvider } from '../config/options.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { ProviderMetadata, type ProviderEndpoints } from '../protocol/discovery.js';
@@ -50,8 +51,9 @@ export class ProviderLink {
       clientSecret: provider.clientSecret,
       authMethod: provider.tokenEndpointAuthMethod,
       assertionKey: provider.clientAssertion,
-      // The issuer is known whenever the token URL is discovered (discovery needs it).
-      assertionAudience: provider.issuer ?? provider.tokenUrl,
+      // The issuer is known whenever the token URL is discovered (discovery needs it); an issuer
+      // template names no one issuer: the token endpoint is the audience then (as Entra expects).
+      assertionAudience: isIssuerTemplate(provider.issuer) ? provider.tokenUrl : (provider.issuer ?? provider.tokenUrl),
       headers: provider.tokenRequestHeaders,
       timeoutMs,
     };

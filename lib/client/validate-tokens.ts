@@ -16,7 +16,8 @@ import type { ProviderLink } from './provider-link.js';
 /** How ID tokens of this provider are verified, or undefined when its issuer or keys are unknown. */
 function idTokenRules(link: ProviderLink, endpoints: ProviderEndpoints): IdTokenExpectations | undefined {
   const { issuer, jwksUri } = endpoints;
-  return issuer && jwksUri ? { issuer, jwksUri, clientId: link.provider.clientId, keys: link.keys } : undefined;
+  const { clientId, allowedTenants } = link.provider;
+  return issuer && jwksUri ? { issuer, jwksUri, clientId, keys: link.keys, ...(allowedTenants ? { allowedTenants } : {}) } : undefined;
 }
 
 /**

@@ -15,6 +15,8 @@ export const PROVIDER_KEYS = keyList<ProviderOptions>({
   authorizationUrl: true,
   tokenUrl: true,
   issuer: true,
+  discoveryUrl: true,
+  allowedTenants: true,
   authorizationResponseIssParameterSupported: true,
   jwksUri: true,
   revocationUrl: true,

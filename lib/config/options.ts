@@ -32,8 +32,20 @@ export interface ProviderOptions {
   authorizationUrl?: string;
   /** Required unless `issuer` (discovery) or a preset gives it. */
   tokenUrl?: string;
-  /** Expected `iss` (RFC 9207 callback param, ID token); enables discovery of missing endpoints. */
+  /**
+   * Expected `iss` (RFC 9207 callback param, ID token); enables discovery of missing endpoints.
+   * A multi-tenant provider's template, e.g. `https://login.microsoftonline.com/{tenantid}/v2.0`:
+   * each ID token's `iss` must be the template with its `tid` claim substituted (needs
+   * `discoveryUrl` or configured endpoints; see `allowedTenants`).
+   */
   issuer?: string;
+  /** The discovery document's URL when it is not `<issuer>/.well-known/openid-configuration` (an issuer template). */
+  discoveryUrl?: string;
+  /**
+   * With an issuer template: the only tenants (`tid`) whose users may log in. Another tenant's
+   * login is refused with 401 `OAUTH_TENANT_NOT_ALLOWED`. Default: every tenant.
+   */
+  allowedTenants?: string[];
   /** JWKS for ID token signatures; discovered from `issuer` when absent. */
   jwksUri?: string;
   /**
@@ -261,6 +273,10 @@ export interface ResolvedProvider {
   readonly authorizationUrl: string | undefined;
   readonly tokenUrl: string | undefined;
   readonly issuer: string | undefined;
+  /** `discoveryUrl`: where the discovery document is read (default: under `issuer`). */
+  readonly discoveryUrl: string | undefined;
+  /** `allowedTenants` (issuer template only); undefined: every tenant. */
+  readonly allowedTenants: ReadonlySet<string> | undefined;
   /** `iss` required on callbacks even without discovery (the option). */
   readonly authorizationResponseIssParameterSupported: boolean;
   /** The configured issuers of the other providers (a callback naming one is a mix-up). */

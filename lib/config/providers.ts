@@ -111,5 +111,40 @@ export function oidc(options: { issuer: string }): ProviderPreset {
   return { issuer: options.issuer, scope: ['openid'] };
 }
 
+const ENTRA_HOST = 'https://login.microsoftonline.com';
+/** The tenant Entra ID gives personal Microsoft accounts (the `consumers` endpoint's issuer). */
+const ENTRA_CONSUMERS_TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Microsoft Entra ID (v2.0 endpoints; scope defaults to `openid`). `tenant` is the directory's id
+ * (a GUID: a single-tenant app), or `common` (work, school and personal accounts) or
+ * `organizations` (work and school accounts of any directory): the multi-tenant endpoints, whose
+ * discovery document names the issuer template `https://login.microsoftonline.com/{tenantid}/v2.0`;
+ * each ID token's `iss` must then be that template with its own `tid` (add `allowedTenants` to
+ * admit only some directories), or `consumers` (personal accounts only). A directory's domain name
+ * is refused: its discovery document names the GUID issuer, which would not match.
+ * Sources: https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc,
+ * https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference
+ */
+export function entra(options: { tenant: string }): ProviderPreset {
+  const tenant = options?.tenant;
+  if (typeof tenant !== 'string' || !(GUID.test(tenant) || ['common', 'organizations', 'consumers'].includes(tenant))) {
+    throw configError('entra.tenant', 'must be your directory (tenant) id, a GUID, or "common", "organizations" or "consumers"');
+  }
+  if (tenant === 'common' || tenant === 'organizations') {
+    return {
+      issuer: `${ENTRA_HOST}/{tenantid}/v2.0`,
+      discoveryUrl: `${ENTRA_HOST}/${tenant}/v2.0/.well-known/openid-configuration`,
+      scope: ['openid'],
+    };
+  }
+  return {
+    issuer: `${ENTRA_HOST}/${tenant === 'consumers' ? ENTRA_CONSUMERS_TENANT : tenant.toLowerCase()}/v2.0`,
+    ...(tenant === 'consumers' ? { discoveryUrl: `${ENTRA_HOST}/consumers/v2.0/.well-known/openid-configuration` } : {}),
+    scope: ['openid'],
+  };
+}
+
 /** Presets for real providers: `oauthMiddleware({ ...providers.github(), clientId, clientSecret, redirectUri })`. */
-export const providers = { github, google, battlenet, stackexchange, oidc } as const;
+export const providers = { github, google, battlenet, stackexchange, oidc, entra } as const;

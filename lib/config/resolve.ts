@@ -17,6 +17,7 @@ import {
 } from './assert.js';
 import { assertCodeResponseType, assertKnownKeys, assertNoReservedParams, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, FRONTCHANNEL_LOGOUT_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
 import { resolveResponseMode } from './response-mode.js';
+import { resolveTenancy } from './issuer-template.js';
 import { resolveApis } from './resolve-apis.js';
 import type { OAuthMiddlewareOptions, ProviderOptions, ResolvedConfig, ResolvedProvider, RouteOptions } from './options.js';
 
@@ -106,6 +107,7 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     throw at.key(input.authorizationUrl ? 'tokenUrl' : 'authorizationUrl').error('is required unless `issuer` is set (discovery)');
   }
   assertHttpUrl(input.jwksUri, at.key('jwksUri'));
+  const tenancy = resolveTenancy(input, at);
   assertHttpUrl(input.revocationUrl, at.key('revocationUrl'));
   assertHttpUrl(input.endSessionUrl, at.key('endSessionUrl'));
   assertHttpUrl(input.userinfoUrl, at.key('userinfoUrl'));
@@ -147,6 +149,7 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     authorizationUrl: input.authorizationUrl,
     tokenUrl: input.tokenUrl,
     issuer: input.issuer,
+    ...tenancy,
     authorizationResponseIssParameterSupported: input.authorizationResponseIssParameterSupported ?? false,
     foreignIssuers: [],
     jwksUri: input.jwksUri,

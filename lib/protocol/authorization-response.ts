@@ -1,3 +1,4 @@
+import { matchesIssuer } from '../config/issuer-template.js';
 import { AuthorizationResponseError, InvalidCallbackError, OAUTH_CODES } from '../errors.js';
 import type { ProviderEndpoints } from './discovery.js';
 
@@ -46,7 +47,7 @@ export function readAuthorizationResponse(params: URLSearchParams, endpoints: Pr
     throw new InvalidCallbackError('The callback "iss" names another configured provider (mix-up attack?).', OAUTH_CODES.MIX_UP);
   }
   if (endpoints.issuer !== undefined) {
-    if (iss.length === 1 && iss[0] !== endpoints.issuer) {
+    if (iss.length === 1 && !matchesIssuer(endpoints.issuer, iss[0] as string)) {
       throw new InvalidCallbackError('The callback "iss" is not this provider\'s issuer (mix-up attack?).', OAUTH_CODES.MIX_UP);
     }
     if (iss.length === 0 && endpoints.issParameterRequired) {

@@ -106,7 +106,7 @@ function issuerMismatch(configured: string, discovered: unknown): OAuthError {
 
 async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: number): Promise<ProviderEndpoints> {
   const issuer = p.issuer as string;
-  const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  const url = p.discoveryUrl ?? `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   let doc: DiscoveryDocument;
   try {
     const res = await fetchFn(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });

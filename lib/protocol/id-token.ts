@@ -1,4 +1,5 @@
 import { decodeJwt, type JWTPayload } from 'jose';
+import { isIssuerTemplate, isTenantId, tenantIssuer } from '../config/issuer-template.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { verifyProviderJwt, type ProviderJwtError, type RemoteKeySets } from './jwks.js';
 
@@ -14,10 +15,30 @@ export interface IdTokenExpectations {
   keys: RemoteKeySets;
   /** The verification time; defaults to now. */
   currentDate?: Date;
+  /** With an issuer template: the only tenants (`tid`) accepted; undefined: every tenant. */
+  allowedTenants?: ReadonlySet<string>;
 }
 
 function rejected(message: string, cause?: unknown): OAuthError {
   return new OAuthError(OAUTH_CODES.ID_TOKEN_INVALID, message, { status: 502, cause });
+}
+
+/**
+ * The `iss` an ID token (or logout token) must carry: the configured issuer, or for an issuer template (multi-tenant
+ * providers) the template with the token's own `tid` claim substituted. The claim is read before
+ * the signature is checked, but only to build the expected value: the signature check then
+ * authenticates both `tid` and `iss`, and a token whose `iss` is not its tenant's fails it.
+ */
+export function expectedIssuer(idToken: string, issuer: string): string {
+  if (!isIssuerTemplate(issuer)) return issuer;
+  let tid: unknown;
+  try {
+    tid = decodeJwt(idToken).tid;
+  } catch (err) {
+    throw rejected('The ID token is not a well-formed JWT.', err);
+  }
+  if (!isTenantId(tid)) throw rejected('The ID token has no valid tid claim, which a multi-tenant issuer needs to name its tenant.');
+  return tenantIssuer(issuer, tid);
 }
 
 /**
@@ -28,8 +49,9 @@ function rejected(message: string, cause?: unknown): OAuthError {
  */
 async function verifyCommon(idToken: string, expected: IdTokenExpectations): Promise<JWTPayload & { sub: string; iat: number }> {
   let payload: JWTPayload;
+  const issuer = expectedIssuer(idToken, expected.issuer);
   try {
-    payload = await verifyProviderJwt(idToken, { ...expected, audience: expected.clientId, requiredClaims: ['exp', 'iat'], clockToleranceSeconds: ID_TOKEN_CLOCK_TOLERANCE_SECONDS });
+    payload = await verifyProviderJwt(idToken, { ...expected, issuer, audience: expected.clientId, requiredClaims: ['exp', 'iat'], clockToleranceSeconds: ID_TOKEN_CLOCK_TOLERANCE_SECONDS });
   } catch (err) {
     throw rejected(`The ID token failed verification (${(err as ProviderJwtError).detail}).`, (err as ProviderJwtError).cause);
   }
@@ -40,6 +62,9 @@ async function verifyCommon(idToken: string, expected: IdTokenExpectations): Pro
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (payload.azp !== undefined && payload.azp !== expected.clientId) throw rejected('The ID token azp claim names another client.');
   if (audiences.length > 1 && payload.azp === undefined) throw rejected('The ID token has several audiences but no azp claim.');
+  if (expected.allowedTenants && !expected.allowedTenants.has(payload.tid as string)) {
+    throw new OAuthError(OAUTH_CODES.TENANT_NOT_ALLOWED, 'Accounts of your organization (tenant) cannot sign in to this application.', { status: 401, expose: true });
+  }
   return payload as JWTPayload & { sub: string; iat: number };
 }
 

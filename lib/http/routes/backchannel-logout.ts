@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ProviderLink } from '../../client/provider-link.js';
 import type { TokenLifecycle } from '../../client/token-lifecycle.js';
 import { debugFor } from '../../debug.js';
+import { expectedIssuer } from '../../protocol/id-token.js';
 import { claimedIssuerAndAudience, InvalidLogoutTokenError, verifyLogoutToken } from '../../protocol/logout-token.js';
 import type { LoginStore } from '../../session/login-store.js';
 import { FormBodyError, readFormBody } from '../read-form.js';
@@ -55,7 +56,13 @@ export function createBackchannelLogoutHandler(links: Iterable<ProviderLink>, lo
     }
     const link = token ? providerOf(token) : undefined;
     if (!token || !link) return sendError(res, 400, 'invalid_request');
-    const issuer = link.provider.issuer!;
+    // The configured issuer, or with an issuer template the one of the token's own tenant (`tid`).
+    let issuer: string;
+    try {
+      issuer = expectedIssuer(token, link.provider.issuer!);
+    } catch {
+      return sendError(res, 400, 'invalid_request');
+    }
     const endpoints = await link.endpoints();
     if (!endpoints.jwksUri) return sendError(res, 501, 'not_implemented');
     let logout;

@@ -1,4 +1,5 @@
 import type { ProviderLink } from '../../client/provider-link.js';
+import { isIssuerTemplate, matchesIssuer } from '../../config/issuer-template.js';
 
 /**
  * The providers a provider-sent logout names, by issuer: what back-channel logout (the logout
@@ -7,6 +8,8 @@ import type { ProviderLink } from '../../client/provider-link.js';
  */
 export class LogoutProviders {
   readonly #byIssuer = new Map<string, ProviderLink[]>();
+  /** Providers whose issuer is a template (multi-tenant): matched by pattern. */
+  readonly #templates: ProviderLink[] = [];
   /** Every provider by name (an ended session's other logins are revoked through their own link). */
   readonly byName: ReadonlyMap<string, ProviderLink>;
 
@@ -14,13 +17,16 @@ export class LogoutProviders {
     const all = [...links];
     for (const link of all) {
       const issuer = link.provider.issuer;
-      if (issuer) this.#byIssuer.set(issuer, [...(this.#byIssuer.get(issuer) ?? []), link]);
+      if (isIssuerTemplate(issuer)) this.#templates.push(link);
+      else if (issuer) this.#byIssuer.set(issuer, [...(this.#byIssuer.get(issuer) ?? []), link]);
     }
     this.byName = new Map(all.map((link) => [link.name, link] as const));
   }
 
-  /** The providers configured with exactly this issuer (several clients may share one). */
+  /** The providers configured with exactly this issuer (several clients may share one), or with a template it is a tenant of. */
   ofIssuer(issuer: string): readonly ProviderLink[] {
-    return this.#byIssuer.get(issuer) ?? [];
+    const exact = this.#byIssuer.get(issuer) ?? [];
+    const tenants = this.#templates.filter((link) => matchesIssuer(link.provider.issuer!, issuer));
+    return tenants.length === 0 ? exact : [...exact, ...tenants];
   }
 }
