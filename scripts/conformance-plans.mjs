@@ -56,11 +56,9 @@ export const PLANS = [
     ],
   },
   {
-    // Helper "formpost" (issue 24): `responseMode: 'form_post'`. Its tests go in `file`, named by these IDs.
     id: 'oidcc-client-formpost-basic-certification-test-plan',
     name: 'Form Post RP',
     file: 'test/conformance/form-post-rp.test.ts',
-    pending: 'response_mode=form_post is being built (issue 24, Form Post RP)',
     modules: BASIC_MODULES,
   },
   {
@@ -93,11 +91,9 @@ export const PLANS = [
     ],
   },
   {
-    // Helper "formpost" (issue 24): `frontchannelLogout: true`. Its test goes in `file`, named by this ID.
     id: 'oidcc-client-front-channel-logout-rp-basic',
     name: 'Front-Channel Logout RP',
     file: 'test/conformance/frontchannel-logout.test.ts',
-    pending: 'front-channel logout is being built (issue 24, Front-Channel Logout RP)',
     modules: [{ id: 'oidcc-client-test-rp-frontchannel-rpinitlogout', expects: 'accept', what: 'the front-channel logout iframe (`iss`, `sid`) ends the session' }],
   },
   {

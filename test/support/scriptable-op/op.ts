@@ -122,6 +122,12 @@ export async function startScriptableOp(options: ScriptableOpOptions = {}) {
   type Reply = { status: number; headers?: Record<string, string>; body?: unknown };
   const json = (status: number, body: unknown): Reply => ({ status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body });
   const redirect = (to: URL): Reply => ({ status: 302, headers: { location: to.toString() } });
+  const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const formPost = (action: string, fields: URLSearchParams): Reply => ({
+    status: 200,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    body: `<!DOCTYPE html><html><body onload="document.forms[0].submit()"><form method="post" action="${attr(action)}">${[...fields].map(([k, v]) => `<input type="hidden" name="${attr(k)}" value="${attr(v)}"/>`).join('')}</form></body></html>`,
+  });
 
   async function handle(req: OpRequest): Promise<Reply> {
     switch (`${req.method} ${req.path}`) {
@@ -137,9 +143,12 @@ export async function startScriptableOp(options: ScriptableOpOptions = {}) {
         const login: Login = { sub, sid: randomUUID(), nonce: q.get('nonce'), scope: (q.get('scope') ?? '').split(' ').filter(Boolean), authTime: now() };
         logins.push(login);
         codes.set(code, { ...login, redirectUri, challenge: q.get('code_challenge_method') === 'S256' ? q.get('code_challenge') : null });
+        const response = new URLSearchParams({ code });
+        if (q.get('state') !== null) response.set('state', q.get('state') as string);
+        // OAuth 2.0 Form Post Response Mode: the response as an auto-submitting form (Form Post RP plan).
+        if (q.get('response_mode') === 'form_post') return formPost(redirectUri, response);
         const back = new URL(redirectUri);
-        back.searchParams.set('code', code);
-        if (q.get('state') !== null) back.searchParams.set('state', q.get('state') as string);
+        for (const [k, v] of response) back.searchParams.set(k, v);
         return redirect(back);
       }
       case 'POST /token': {
