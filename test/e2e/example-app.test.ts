@@ -145,4 +145,24 @@ describeBrowser('example app in Chromium', () => {
       await context.close();
     }
   }, 60_000);
+
+  it('should name the cause when the app is opened at localhost while redirectUri says 127.0.0.1 (issue 23)', async () => {
+    const context = await browser();
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const localhost = appUrl.replace('127.0.0.1', 'localhost');
+      await provider.clearRequests();
+      await page.goto(`${localhost}/login?returnTo=%2Fprofile`);
+      await signIn(page, 'carol');
+      await page.waitForURL((url) => url.href.startsWith(`${appUrl}/callback`)); // the session cookie stayed on localhost
+      expect(await page.textContent('h1')).toBe('This site’s sign-in is not set up correctly');
+      expect(await page.textContent('section')).toContain(
+        `Cause (OAUTH_HOST_MISMATCH): The login started at host ${new URL(localhost).host} but redirectUri sends the browser back to ${appUrl}; cookies belong to one host`,
+      );
+      expect(await page.textContent('section')).toContain(`Fix: Open the app at ${appUrl} (the host of redirectUri)`);
+      expect(await provider.tokenRequests()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });
