@@ -9,8 +9,6 @@ import { anchors, exists, linkTargets, packedFiles, read, REPO_URL, ROOT } from 
 const packed = packedFiles();
 const shipped = packed.filter((f) => f.endsWith('.md'));
 const contributorDocs = ['ARCHITECTURE.md', 'BENCHMARKS.md', 'CONTRIBUTING.md'];
-/** Guides another part of issue 23 writes; a link to one is allowed until it exists. */
-const PENDING_GUIDES = ['docs/troubleshooting.md'].filter((f) => !exists(f));
 
 interface Broken {
   file: string;
@@ -30,7 +28,6 @@ function check(file: string, resolvable: (target: string) => boolean): Broken[] 
     if (/^[a-z]+:/i.test(target)) continue; // another site
     const [pathPart, anchor] = target.split('#') as [string, string | undefined];
     const resolved = pathPart === '' ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), pathPart));
-    if (PENDING_GUIDES.includes(resolved)) continue;
     if (!resolvable(resolved)) {
       broken.push({ file, target, reason: 'not resolvable' });
       continue;
@@ -67,5 +64,3 @@ test('images are absolute URLs (the screenshots are not in the tarball)', () => 
   expect(images.length).toBeGreaterThan(0);
   expect(images.filter((src) => !src.startsWith(`${REPO_URL}/raw/main/`))).toEqual([]);
 });
-
-for (const guide of PENDING_GUIDES) test.todo(`${guide}: linked from the README, not written yet`);
