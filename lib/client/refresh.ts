@@ -134,7 +134,7 @@ export class Refresher {
       return running;
     }
     const flight = this.queue
-      .run(key, () => this.#refreshUnderLock(login, key, record.v, urgency, span))
+      .run(key, () => this.#refreshUnderLock(login, key, record, urgency, span))
       .catch((err: unknown) => {
         link.telemetry.countRefreshFailure(link.name, err);
         this.#onFailure?.(err, link.name);
@@ -166,11 +166,12 @@ export class Refresher {
     return record;
   }
 
-  #isFreshFor(record: TokenRecord, seen: number, link: ProviderLink): boolean {
-    return record.v > seen && !isExpiring(record.tokens, this.#now(), link.provider.refreshLeewayMs);
+  /** Another worker refreshed since `seen`: a newer record with another access token (a per-API grant also writes a newer record, keeping the login's token). */
+  #isFreshFor(record: TokenRecord, seen: TokenRecord, link: ProviderLink): boolean {
+    return record.v > seen.v && record.tokens.accessToken !== seen.tokens.accessToken && !isExpiring(record.tokens, this.#now(), link.provider.refreshLeewayMs);
   }
 
-  async #refreshUnderLock(login: LoginRef, key: string, seen: number, urgency: Urgency, span: SpanScope): Promise<TokenRecord> {
+  async #refreshUnderLock(login: LoginRef, key: string, seen: TokenRecord, urgency: Urgency, span: SpanScope): Promise<TokenRecord> {
     const { link, session } = login;
     const lockTtl = this.#leaseMs;
     const deadline = this.#now() + 2 * lockTtl;
