@@ -35,7 +35,7 @@ module.exports = {
         '<rootDir>/test/http/require-auth*.test.ts',
         '<rootDir>/test/http/lazy-client.test.ts',
         '<rootDir>/test/http/login-from-code.test.ts',
-        '<rootDir>/test/http/{idp-logout,backchannel-logout,form-post,frontchannel-logout}.test.ts',
+        '<rootDir>/test/http/{idp-logout,backchannel-logout,form-post,frontchannel-logout,multi-tenant}.test.ts',
         '<rootDir>/test/client/dpop.test.ts',
         '<rootDir>/test/http/{api-challenges,relogin-revocation}.test.ts',
         '<rootDir>/test/diagnostics/*.test.ts',
