@@ -189,7 +189,10 @@ export class ProviderClient extends BearerMethods {
       const other = this.#deps.apis.get(name);
       throw new RangeError(other ? `API "${name}" takes its token from provider "${other.api.provider}", not "${this.#provider.name}".` : `No API named "${name}" is configured (apis).`);
     }
-    client = new ApiClient(route, this.#apiTokens(), { outbound: this.#link.outbound, retryOn401: this.#provider.retryOn401 });
+    // One challenge handler per API (made once per middleware instance): its metadata must name the API's resource.
+    const { api } = route;
+    const challenges = this.#link.challenges({ name: api.name, resource: api.resource ?? api.exchange?.resource });
+    client = new ApiClient(route, this.#apiTokens(), { outbound: this.#link.outbound, retryOn401: this.#provider.retryOn401, challenges });
     (this.#apiClients ??= new Map()).set(name, client);
     return client;
   }

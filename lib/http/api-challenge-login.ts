@@ -25,7 +25,9 @@ async function challengeLoginUrl(err: ApiChallengeError, req: Request, res: Resp
   if (!marker) return undefined;
   const starter = client[LOGIN_STARTER]();
   // A scope the token was granted (or the login asked for) is not asked again: the API's refusal is then final.
-  const granted = rules.scopes ? grantedScope((await client.getToken())?.scope, marker, starter.provider.scope) : undefined;
+  // A configured API's own token (RFC 8707 / 8693) has its own granted scope.
+  const token = rules.scopes ? await (err.api !== undefined ? client.api(err.api).getToken() : client.getToken()) : undefined;
+  const granted = rules.scopes ? grantedScope(token?.scope, marker, starter.provider.scope) : undefined;
   const shortfall = assessLogin(rules, marker, granted, starter.provider, Date.now());
   if (!shortfall || shortfall.exhausted) {
     log('%s: the login already asked for what the API wants; not asking again', err.code);

@@ -1,8 +1,9 @@
 // A resource server that answers with the challenges of RFC 6750 §3.1 (insufficient_scope),
 // RFC 9470 §3 (insufficient_user_authentication with acr_values / max_age) and RFC 9728 §5.1
 // (resource_metadata), for tests of req.oauth's challenge handling against the real test provider.
-// Tokens are checked by RFC 7662 introspection at the AS (as `svc`); with the provider's
-// `accessTokenAuthContext`, introspection reports the login's `acr` and `auth_time` (RFC 9470 §6).
+// Tokens are checked by RFC 7662 introspection at the AS (as `svc`), or, with `audience`, as JWT
+// access tokens for that audience (RFC 8707 resource servers of the test provider, RFC 9068); with
+// the provider's `accessTokenAuthContext`, both report the login's `acr` and `auth_time` (RFC 9470 §6).
 //   GET /scope/<scope>   needs that scope          → 403 Bearer error="insufficient_scope", scope="<scope>"
 //   GET /acr/<acr>       needs that acr            → 401 Bearer error="insufficient_user_authentication", acr_values="<acr>"
 //   GET /fresh           needs auth_time ≥ freshAfter (set by the test) → 401 … max_age="0"
@@ -11,6 +12,7 @@
 // compared by tests, never printed).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 export interface ChallengeSeen {
   path: string;
@@ -38,7 +40,8 @@ interface Introspection {
   auth_time?: number;
 }
 
-export async function startChallengeResourceServer(opts: { issuer: string }): Promise<ChallengeResourceServer> {
+export async function startChallengeResourceServer(opts: { issuer: string; audience?: string }): Promise<ChallengeResourceServer> {
+  const jwks = opts.audience === undefined ? undefined : createRemoteJWKSet(new URL(`${opts.issuer}/jwks`));
   const seen: ChallengeSeen[] = [];
   let metadata: Record<string, unknown> | undefined;
   let metadataReads = 0;
@@ -47,6 +50,14 @@ export async function startChallengeResourceServer(opts: { issuer: string }): Pr
   const basic = Buffer.from('svc:svc-secret').toString('base64');
 
   async function introspect(token: string): Promise<Introspection> {
+    if (jwks) {
+      try {
+        const { payload } = await jwtVerify(token, jwks, { issuer: opts.issuer, audience: opts.audience });
+        return { active: true, ...(payload as Introspection) };
+      } catch {
+        return { active: false };
+      }
+    }
     const r = await fetch(`${opts.issuer}/token/introspection`, {
       method: 'POST',
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
