@@ -58,9 +58,10 @@ describe('revoking DPoP-bound tokens', () => {
     expect(await as.introspect(record.tokens.refreshToken!)).toBe(false);
   });
 
-  it('should revoke the replaced login with a proof of its own key when the user logs in again', async () => {
+  // Another user: the same user's new login in the same provider session continues the grant and is not revoked (relogin-revocation.test.ts).
+  it('should revoke the replaced login with a proof of its own key when another user logs in', async () => {
     const { agent, record, sessionId } = await loggedIn();
-    await login(agent);
+    await login(agent, { user: 'bob' });
     expect(await revocations()).toEqual([
       { status: 200, dpop: true, error: undefined },
       { status: 200, dpop: true, error: undefined },
