@@ -55,6 +55,9 @@ export type {
   FetchLike,
   ApiOptions,
   ApiExchangeOptions,
+  FapiProfile,
+  TlsClientCertificate,
+  PemInput,
 } from './config/options.js';
 export type { ApiClient } from './client/api-client.js';
 export type { ExchangeRequest } from './client/api-grants.js';

@@ -56,6 +56,7 @@ export class ProviderLink {
       assertionAudience: isIssuerTemplate(provider.issuer) ? provider.tokenUrl : (provider.issuer ?? provider.tokenUrl),
       headers: provider.tokenRequestHeaders,
       timeoutMs,
+      tlsAgent: transport.httpsAgent(),
     };
     this.fetch = transport.fetch;
     this.telemetry = transport.telemetry;
@@ -114,6 +115,9 @@ export class ProviderLink {
         status: 502,
       });
     }
-    return { url, client: this.tokenClient, fetch: this.fetch, timeoutMs: this.timeoutMs };
+    const key = this.provider.requestObjectKey;
+    // The request object's `aud` is the issuer (required with requestObjects).
+    const requestObject = key && endpoints.issuer ? { clientId: this.provider.clientId, audience: endpoints.issuer, key } : undefined;
+    return { url, client: this.tokenClient, fetch: this.fetch, timeoutMs: this.timeoutMs, requestObject };
   }
 }

@@ -1,10 +1,11 @@
-import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
-import zlib from 'node:zlib';
+import { Readable } from 'node:stream';
+import { Agent as HttpsAgent } from 'node:https';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { DEFAULT_HTTP_TIMEOUT_MS } from '../config/assert.js';
-import type { FetchLike } from '../config/options.js';
-import { TimeoutError } from '../errors.js';
+import type { FetchLike, TlsClientCertificate } from '../config/options.js';
+import { OAUTH_CODES, OAuthError, TimeoutError } from '../errors.js';
 import { BufferedResponse } from './buffered-response.js';
+import { decode, decodersFor, toWebStream } from './body-stream.js';
 import { DISABLED_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js';
 
 /** `RequestInit` plus `query` (merged into the URL) and plain-object bodies sent as JSON. */
@@ -50,98 +51,6 @@ function toUndiciBody(body: RequestInit['body'], headers: Record<string, string>
 }
 
 /**
- * A web stream over undici's body. Not `Readable.toWeb`: cancelling its stream while the socket
- * is still delivering makes Node throw "Controller is already closed" outside any promise (an
- * uncaught exception). Here a cancel just destroys the body, and late events are ignored.
- */
-function toWebStream(body: Readable): ReadableStream<Uint8Array> {
-  let settled = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      body.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) body.pause();
-      });
-      body.once('end', () => {
-        if (settled) return;
-        settled = true;
-        controller.close();
-      });
-      body.once('error', (err) => {
-        if (settled) return;
-        settled = true;
-        controller.error(err);
-      });
-    },
-    pull() {
-      body.resume();
-    },
-    cancel() {
-      settled = true;
-      body.destroy();
-    },
-  });
-}
-
-/**
- * `deflate` as fetch decodes it: zlib-wrapped (RFC 1950) as the RFC says, or raw deflate as some
- * servers send it, told apart by the first byte.
- */
-class InflateEither extends Transform {
-  #inner: zlib.Inflate | zlib.InflateRaw | undefined;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (!this.#inner) {
-      const options = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
-      const inner = (this.#inner = (chunk[0]! & 0x0f) === 0x08 ? zlib.createInflate(options) : zlib.createInflateRaw(options));
-      inner.on('data', (data: Buffer) => this.push(data));
-      inner.on('error', (err) => this.destroy(err));
-    }
-    this.#inner.write(chunk, callback);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (!this.#inner) return callback();
-    this.#inner.once('end', () => callback());
-    this.#inner.end();
-  }
-
-  override _destroy(err: Error | null, callback: (error: Error | null) => void): void {
-    this.#inner?.destroy();
-    callback(err);
-  }
-}
-
-/**
- * The decoders for a `Content-Encoding` (last coding applied is undone first), as fetch decodes
- * them: `gzip` (`x-gzip`), `deflate`, `br`, `identity`. Undefined when a coding is unknown or
- * there is none: the body is then handed over as received, as fetch does.
- */
-function decodersFor(contentEncoding: string | string[] | undefined): Transform[] | undefined {
-  if (contentEncoding === undefined) return undefined;
-  const codings = (Array.isArray(contentEncoding) ? contentEncoding.join(',') : contentEncoding)
-    .split(',')
-    .map((c) => c.trim().toLowerCase())
-    .filter((c) => c !== '' && c !== 'identity');
-  if (codings.length === 0 || codings.length > 4) return undefined;
-  const options = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
-  const decoders: Transform[] = [];
-  for (const coding of codings.reverse()) {
-    if (coding === 'gzip' || coding === 'x-gzip') decoders.push(zlib.createGunzip(options));
-    else if (coding === 'deflate') decoders.push(new InflateEither());
-    else if (coding === 'br') decoders.push(zlib.createBrotliDecompress({ flush: zlib.constants.BROTLI_OPERATION_FLUSH, finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH }));
-    else return undefined;
-  }
-  return decoders;
-}
-
-/** A body through its decoders; destroying the result (a cancelled web stream) destroys the socket's body too. */
-function decode(body: Readable, decoders: Transform[]): Readable {
-  return pipeline([body, ...decoders], () => undefined) as unknown as Readable;
-}
-
-/**
  * A small body (declared length within {@link BUFFER_LIMIT}) read at once, started as soon as the
  * headers are in: it must arrive within `deadlineMs`, or the body is destroyed with a
  * `TimeoutError` (a server that declares more than it sends cannot hold the call). The caller's
@@ -183,7 +92,9 @@ export function headersObject(headers: Headers): Record<string, string> {
 export class OutboundTransport {
   readonly #custom: FetchLike | undefined;
   readonly #bodyDeadlineMs: number;
+  readonly #tls: Readonly<TlsClientCertificate> | undefined;
   #agent: Agent | undefined;
+  #httpsAgent: HttpsAgent | undefined;
   /** The owner's spans and metrics: a CLIENT span per request when enabled. */
   readonly telemetry: Telemetry;
   /**
@@ -197,10 +108,14 @@ export class OutboundTransport {
    * @param bodyDeadlineMs `httpTimeoutMs`: how long a small body (the buffered fast path) may take
    *   to arrive once the headers are in.
    * @param telemetry the owner's spans: each request becomes an HTTP CLIENT span when enabled.
+   * @param tls RFC 8705: the client certificate every TLS connection presents (never with `custom`:
+   *   the config refuses the `fetch` option beside `tlsClientCertificate`).
    */
-  constructor(custom?: FetchLike, bodyDeadlineMs = DEFAULT_HTTP_TIMEOUT_MS, telemetry: Telemetry = DISABLED_TELEMETRY) {
+  constructor(custom?: FetchLike, bodyDeadlineMs = DEFAULT_HTTP_TIMEOUT_MS, telemetry: Telemetry = DISABLED_TELEMETRY, tls?: Readonly<TlsClientCertificate>) {
+    if (custom && tls) throw new TypeError('OutboundTransport: a custom fetch cannot present a TLS client certificate');
     this.#custom = custom;
     this.#bodyDeadlineMs = bodyDeadlineMs;
+    this.#tls = tls;
     this.telemetry = telemetry;
     const tracedCustom: FetchLike | undefined =
       custom && telemetry.enabled ? (input, init = {}) => telemetry.httpRequest((init.method ?? 'GET').toUpperCase(), new URL(input), () => custom(input, init)) : custom;
@@ -208,8 +123,23 @@ export class OutboundTransport {
   }
 
   #dispatcher(): Agent {
-    this.#agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128 });
+    this.#agent ??= new Agent({ keepAliveTimeout: 10_000, connections: 128, ...(this.#tls ? { connect: tlsOptions(this.#tls) } : {}) });
     return this.#agent;
+  }
+
+  /** True when every TLS connection of this transport presents a client certificate (mTLS). */
+  get presentsCertificate(): boolean {
+    return this.#tls !== undefined;
+  }
+
+  /**
+   * With a client certificate: the Node https agent that presents it, for simple-oauth2's token
+   * endpoint calls (Wreck takes Node agents, not undici dispatchers). Made on first use, closed by `close()`.
+   */
+  httpsAgent(): HttpsAgent | undefined {
+    if (!this.#tls) return undefined;
+    this.#httpsAgent ??= new HttpsAgent({ keepAlive: true, ...tlsOptions(this.#tls) });
+    return this.#httpsAgent;
   }
 
   /**
@@ -232,6 +162,10 @@ export class OutboundTransport {
       return this.#custom(url, { ...rest, method, headers: headers instanceof Headers ? headers : new Headers(headers), body, redirect: 'manual' });
     }
     const outgoing = headers instanceof Headers ? headersObject(headers) : headers;
+    if (this.#tls && url.protocol !== 'https:' && (outgoing.authorization !== undefined || body != null || url.searchParams.has('access_token'))) {
+      // RFC 8705 §3: a certificate-bound token (or a code, a refresh token) never travels without the certificate.
+      throw new OAuthError(OAUTH_CODES.MTLS_REQUIRED, `Refused to send credentials to ${url.origin} without TLS: this provider's tokens are bound to its TLS client certificate.`, { status: 500 });
+    }
     outgoing['accept-encoding'] ??= url.protocol === 'https:' ? 'br, gzip, deflate' : 'gzip, deflate';
     const undiciBody = toUndiciBody(body, outgoing);
     const res = await undiciRequest(url, {
@@ -271,8 +205,16 @@ export class OutboundTransport {
   async close(): Promise<void> {
     const agent = this.#agent;
     this.#agent = undefined;
+    this.#httpsAgent?.destroy();
+    this.#httpsAgent = undefined;
     await agent?.close();
   }
+}
+
+/** The TLS options of a client certificate (undici's `connect`, Node's https agent). */
+function tlsOptions(tls: Readonly<TlsClientCertificate>): { cert: string | Buffer; key: string | Buffer; ca?: Array<string | Buffer> } {
+  const ca = tls.ca === undefined ? undefined : Array.isArray(tls.ca) ? tls.ca : [tls.ca];
+  return { cert: tls.cert, key: tls.key, ...(ca ? { ca } : {}) };
 }
 
 /**

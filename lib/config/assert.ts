@@ -12,7 +12,15 @@ export const DEFAULT_LEEWAY_SECONDS = 60;
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 /** `max_age` (OIDC Core §3.1.2.1): whole seconds. */
 export const MAX_AGE = /^\d{1,10}$/;
-const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt', 'client_secret_jwt'];
+const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'none',
+  'private_key_jwt',
+  'client_secret_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+];
 /** Methods that authenticate with the client secret (sent, or as the HMAC key of a JWT). */
 const SECRET_METHODS: ReadonlySet<TokenEndpointAuthMethod> = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt']);
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);

@@ -67,13 +67,26 @@ export function resolveClientAssertionKey(input: AssertionOptions, method: Token
     return undefined;
   }
   if (input.clientAssertionKey === undefined) throw keyAt.error('is required with tokenEndpointAuthMethod "private_key_jwt" (a private JWK, PEM string or KeyObject)');
-  const key = importPrivateKey(input.clientAssertionKey, keyAt);
+  return resolvePrivateSigningKey(input.clientAssertionKey, keyAt, (supported, jwkAlg) => chooseAlg(supported, input.clientAssertionAlg, jwkAlg, algAt));
+}
+
+/**
+ * A private signing key (JWK, PEM or KeyObject) of a supported type and strength, with its JWS alg:
+ * `pickAlg` chooses among the algs the key type can sign with (default: the JWK's `alg`, else the
+ * first). Used for client assertions and for JAR request objects.
+ */
+export function resolvePrivateSigningKey(
+  value: unknown,
+  keyAt: OptionPath,
+  pickAlg: (supported: readonly ClientAssertionAlg[], jwkAlg: unknown) => ClientAssertionAlg = (supported, jwkAlg) => chooseAlg(supported, undefined, jwkAlg, keyAt),
+): ClientAssertionKey {
+  const key = importPrivateKey(value, keyAt);
   const supported = ALGS_BY_KEY[keyTypeName(key)];
   if (!supported) throw keyAt.error(`has an unsupported key type (${keyTypeName(key)}); use RSA, EC P-256/P-384/P-521 or Ed25519`);
   const bits = key.asymmetricKeyDetails?.modulusLength;
   if (bits !== undefined && bits < MIN_RSA_BITS) throw keyAt.error(`is a ${bits}-bit RSA key; RFC 7518 asks for at least ${MIN_RSA_BITS} bits`);
-  const jwk = typeof input.clientAssertionKey === 'object' && !(input.clientAssertionKey instanceof KeyObject) ? input.clientAssertionKey : undefined;
-  const alg = chooseAlg(supported, input.clientAssertionAlg, jwk?.alg, algAt);
+  const jwk = typeof value === 'object' && value !== null && !(value instanceof KeyObject) ? (value as Record<string, unknown>) : undefined;
+  const alg = pickAlg(supported, jwk?.alg);
   const kid = typeof jwk?.kid === 'string' && jwk.kid.length > 0 ? jwk.kid : undefined;
   return Object.freeze({ key, alg, kid });
 }

@@ -1,6 +1,16 @@
 // Option names each factory knows, and the refusal of every other name at startup: a misspelt
 // option (`scopes`, `redirectUrl`) would otherwise be ignored and its default used in silence.
-import type { ApiExchangeOptions, ApiOptions, BackchannelLogoutOptions, BackendClientOptions, FrontchannelLogoutOptions, MultiProviderOptions, ProviderOptions, RouteOptions } from './options.js';
+import type {
+  ApiExchangeOptions,
+  ApiOptions,
+  BackchannelLogoutOptions,
+  BackendClientOptions,
+  FrontchannelLogoutOptions,
+  MultiProviderOptions,
+  ProviderOptions,
+  RouteOptions,
+  TlsClientCertificate,
+} from './options.js';
 import type { OptionPath } from './assert.js';
 
 /** `Record<keyof T, true>` makes tsc list a new option here the day it is added to the type. */
@@ -42,7 +52,11 @@ export const PROVIDER_KEYS = keyList<ProviderOptions>({
   fetchUserInfo: true,
   incrementalAuthorizationParams: true,
   dpop: true,
+  profile: true,
+  requestObjects: true,
+  requestObjectSigningKey: true,
   responseMode: true,
+  tlsClientCertificate: true,
 });
 
 /** Keys that apply to every provider (the top level, beside `providers`). */
@@ -69,6 +83,9 @@ export const API_KEYS = keyList<ApiOptions>({ url: true, resource: true, scope: 
 
 /** Keys of `apis.<name>.exchange`. */
 export const API_EXCHANGE_KEYS = keyList<ApiExchangeOptions>({ audience: true, resource: true, scope: true });
+
+/** Keys of `tlsClientCertificate`. */
+export const TLS_CLIENT_CERTIFICATE_KEYS = keyList<TlsClientCertificate>({ cert: true, key: true, ca: true });
 
 /** Keys of `routes`. */
 export const ROUTE_KEYS = keyList<RouteOptions>({ login: true, callback: true, logout: true });

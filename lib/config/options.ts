@@ -7,7 +7,18 @@ import type { ResponseMode } from './response-mode.js';
 
 export type { ResponseMode } from './response-mode.js';
 
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'client_secret_jwt';
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'client_secret_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+/** FAPI 2.0 profiles whose client rules are enforced at startup (`profile` option). */
+export type FapiProfile = 'fapi2' | 'fapi2-message-signing';
+/** A PEM string or its bytes. */
+export type PemInput = string | Buffer;
+/** RFC 8705 mutual TLS: the client certificate and its private key (PEM). */
+export interface TlsClientCertificate {
+  cert: PemInput;
+  key: PemInput;
+  /** Extra CA certificates (PEM) to trust for the provider's mTLS endpoints (a private PKI). Default: Node's CA store. */
+  ca?: PemInput | PemInput[];
+}
 /** A private key for `private_key_jwt`: a JWK object, a PEM string (PKCS#8, PKCS#1, SEC1) or a `KeyObject`. */
 export type ClientAssertionKeyInput = Record<string, unknown> | string | KeyObject;
 /** JWS algorithms for client assertions (RFC 7523): asymmetric for `private_key_jwt`, HMAC for `client_secret_jwt`. */
@@ -73,7 +84,9 @@ export interface ProviderOptions {
    * Default `'query'`. `'form_post'` (OAuth 2.0 Form Post Response Mode): the provider POSTs the
    * authorization response to the callback (code and state never in a URL). The login is bound to
    * a short-lived `SameSite=None; Secure` cookie, so the redirect URI must be https (plain http only
-   * on loopback hosts for local development). See docs/logout-and-response-modes.md.
+   * on loopback hosts for local development). See docs/logout-and-response-modes.md. `'jwt'`
+   * (JARM, needs `issuer`): the response is a JWT signed by the provider, verified before any of
+   * it is used (docs/fapi.md).
    */
   responseMode?: ResponseMode;
   /** Extra authorize parameters, e.g. `{ access_type: 'offline', prompt: 'consent' }`. */
@@ -122,6 +135,25 @@ export interface ProviderOptions {
   retryOn401?: boolean;
   /** Default `false`. RFC 9449 sender-constrained tokens: a key pair per login, a DPoP proof on every call. */
   dpop?: boolean;
+  /**
+   * FAPI 2.0: refuse at startup (TypeError naming the rule) every setting the Security Profile
+   * forbids for a client; `'fapi2-message-signing'` also requires `requestObjects` and
+   * `responseMode: 'jwt'`. See docs/fapi.md.
+   */
+  profile?: FapiProfile;
+  /**
+   * Default `false`. RFC 9101 JAR: the authorization request goes as a signed request object,
+   * pushed with PAR (turned on with it; needs `issuer`).
+   */
+  requestObjects?: boolean;
+  /** The request objects' signing key (PS256 for RSA, ES256 for P-256, EdDSA). Default: `clientAssertionKey`. */
+  requestObjectSigningKey?: ClientAssertionKeyInput;
+  /**
+   * RFC 8705 mutual TLS: presented on every call to the provider (token, PAR, revocation, UserInfo)
+   * and on API calls, so certificate-bound tokens work. Needed by `tls_client_auth` and
+   * `self_signed_tls_client_auth`; discovery's `mtls_endpoint_aliases` are used.
+   */
+  tlsClientCertificate?: TlsClientCertificate;
 }
 
 export interface TokensEvent {
@@ -288,7 +320,7 @@ export interface ResolvedProvider {
   readonly fetchUserInfo: boolean;
   readonly redirectUri: string;
   readonly scope: readonly string[];
-  /** `responseMode`: `form_post` mounts the callback as POST (with its binding cookie). */
+  /** `responseMode`: `form_post` mounts the callback as POST (with its binding cookie); `jwt` verifies the JARM response first. */
   readonly responseMode: ResponseMode;
   readonly authorizationParams: Readonly<Record<string, string>>;
   readonly incrementalAuthorizationParams: Readonly<Record<string, string>>;
@@ -307,6 +339,12 @@ export interface ResolvedProvider {
   readonly refreshLeewayMs: number;
   readonly retryOn401: boolean;
   readonly dpop: boolean;
+  /** The `profile` option (FAPI 2.0 rules were checked at startup). */
+  readonly profile: FapiProfile | undefined;
+  /** JAR: the request objects' signing key; undefined when `requestObjects` is off. */
+  readonly requestObjectKey: ClientAssertionKey | undefined;
+  /** mTLS: the client certificate every call to this provider presents. */
+  readonly tlsClientCertificate: Readonly<TlsClientCertificate> | undefined;
   readonly loginPath: string | false;
   readonly callbackPath: string | false;
   /** RFC 8707: the `resource` of every API of this provider, sent in its authorization requests. */

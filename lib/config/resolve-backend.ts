@@ -47,6 +47,9 @@ export function resolveBackendOptions(options: BackendClientOptions, factory: st
   assertObject(options, at);
   assertKnownKeys(options, extraKeys.length > 0 ? [...BACKEND_KEYS, ...extraKeys] : BACKEND_KEYS, at);
   const auth = resolveClientAuth(options, at);
+  // Mutual TLS is wired into the middleware's provider transport only: refused here rather than ignored.
+  if (options.tlsClientCertificate !== undefined) throw at.key('tlsClientCertificate').error('is not supported by backend clients yet');
+  if (auth.method === 'tls_client_auth' || auth.method === 'self_signed_tls_client_auth') throw at.key('tokenEndpointAuthMethod').error(`"${auth.method}" is not supported by backend clients yet`);
   const tokenUrl = assertHttpUrl(options.tokenUrl, at.key('tokenUrl'));
   if (!tokenUrl) throw at.key('tokenUrl').error('is required (a backend client does no discovery): pass it, or spread a preset that has one');
   const scope = normalizeScope(options.scope, at.key('scope'));

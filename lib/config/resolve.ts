@@ -15,6 +15,8 @@ import {
   resolveClientAuth,
   resolveTelemetry,
 } from './assert.js';
+import { assertFapiProfile, assertProfile } from './fapi-profile.js';
+import { resolveMessageSecurity } from './message-security.js';
 import { assertCodeResponseType, assertKnownKeys, assertNoReservedParams, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, FRONTCHANNEL_LOGOUT_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
 import { resolveResponseMode } from './response-mode.js';
 import { resolveTenancy } from './issuer-template.js';
@@ -134,6 +136,10 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
   }
   assertOptionalBoolean(input.retryOn401, at.key('retryOn401'));
   assertOptionalBoolean(input.dpop, at.key('dpop'));
+  const responseMode = resolveResponseMode(input.responseMode, at, redirect, authorizationParams, issuer);
+  const security = resolveMessageSecurity(input, auth.method, at);
+  const profile = assertProfile(input.profile, at.key('profile'));
+  assertFapiProfile(profile, { input, method: auth.method, clientAssertion: auth.assertionKey, responseMode, ...security, mtls: security.tlsClientCertificate !== undefined }, at);
 
   const routesAt = new OptionPath(at.factory, 'routes');
   const loginBase = assertPath(routes.login, routesAt.key('login')) ?? '/login';
@@ -150,7 +156,8 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     tokenUrl: input.tokenUrl,
     issuer: input.issuer,
     ...tenancy,
-    authorizationResponseIssParameterSupported: input.authorizationResponseIssParameterSupported ?? false,
+    // FAPI 2.0 requires the `iss` of every authorization response (RFC 9207).
+    authorizationResponseIssParameterSupported: input.authorizationResponseIssParameterSupported ?? profile !== undefined,
     foreignIssuers: [],
     jwksUri: input.jwksUri,
     revocationUrl: input.revocationUrl,
@@ -159,12 +166,13 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     fetchUserInfo: input.fetchUserInfo ?? false,
     redirectUri: input.redirectUri,
     scope: normalizeScope(input.scope, at.key('scope')),
-    responseMode: resolveResponseMode(input.responseMode, at, redirect, authorizationParams),
+    responseMode,
     authorizationParams,
     incrementalAuthorizationParams: assertParamsRecord(input.incrementalAuthorizationParams, at.key('incrementalAuthorizationParams')),
     tokenEndpointAuthMethod: auth.method,
     clientAssertion: auth.assertionKey,
-    pushedAuthorizationRequests: input.pushedAuthorizationRequests ?? false,
+    // JAR and FAPI 2.0 send the authorization request with PAR.
+    pushedAuthorizationRequests: input.pushedAuthorizationRequests ?? (profile !== undefined || security.requestObjectKey !== undefined),
     pkce: input.pkce ?? true,
     ...api,
     tokenRequestHeaders: assertRecord(input.tokenRequestHeaders, at.key('tokenRequestHeaders')),
@@ -172,6 +180,8 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     refreshLeewayMs: leeway * 1000,
     retryOn401: input.retryOn401 ?? true,
     dpop: input.dpop ?? false,
+    profile,
+    ...security,
     loginPath: loginBase === false ? false : multi ? `${loginBase}/${name}` : loginBase,
     callbackPath,
     resources: Object.freeze([]),
@@ -267,6 +277,13 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     throw root.key('lock').error('must be a RefreshLock such as redisLock(client)');
   }
 
+  const fetch = assertFetch(input.fetch, root.key('fetch'));
+  const mtls = [...providers.values()].find((p) => p.tlsClientCertificate !== undefined);
+  if (fetch && mtls)
+    throw root
+      .key('fetch')
+      .error(`cannot be used with \`tlsClientCertificate\` (provider "${mtls.name}"): the package's own transport presents the certificate, a bound token never goes out without it`);
+
   const postLogoutRedirect = assertLocalRedirect(input.postLogoutRedirect, root.key('postLogoutRedirect'));
   assertOptionalBoolean(input.idpLogout, root.key('idpLogout'));
   const appOrigins = new Set([...providers.values()].map((p) => new URL(p.redirectUri).origin));
@@ -290,7 +307,7 @@ export function resolveConfig(input: OAuthMiddlewareOptions): ResolvedConfig {
     idpLogout: input.idpLogout ?? false,
     postLogoutRedirectUri,
     httpTimeoutMs: assertTimeout(input.httpTimeoutMs, root.key('httpTimeoutMs')),
-    fetch: assertFetch(input.fetch, root.key('fetch')),
+    fetch,
     appOrigins,
     telemetry: resolveTelemetry(input.telemetry, root.key('telemetry')),
     apis,

@@ -64,7 +64,11 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
   const telemetry = createTelemetry(config.telemetry);
   const transport = new OutboundTransport(config.fetch, timeoutMs, telemetry);
   const apis = new ApiRoutes(config.apis.values());
-  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transport, timeoutMs, apis.forProvider(p.name))] as const));
+  // A provider with a TLS client certificate (RFC 8705) gets a transport that always presents it.
+  const transports = new Map(
+    [...config.providers.values()].map((p) => [p.name, p.tlsClientCertificate ? new OutboundTransport(undefined, timeoutMs, telemetry, p.tlsClientCertificate) : transport] as const),
+  );
+  const links = new Map([...config.providers.values()].map((p) => [p.name, new ProviderLink(p, transports.get(p.name)!, timeoutMs, apis.forProvider(p.name))] as const));
   // Provider-sent logout (back- or front-channel) finds sessions by their logins' sid/sub: index them.
   const logins = new LoginStore(timeoutMs, config.lock, config.backchannelLogoutPath !== false || config.frontchannelLogoutPath !== false);
   const announce = new TokenEvents(events, config.onTokens, telemetry);
@@ -147,7 +151,7 @@ export function oauthMiddleware(options: OAuthMiddlewareOptions): OAuthMiddlewar
 
   async function close(): Promise<void> {
     await lifecycle.idle();
-    await transport.close();
+    await Promise.all([...new Set(transports.values())].map((t) => t.close()));
   }
 
   return Object.assign(oauth, { events, forSession, close });

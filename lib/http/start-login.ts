@@ -70,6 +70,7 @@ async function beginLogin(
       state,
       codeVerifier,
       nonce,
+      // `form_post`, or JARM (`'jwt'`), asks for the JWT-secured response; the package owns this parameter.
       params: provider.responseMode === 'query' ? request.params : { ...request.params, response_mode: provider.responseMode },
       resources: provider.resources,
     },

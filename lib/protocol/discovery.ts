@@ -41,7 +41,11 @@ interface DiscoveryDocument {
   require_pushed_authorization_requests?: unknown;
   token_endpoint_auth_signing_alg_values_supported?: unknown;
   id_token_signing_alg_values_supported?: unknown;
+  mtls_endpoint_aliases?: unknown;
 }
+
+/** RFC 8705 §5: the endpoints a client presenting a TLS certificate uses from `mtls_endpoint_aliases`. */
+const MTLS_ALIASED: ReadonlySet<keyof DiscoveryDocument> = new Set(['token_endpoint', 'revocation_endpoint', 'userinfo_endpoint', 'pushed_authorization_request_endpoint']);
 
 /** First wait after a failed discovery; doubled after each further failure, up to the maximum. */
 export const DISCOVERY_RETRY_MIN_MS = 1000;
@@ -64,8 +68,10 @@ function str(v: unknown): string | undefined {
  * its host is loopback, so tokens, codes and client credentials never cross a network in clear text.
  * Only endpoints the package will use are checked (a configured one overrides the document's).
  */
-function endpoint(doc: DiscoveryDocument, field: keyof DiscoveryDocument, issuer: string): string | undefined {
-  const value = str(doc[field]);
+function endpoint(doc: DiscoveryDocument, field: keyof DiscoveryDocument, issuer: string, mtls = false): string | undefined {
+  const aliases =
+    mtls && MTLS_ALIASED.has(field) && typeof doc.mtls_endpoint_aliases === 'object' && doc.mtls_endpoint_aliases !== null ? (doc.mtls_endpoint_aliases as Record<string, unknown>) : undefined;
+  const value = str(aliases?.[field]) ?? str(doc[field]);
   if (value === undefined) return undefined;
   let url: URL;
   try {
@@ -117,7 +123,7 @@ async function discover(p: ResolvedProvider, fetchFn: FetchLike, timeoutMs: numb
   }
   // OIDC Discovery §4.3: the issuer in the document must be exactly the one we asked for.
   if (doc.issuer !== issuer) throw issuerMismatch(issuer, doc.issuer);
-  const discovered = (field: keyof DiscoveryDocument) => endpoint(doc, field, issuer);
+  const discovered = (field: keyof DiscoveryDocument) => endpoint(doc, field, issuer, p.tlsClientCertificate !== undefined);
   // RFC 9700 §2.1.1: never rely on PKCE the AS says it does not support.
   const methods = doc.code_challenge_methods_supported;
   if (p.pkce && Array.isArray(methods) && !methods.includes('S256')) {

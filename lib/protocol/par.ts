@@ -5,6 +5,7 @@ import { NetworkError, OAUTH_CODES, TimeoutError, TokenEndpointError } from '../
 import { authorizationRequestParams, buildAuthorizationUrl, withQuery, type AuthorizeRequest } from './authorize-url.js';
 import { BODY_LIMITS, readBoundedText } from './bounded-body.js';
 import { authenticateFormRequest, type ClientAuthentication } from './client-assertion.js';
+import { requestObjectParams, type RequestObjectSigner } from './request-object.js';
 import { errorFromBody, parseTokenBody } from './token-endpoint-errors.js';
 
 const ENDPOINT = 'pushed authorization request endpoint';
@@ -17,6 +18,8 @@ export interface PushedAuthorizationTarget {
   client: ClientAuthentication;
   fetch: FetchLike;
   timeoutMs: number;
+  /** JAR (RFC 9101): sign the parameters as a request object and push that instead. */
+  requestObject?: RequestObjectSigner | undefined;
 }
 
 /** RFC 9126 §2.2 success response. */
@@ -65,6 +68,7 @@ export async function pushAuthorizationRequest(target: PushedAuthorizationTarget
  */
 export async function buildAuthorizationRedirect(req: AuthorizeRequest, par: PushedAuthorizationTarget | undefined): Promise<string> {
   if (!par) return buildAuthorizationUrl(req);
-  const { requestUri } = await pushAuthorizationRequest(par, authorizationRequestParams(req));
+  const params = authorizationRequestParams(req);
+  const { requestUri } = await pushAuthorizationRequest(par, par.requestObject ? await requestObjectParams(params, par.requestObject) : params);
   return withQuery(req.authorizationUrl, new URLSearchParams({ client_id: req.clientId, request_uri: requestUri }));
 }

@@ -1,6 +1,8 @@
+import { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { AuthorizationCode, ClientCredentials, ResourceOwnerPassword, type AccessToken, type ModuleOptions } from 'simple-oauth2';
 import { clientAssertionParams, usesClientAssertion, type ClientAuthentication } from './client-assertion.js';
-import { TokenEndpointError } from '../errors.js';
+import { OAUTH_CODES, OAuthError, TokenEndpointError } from '../errors.js';
 import type { DpopKey, DpopProofs } from './dpop.js';
 import { errorFromBody, invalidTokenResponse, isBoom, MAX_BODY_BYTES, NOT_A_BODY, translateTransportError, type TokenEndpointBody } from './token-endpoint-errors.js';
 
@@ -15,10 +17,15 @@ export { parseRetryAfter, parseTokenBody, type TokenEndpointBody } from './token
 /** How this package authenticates to one provider's token endpoint. */
 export interface TokenClientConfig extends ClientAuthentication {
   timeoutMs: number;
+  /** RFC 8705: the https agent that presents the TLS client certificate (mTLS client auth, bound tokens). */
+  tlsAgent?: HttpsAgent | undefined;
 }
 
 /** RFC 8693 §2.1 `grant_type`. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** Wreck's `agents` need an http one too: a token endpoint over plain http (loopback only) never sees the certificate. */
+const plainAgent = new HttpAgent({ keepAlive: false });
 
 type GrantKind = 'code' | 'client' | 'password';
 type GrantClass = AuthorizationCode | ClientCredentials | ResourceOwnerPassword;
@@ -27,7 +34,8 @@ function moduleOptions(config: TokenClientConfig, url: URL): ModuleOptions {
   // A public client sends only client_id, and a JWT-authenticated one client_id beside the
   // assertion (extra body params of each call): naming both parameters client_id makes
   // simple-oauth2 write the id twice (same value) instead of adding a client_secret.
-  const none = config.authMethod === 'none' || usesClientAssertion(config);
+  // RFC 8705: with mTLS client authentication the certificate is the credential, the body carries client_id only.
+  const none = config.authMethod === 'none' || config.authMethod === 'tls_client_auth' || config.authMethod === 'self_signed_tls_client_auth' || usesClientAssertion(config);
   const path = url.pathname + url.search;
   return {
     client: {
@@ -37,7 +45,15 @@ function moduleOptions(config: TokenClientConfig, url: URL): ModuleOptions {
       secretParamName: none ? 'client_id' : 'client_secret',
     },
     auth: { tokenHost: url.origin, tokenPath: path, refreshPath: path, revokePath: path },
-    http: { json: 'force', timeout: config.timeoutMs, maxBytes: MAX_BODY_BYTES, redirects: false, headers: { ...config.headers } },
+    http: {
+      json: 'force',
+      timeout: config.timeoutMs,
+      maxBytes: MAX_BODY_BYTES,
+      redirects: false,
+      headers: { ...config.headers },
+      // Wreck wants all three agents; the certificate-presenting one serves every https call (none skips verification).
+      ...(config.tlsAgent ? { agents: { https: config.tlsAgent, httpsAllowUnauthorized: config.tlsAgent, http: plainAgent } } : {}),
+    },
     options: {
       authorizationMethod: config.authMethod === 'client_secret_basic' ? 'header' : 'body',
       bodyFormat: 'form',
@@ -68,6 +84,9 @@ async function callTokenEndpoint(
   requestSecrets: ReadonlyArray<string | undefined>,
   call: (auth: Record<string, string>) => Promise<AccessToken>,
 ): Promise<TokenEndpointBody> {
+  if (config.tlsAgent && !url.startsWith('https:')) {
+    throw new OAuthError(OAUTH_CODES.MTLS_REQUIRED, 'Refused to call a token endpoint without TLS: this client authenticates or binds its tokens with a TLS client certificate.', { status: 500 });
+  }
   const auth = await clientAssertionParams(config);
   const secrets = [config.clientSecret, auth.client_assertion, ...requestSecrets];
   let body: TokenEndpointBody;

@@ -44,6 +44,7 @@ export function installHarness({ provider, server, issuer, clients, strictClient
   const registered = new Map(clients.map((c) => [c.client_id, c.token_endpoint_auth_method ?? 'client_secret_basic']));
   const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
   const JWT_METHODS = new Set(['private_key_jwt', 'client_secret_jwt']);
+  const MTLS_METHODS = new Set(['tls_client_auth', 'self_signed_tls_client_auth']);
 
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || !CLIENT_AUTH_PATHS.has(ctx.path)) return next();
@@ -88,7 +89,8 @@ export function installHarness({ provider, server, issuer, clients, strictClient
     const client = ctx.oidc?.client;
     if (client) {
       entry.clientId = client.clientId;
-      if (!basic) entry.authMethod = client.clientAuthMethod === 'none' || JWT_METHODS.has(client.clientAuthMethod) ? client.clientAuthMethod : 'client_secret_post';
+      if (!basic)
+        entry.authMethod = client.clientAuthMethod === 'none' || JWT_METHODS.has(client.clientAuthMethod) || MTLS_METHODS.has(client.clientAuthMethod) ? client.clientAuthMethod : 'client_secret_post';
     }
     try {
       entry.grantType = ctx.oidc?.params?.grant_type;

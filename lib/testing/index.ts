@@ -57,6 +57,22 @@ export interface TestProviderOptions {
   resourceServers?: Record<string, TestResourceServer>;
   /** Register the RFC 8693 token-exchange grant: `rp-basic`/`rp-post` may exchange an access token for one for a resource server. Default false. */
   tokenExchange?: boolean;
+  /**
+   * oidc-provider's FAPI 2.0 profile (PKCE S256, exact redirect URIs, …). Register FAPI clients with
+   * `extraClients` (e.g. `token_endpoint_auth_method: 'private_key_jwt'`, `dpop_bound_access_tokens: true`).
+   * Also publishes the signing key for PS256. Default false.
+   */
+  fapi?: boolean;
+  /** Accept signed request objects (JAR, RFC 9101). Default false. */
+  requestObjects?: boolean;
+  /** JARM: `response_mode=jwt` (signed with PS256 when the client registers `authorization_signed_response_alg: 'PS256'`). Default false. */
+  jwtResponseModes?: boolean;
+  /**
+   * RFC 8705 mutual TLS: a second, TLS listener with this key and certificate (PEM) that asks every
+   * client for a certificate and verifies it against `ca`; discovery lists it in
+   * `mtls_endpoint_aliases` (`endpoints.mtls`), and tokens issued there are certificate-bound.
+   */
+  mtls?: { key: string; cert: string; ca: string };
 }
 
 /** One RFC 8707 resource server of the test provider. */

@@ -14,6 +14,8 @@ export interface ProviderEndpoints {
   endSession: string;
   /** RFC 9126 pushed authorization request endpoint. */
   pushedAuthorizationRequest: string;
+  /** With the `mtls` option: the TLS listener's origin and discovery's `mtls_endpoint_aliases`. */
+  mtls?: { origin: string; token_endpoint: string; revocation_endpoint: string; userinfo_endpoint: string; pushed_authorization_request_endpoint: string; introspection_endpoint: string };
 }
 
 export interface SpawnedProvider {

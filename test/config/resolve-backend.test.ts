@@ -18,7 +18,11 @@ function refusal(create: () => unknown): { message: string; code: unknown; path:
 
 describe('backend grant clients and oauthMiddleware', () => {
   it.each([
-    ['tokenEndpointAuthMethod', { tokenEndpointAuthMethod: 'tls_client_auth' }, 'must be one of client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt'],
+    [
+      'tokenEndpointAuthMethod',
+      { tokenEndpointAuthMethod: 'attest_jwt_client_auth' },
+      'must be one of client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt, tls_client_auth, self_signed_tls_client_auth',
+    ],
     ['httpTimeoutMs', { httpTimeoutMs: Infinity }, 'must be a positive number'],
     ['httpTimeoutMs', { httpTimeoutMs: 0 }, 'must be a positive number'],
     ['clientId', { clientId: '' }, 'must be a non-empty string'],
@@ -61,6 +65,13 @@ describe('backend grant clients and oauthMiddleware', () => {
       code: 'ERR_OAUTH_CONFIG',
       path: 'tokenUrl',
     });
+  });
+
+  it.each([
+    [{ tlsClientCertificate: { cert: 'c', key: 'k' } }, 'tlsClientCertificate', 'is not supported by backend clients yet'],
+    [{ tokenEndpointAuthMethod: 'tls_client_auth', clientSecret: undefined }, 'tokenEndpointAuthMethod', '"tls_client_auth" is not supported by backend clients yet'],
+  ])('should refuse mutual TLS in clientCredentials rather than ignore it (%p)', (patch, path, problem) => {
+    expect(refusal(() => clientCredentials({ ...client, ...patch } as never))).toEqual({ message: `TypeError: clientCredentials: \`${path}\` ${problem}`, code: 'ERR_OAUTH_CONFIG', path });
   });
 
   it.each([

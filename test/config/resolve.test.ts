@@ -21,8 +21,8 @@ describe('resolveConfig', () => {
     ['scope', { scope: ['ok', 'has space'] }, '`scope` must be a space-separated string or an array of scope strings'],
     [
       'tokenEndpointAuthMethod',
-      { tokenEndpointAuthMethod: 'tls_client_auth' },
-      '`tokenEndpointAuthMethod` must be one of client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt',
+      { tokenEndpointAuthMethod: 'attest_jwt_client_auth' },
+      '`tokenEndpointAuthMethod` must be one of client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt, tls_client_auth, self_signed_tls_client_auth',
     ],
     ['secret for basic', { clientSecret: undefined, tokenEndpointAuthMethod: 'client_secret_basic' }, '`clientSecret` is required with tokenEndpointAuthMethod "client_secret_basic"'],
     ['allowedOrigins', { allowedOrigins: ['https://api.example/v1'] }, '`allowedOrigins[0]` must be an origin (scheme://host[:port]) with no path'],

@@ -1,7 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ProviderLink } from '../../client/provider-link.js';
 import type { TokenLifecycle } from '../../client/token-lifecycle.js';
-import { InvalidCallbackError } from '../../errors.js';
+import { InvalidCallbackError, OAUTH_CODES, OAuthError } from '../../errors.js';
+import { FAPI_JARM_ALGS, JARM_ALGS, readJwtResponse } from '../../protocol/jarm.js';
 import { readAuthorizationResponse, readCallbackState } from '../../protocol/authorization-response.js';
 import type { LoginStore } from '../../session/login-store.js';
 import type { LoginOutcome } from '../../session/transactions.js';
@@ -39,6 +40,21 @@ export interface CallbackContext {
 export function callbackHeaders(res: Response): void {
   noStore(res);
   res.setHeader('Referrer-Policy', 'no-referrer');
+}
+
+/**
+ * The authorization response's parameters: the query, or with `responseMode: 'jwt'` (JARM) the
+ * claims of the signed response in it, verified first (a forged one never claims the transaction).
+ */
+async function responseParams(link: ProviderLink, query: URLSearchParams): Promise<URLSearchParams> {
+  const { provider } = link;
+  if (provider.responseMode !== 'jwt') return query;
+  const endpoints = await link.endpoints();
+  if (!endpoints.jwksUri || !endpoints.issuer) {
+    throw new OAuthError(OAUTH_CODES.DISCOVERY, `${endpoints.issuer ?? link.name} publishes no jwks_uri: JWT-secured responses cannot be verified.`, { status: 502 });
+  }
+  const algorithms = provider.profile ? FAPI_JARM_ALGS : JARM_ALGS;
+  return readJwtResponse(query, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, keys: link.keys, algorithms });
 }
 
 /**
@@ -85,7 +101,7 @@ export function createCallbackHandler(link: ProviderLink, logins: LoginStore, li
 
   async function run(req: Request, res: Response): Promise<void> {
     callbackHeaders(res);
-    const params = rawQuery(req.url);
+    const params = await responseParams(link, rawQuery(req.url));
     const { state, code } = readCallbackState(params);
     await completeCallback(req, res, params, state, code, ctx);
   }
