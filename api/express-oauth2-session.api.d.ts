@@ -2,9 +2,9 @@
 // declarations (comments and private members left out). Do not edit: after an intended API change,
 // run `npm run api:update` and commit this file with the change. `npm run lint` fails when it is out of date.
 
-// ---- 'express-oauth2-session': 71 exports
+// ---- 'express-oauth2-session': 74 exports
 // Runtime (20): ApiChallengeError, AuthorizationResponseError, ERR_OAUTH_CONFIG, InvalidCallbackError, NetworkError, OAUTH_CODES, OAuthError, ReauthenticationRequiredError, SessionUnavailableError, TimeoutError, TokenEndpointError, clientCredentials, guardSessionStore, isOAuthError, oauthErrorHandler, oauthMiddleware, passwordGrant, providers, redisLock, requireAuth
-// Types only (51): ApiChallenge, ApiChallengeBody, ApiClient, ApiExchangeOptions, ApiOptions, ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, ErrorDiagnosis, ExchangeRequest, FetchLike, FrontchannelLogoutOptions, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
+// Types only (54): ApiChallenge, ApiChallengeBody, ApiClient, ApiExchangeOptions, ApiOptions, ApiRequestInit, BackchannelLogoutOptions, BackendClientOptions, BattleNetRegion, ClaimsRequirement, ClientAssertionAlg, ClientAssertionKeyInput, CommonOptions, ErrorDiagnosis, ExchangeRequest, FapiProfile, FetchLike, FrontchannelLogoutOptions, GrantClient, Lease, LockCallOptions, LoginOptions, MultiProviderOptions, OAuthErrorCode, OAuthErrorOptions, OAuthEventEmitter, OAuthEvents, OAuthMiddleware, OAuthMiddlewareOptions, OAuthRequestContext, OAuthSessionData, OAuthUser, PasswordGrantOptions, PemInput, ProviderClient, ProviderOptions, ProviderPreset, RedisClientLike, RedisLockOptions, RedisLockStats, RedisRefreshLock, RefreshLock, Register, RegisteredProviderName, RequestContext, RequireAuthOptions, ResponseMode, RouteOptions, SingleProviderOptions, TlsClientCertificate, TokenEndpointAuthMethod, TokenPlacement, TokenSet, TokensEvent
 declare module 'express-oauth2-session' {
   export interface ApiChallenge {
     error: string;
@@ -109,6 +109,7 @@ declare module 'express-oauth2-session' {
     actorToken?: string;
     actorTokenType?: string;
   }
+  export type FapiProfile = 'fapi2' | 'fapi2-message-signing';
   export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
   export interface FrontchannelLogoutOptions {
     path?: string;
@@ -175,6 +176,7 @@ declare module 'express-oauth2-session' {
     readonly RESOURCE_METADATA_MISMATCH: 'OAUTH_RESOURCE_METADATA_MISMATCH';
     readonly UNKNOWN_PROVIDER: 'OAUTH_UNKNOWN_PROVIDER';
     readonly TENANT_NOT_ALLOWED: 'OAUTH_TENANT_NOT_ALLOWED';
+    readonly MTLS_REQUIRED: 'OAUTH_MTLS_REQUIRED';
   };
   export class OAuthError extends Error {
     name: string;
@@ -262,6 +264,7 @@ declare module 'express-oauth2-session' {
     username: string;
     password: string;
   }
+  export type PemInput = string | Buffer;
   class ProviderClient extends BearerMethods {
     get loginPath(): string | false;
     get providerName(): string;
@@ -313,6 +316,10 @@ declare module 'express-oauth2-session' {
     refreshLeewaySeconds?: number;
     retryOn401?: boolean;
     dpop?: boolean;
+    profile?: FapiProfile;
+    requestObjects?: boolean;
+    requestObjectSigningKey?: ClientAssertionKeyInput;
+    tlsClientCertificate?: TlsClientCertificate;
   }
   export type ProviderPreset = Omit<ProviderOptions, 'clientId' | 'clientSecret' | 'redirectUri'>;
   export class ReauthenticationRequiredError extends OAuthError {
@@ -362,7 +369,7 @@ declare module 'express-oauth2-session' {
     maxAge?: number;
     claims?: ClaimsRequirement;
   }
-  export type ResponseMode = 'query' | 'form_post';
+  export type ResponseMode = 'query' | 'form_post' | 'jwt';
   export interface RouteOptions {
     login?: string | false;
     callback?: string | false;
@@ -380,7 +387,12 @@ declare module 'express-oauth2-session' {
     name: string;
     constructor(message: string, cause?: unknown);
   }
-  export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'client_secret_jwt';
+  export interface TlsClientCertificate {
+    cert: PemInput;
+    key: PemInput;
+    ca?: PemInput | PemInput[];
+  }
+  export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt' | 'client_secret_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
   export class TokenEndpointError extends OAuthError {
     name: string;
     readonly error: string | undefined;
@@ -492,6 +504,14 @@ declare module 'express-oauth2-session/testing' {
     discovery: string;
     endSession: string;
     pushedAuthorizationRequest: string;
+    mtls?: {
+      origin: string;
+      token_endpoint: string;
+      revocation_endpoint: string;
+      userinfo_endpoint: string;
+      pushed_authorization_request_endpoint: string;
+      introspection_endpoint: string;
+    };
   }
   export interface ProviderRequest {
     endpoint: string;
@@ -539,6 +559,14 @@ declare module 'express-oauth2-session/testing' {
     logErrors?: boolean;
     resourceServers?: Record<string, TestResourceServer>;
     tokenExchange?: boolean;
+    fapi?: boolean;
+    requestObjects?: boolean;
+    jwtResponseModes?: boolean;
+    mtls?: {
+      key: string;
+      cert: string;
+      ca: string;
+    };
   }
   export interface TestResourceServer {
     scope?: string;
