@@ -108,4 +108,20 @@ export const PLANS = [
       { id: 'oidcc-client-test-refresh-token-invalid-azp', expects: 'reject', what: 'refreshed ID token with another `azp`: the response is refused' },
     ],
   },
+  {
+    // Helper "fapi" (issue 25): the JARM modules of the FAPI 2.0 Message Signing client plan.
+    id: 'fapi2-message-signing-final-client-test-plan',
+    name: 'FAPI 2.0 Message Signing RP (JARM modules)',
+    file: 'test/conformance/fapi2-rp.test.ts',
+    modules: [
+      { id: 'fapi2-security-profile-final-client-test-ensure-jarm-without-iss-fails', expects: 'reject', what: 'JARM response without `iss`' },
+      { id: 'fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-iss-fails', expects: 'reject', what: 'JARM response from another issuer' },
+      { id: 'fapi2-security-profile-final-client-test-ensure-jarm-without-aud-fails', expects: 'reject', what: 'JARM response without `aud`' },
+      { id: 'fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-aud-fails', expects: 'reject', what: 'JARM response for another client' },
+      { id: 'fapi2-security-profile-final-client-test-ensure-jarm-without-exp-fails', expects: 'reject', what: 'JARM response without `exp`' },
+      { id: 'fapi2-security-profile-final-client-test-ensure-jarm-with-expired-exp-fails', expects: 'reject', what: 'expired JARM response' },
+      { id: 'fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-sig-fails', expects: 'reject', what: 'JARM response with a bad signature' },
+      { id: 'fapi2-security-profile-final-client-test-ensure-jarm-signature-is-not-none', expects: 'reject', what: 'unsigned JARM response (`alg: none`)' },
+    ],
+  },
 ];
