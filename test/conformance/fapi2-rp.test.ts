@@ -11,7 +11,7 @@ import { createTestApp } from '../support/test-app';
 let fapi: FapiProvider;
 let jwks: http.Server;
 let jwksUri: string;
-let key: CryptoKey;
+let key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 beforeAll(async () => {
   fapi = await startFapiProvider();
   const pair = await generateKeyPair('PS256', { extractable: true });
