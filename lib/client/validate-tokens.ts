@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { ProviderEndpoints } from '../protocol/discovery.js';
 import { acceptRefreshedIdToken, assertAuthTime, loginIdTokenClaims, originalIdTokenClaims, verifyIdToken, type IdTokenExpectations } from '../protocol/id-token.js';
+import { FAPI_JWS_ALGS } from '../protocol/jarm.js';
 import type { TokenEndpointBody } from '../protocol/token-endpoint.js';
 import { fromTokenResponse, type TokenSet } from '../protocol/token-set.js';
 import { withIdToken } from '../session/record-format.js';
@@ -16,8 +17,9 @@ import type { ProviderLink } from './provider-link.js';
 /** How ID tokens of this provider are verified, or undefined when its issuer or keys are unknown. */
 function idTokenRules(link: ProviderLink, endpoints: ProviderEndpoints): IdTokenExpectations | undefined {
   const { issuer, jwksUri } = endpoints;
-  const { clientId, allowedTenants } = link.provider;
-  return issuer && jwksUri ? { issuer, jwksUri, clientId, keys: link.keys, ...(allowedTenants ? { allowedTenants } : {}) } : undefined;
+  const { clientId, allowedTenants, profile } = link.provider;
+  if (!issuer || !jwksUri) return undefined;
+  return { issuer, jwksUri, clientId, keys: link.keys, ...(allowedTenants ? { allowedTenants } : {}), ...(profile ? { algorithms: FAPI_JWS_ALGS } : {}) };
 }
 
 /**

@@ -17,6 +17,8 @@ export interface IdTokenExpectations {
   currentDate?: Date;
   /** With an issuer template: the only tenants (`tid`) accepted; undefined: every tenant. */
   allowedTenants?: ReadonlySet<string>;
+  /** Accepted `alg` values; default every asymmetric one. A FAPI 2.0 profile narrows them to PS256, ES256 and EdDSA. */
+  algorithms?: readonly string[];
 }
 
 function rejected(message: string, cause?: unknown): OAuthError {

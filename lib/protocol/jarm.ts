@@ -7,8 +7,8 @@ import { ProviderJwtError, verifyProviderJwt, type RemoteKeySets } from './jwks.
 
 /** Asymmetric JWS algs accepted for a JARM response (symmetric ones would need the client secret). */
 export const JARM_ALGS = ['PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'RS384', 'RS512'];
-/** Under a FAPI 2.0 profile (FAPI 2.0 Security Profile §5.4.1). */
-export const FAPI_JARM_ALGS = ['PS256', 'ES256', 'EdDSA'];
+/** Under a FAPI 2.0 profile, for every JWT the provider signs (JARM, ID tokens): FAPI 2.0 Security Profile §5.4.1. */
+export const FAPI_JWS_ALGS = ['PS256', 'ES256', 'EdDSA'];
 /** The response parameters a JARM JWT may carry (RFC 6749 §4.1.2, §4.1.2.1, RFC 9207). */
 const RESPONSE_CLAIMS = ['code', 'state', 'error', 'error_description', 'error_uri', 'iss'];
 /** Seconds of clock skew tolerated on `exp`. */

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ProviderLink } from '../../client/provider-link.js';
 import type { TokenLifecycle } from '../../client/token-lifecycle.js';
 import { InvalidCallbackError, OAUTH_CODES, OAuthError } from '../../errors.js';
-import { FAPI_JARM_ALGS, JARM_ALGS, readJwtResponse } from '../../protocol/jarm.js';
+import { FAPI_JWS_ALGS, JARM_ALGS, readJwtResponse } from '../../protocol/jarm.js';
 import { readAuthorizationResponse, readCallbackState } from '../../protocol/authorization-response.js';
 import type { LoginStore } from '../../session/login-store.js';
 import type { LoginOutcome } from '../../session/transactions.js';
@@ -53,7 +53,7 @@ async function responseParams(link: ProviderLink, query: URLSearchParams): Promi
   if (!endpoints.jwksUri || !endpoints.issuer) {
     throw new OAuthError(OAUTH_CODES.DISCOVERY, `${endpoints.issuer ?? link.name} publishes no jwks_uri: JWT-secured responses cannot be verified.`, { status: 502 });
   }
-  const algorithms = provider.profile ? FAPI_JARM_ALGS : JARM_ALGS;
+  const algorithms = provider.profile ? FAPI_JWS_ALGS : JARM_ALGS;
   return readJwtResponse(query, { issuer: endpoints.issuer, clientId: provider.clientId, jwksUri: endpoints.jwksUri, keys: link.keys, algorithms });
 }
 

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
 
-export type SigningAlg = 'RS256' | 'ES256';
+export type SigningAlg = 'RS256' | 'ES256' | 'PS256';
 
 export interface OpKey {
   kid: string;
