@@ -85,6 +85,25 @@ describe("profile: 'fapi2'", () => {
     expect(await fapi.as.introspect(record.tokens.accessToken)).toBe(false);
   });
 
+  it('should log in with self_signed_tls_client_auth (a self-signed certificate registered by its key) and get a certificate-bound token', async () => {
+    const { agent, record } = await loggedIn(fapi.selfSignedMtlsOptions());
+    expect(record.tokens.tokenType).toBe('bearer');
+    expect((await agent.get('/userinfo').expect(200)).body.sub).toBe('alice');
+    const plain = await fetch(fapi.as.endpoints.userinfo, { headers: { authorization: `Bearer ${record.tokens.accessToken}` } });
+    expect(plain.status).toBe(401);
+    expect(await seen()).toEqual([
+      ['/request', 'fapi-mtls-self', 'self_signed_tls_client_auth', null, 201],
+      ['/token', 'fapi-mtls-self', 'self_signed_tls_client_auth', 'authorization_code', 200],
+    ]);
+  });
+
+  it('should be refused (invalid_client, no login) when its self-signed certificate is not the registered one', async () => {
+    const test = createTestApp({ oauth: fapi.selfSignedMtlsOptions({ tlsClientCertificate: { cert: fapi.pki.other.cert, key: fapi.pki.other.key, ca: fapi.pki.ca } }) });
+    const res = await request(test.app).get('/login');
+    expect([res.status, res.body.code]).toEqual([500, 'OAUTH_TOKEN_ENDPOINT_ERROR']);
+    expect(await seen()).toEqual([['/request', 'fapi-mtls-self', 'self_signed_tls_client_auth', null, 401]]);
+  });
+
   it('should refuse to send a certificate-bound token over plain http (no certificate there), before any byte leaves', async () => {
     const { agent } = await loggedIn(fapi.mtlsOptions({ allowedOrigins: [fapi.as.endpoints.mtls!.origin, new URL(fapi.as.issuer).origin] }));
     const res = await agent.get('/plain-api').expect(500);

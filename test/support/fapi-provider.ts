@@ -1,6 +1,6 @@
 // The test provider in FAPI 2.0 mode (oidc-provider's `fapi` profile '2.0', PAR required, JAR,
 // JARM, mTLS on a TLS listener) with the FAPI clients the tests log in as, and their options.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import type { ProviderOptions } from 'express-oauth2-session';
 import { startAuthorizationServer, type TestAuthorizationServer } from './authorization-server';
 import { makeTestPki, type TestPki } from './test-certificates';
@@ -17,6 +17,8 @@ export interface FapiProvider {
   signedOptions(overrides?: Partial<ProviderOptions>): ProviderOptions;
   /** `tls_client_auth` + certificate-bound tokens (`fapi-mtls`), endpoints from discovery (the mTLS aliases). */
   mtlsOptions(overrides?: Partial<ProviderOptions>): ProviderOptions;
+  /** `self_signed_tls_client_auth` + certificate-bound tokens (`fapi-mtls-self`): a self-signed certificate, registered by its key. */
+  selfSignedMtlsOptions(overrides?: Partial<ProviderOptions>): ProviderOptions;
 }
 
 const PS256 = { token_endpoint_auth_signing_alg: 'PS256', id_token_signed_response_alg: 'PS256' };
@@ -33,6 +35,8 @@ export async function startFapiProvider(): Promise<FapiProvider> {
     redirect_uris: [REDIRECT_URI],
     ...extra,
   });
+  const selfSigned = new X509Certificate(pki.selfSigned.cert);
+  const selfSignedJwk = { ...selfSigned.publicKey.export({ format: 'jwk' }), x5c: [selfSigned.raw.toString('base64')] };
   const as = await startAuthorizationServer({
     redirectUris: [REDIRECT_URI],
     accessTokenTTL: 300,
@@ -57,10 +61,22 @@ export async function startFapiProvider(): Promise<FapiProvider> {
         tls_client_certificate_bound_access_tokens: true,
         id_token_signed_response_alg: 'PS256',
       }),
+      client('fapi-mtls-self', {
+        token_endpoint_auth_method: 'self_signed_tls_client_auth',
+        jwks: { keys: [selfSignedJwk] },
+        tls_client_certificate_bound_access_tokens: true,
+        id_token_signed_response_alg: 'PS256',
+      }),
     ],
   });
   const base = (overrides: Partial<ProviderOptions>): ProviderOptions =>
     as.providerOptions({ clientSecret: undefined, endSessionUrl: undefined, redirectUri: REDIRECT_URI, profile: 'fapi2', ...overrides });
+  const mtlsBase = {
+    // From discovery: the mTLS aliases (RFC 8705 §5).
+    tokenUrl: undefined,
+    revocationUrl: undefined,
+    apiBaseUrl: as.endpoints.mtls?.origin,
+  };
   const jwtClient = { tokenEndpointAuthMethod: 'private_key_jwt' as const, clientAssertionKey: clientKey, clientAssertionAlg: 'PS256' as const, dpop: true };
   return {
     as,
@@ -73,10 +89,16 @@ export async function startFapiProvider(): Promise<FapiProvider> {
         clientId: 'fapi-mtls',
         tokenEndpointAuthMethod: 'tls_client_auth',
         tlsClientCertificate: { cert: pki.client.cert, key: pki.client.key, ca: pki.ca },
-        // From discovery: the mTLS aliases (RFC 8705 §5).
-        tokenUrl: undefined,
-        revocationUrl: undefined,
-        apiBaseUrl: as.endpoints.mtls?.origin,
+        ...mtlsBase,
+        ...overrides,
+      }),
+    selfSignedMtlsOptions: (overrides = {}) =>
+      base({
+        clientId: 'fapi-mtls-self',
+        tokenEndpointAuthMethod: 'self_signed_tls_client_auth',
+        // `ca` verifies the provider's server certificate; the client's own is self-signed.
+        tlsClientCertificate: { cert: pki.selfSigned.cert, key: pki.selfSigned.key, ca: pki.ca },
+        ...mtlsBase,
         ...overrides,
       }),
   };

@@ -1,6 +1,7 @@
 // Certificates for the mutual-TLS tests, made with openssl at test time (nothing checked in): a
 // test CA, the provider's TLS server certificate for 127.0.0.1, a client certificate the CA signed
-// (tls_client_auth) and a second client certificate of another key (the "wrong certificate").
+// (tls_client_auth), a second client certificate of another key (the "wrong certificate") and a
+// self-signed client certificate (self_signed_tls_client_auth, registered by its key).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ export interface TestPki {
   server: { key: string; cert: string };
   client: { key: string; cert: string; subjectDn: string };
   other: { key: string; cert: string };
+  /** Self-signed (no CA): the client registers its key, with the certificate in `x5c`. */
+  selfSigned: { key: string; cert: string };
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -38,6 +41,8 @@ export function makeTestPki(): TestPki {
     issue(dir, 'server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
     issue(dir, 'client', '/CN=fapi-client/O=Test RP', 'extendedKeyUsage=clientAuth\n');
     issue(dir, 'other', '/CN=other-client', 'extendedKeyUsage=clientAuth\n');
+    ecKey(dir, 'self');
+    openssl(dir, ['req', '-x509', '-new', '-key', 'self.key', '-subj', '/CN=fapi-self-signed', '-days', '2', '-sha256', '-out', 'self.crt']);
     const read = (file: string) => readFileSync(path.join(dir, file), 'utf8');
     return {
       ca: read('ca.crt'),
@@ -45,6 +50,7 @@ export function makeTestPki(): TestPki {
       // Node's X509Certificate#subject lists RDNs one per line; the test provider joins them with ",".
       client: { key: read('client.key'), cert: read('client.crt'), subjectDn: 'CN=fapi-client,O=Test RP' },
       other: { key: read('other.key'), cert: read('other.crt') },
+      selfSigned: { key: read('self.key'), cert: read('self.crt') },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
