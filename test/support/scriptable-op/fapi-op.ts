@@ -8,9 +8,10 @@
 // test/support/fapi-provider.ts (oidc-provider in FAPI 2.0 mode, the real part) because
 // oidc-provider cannot be made to send a wrong ID token, `iss` or token type.
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { newKey, signJwt, type Signing } from './keys';
+import { json, serve, type Reply } from './serve';
 
 export interface FapiOpRequest {
   method: string;
@@ -88,13 +89,6 @@ export async function startFapiScriptableOp(options: { clientId?: string; client
     };
     return script.discovery ? script.discovery(doc) : doc;
   }
-
-  type Reply = { status: number; headers?: Record<string, string>; body?: unknown };
-  const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => ({
-    status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
-    body,
-  });
 
   /** private_key_jwt (RFC 7523): a client assertion signed with the client's key, for this server. */
   async function clientAuthenticated(form: URLSearchParams): Promise<boolean> {
@@ -214,32 +208,12 @@ export async function startFapiScriptableOp(options: { clientId?: string; client
     }
   }
 
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://op');
-      const recorded: FapiOpRequest = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        form: new URLSearchParams(raw),
-        authorization: req.headers.authorization,
-        dpop: undefined,
-      };
-      requests.push(recorded);
-      handle(recorded, req.headers).then(
-        (reply) => {
-          res.writeHead(reply.status, reply.headers ?? {});
-          res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
-        },
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),
-      );
-    });
+  const server = await serve(async (call) => {
+    const recorded: FapiOpRequest = { method: call.method, path: call.path, query: call.query, form: call.form, authorization: call.headers.authorization, dpop: undefined };
+    requests.push(recorded);
+    return handle(recorded, call.headers);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  issuer = server.origin;
 
   return {
     issuer,
@@ -263,11 +237,7 @@ export async function startFapiScriptableOp(options: { clientId?: string; client
     reset() {
       script = {};
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: server.stop,
   };
 }
 

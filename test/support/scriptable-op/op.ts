@@ -7,9 +7,9 @@
 // Real parts where they exist (test/support/authorization-server.ts runs oidc-provider); this
 // one exists because oidc-provider cannot be made to send wrong tokens.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
 import type { JWTPayload } from 'jose';
 import { newKey, signJwt, type OpKey, type Signing } from './keys';
+import { json, serve, type Reply } from './serve';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -119,8 +119,6 @@ export async function startScriptableOp(options: ScriptableOpOptions = {}) {
     return id === clientId && secret === clientSecret;
   }
 
-  type Reply = { status: number; headers?: Record<string, string>; body?: unknown };
-  const json = (status: number, body: unknown): Reply => ({ status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body });
   const redirect = (to: URL): Reply => ({ status: 302, headers: { location: to.toString() } });
   const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
   const formPost = (action: string, fields: URLSearchParams): Reply => ({
@@ -193,27 +191,12 @@ export async function startScriptableOp(options: ScriptableOpOptions = {}) {
     }
   }
 
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://op');
-      const recorded: OpRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, form: new URLSearchParams(raw), authorization: req.headers.authorization };
-      requests.push(recorded);
-      handle(recorded).then(
-        (reply) => {
-          res.writeHead(reply.status, reply.headers ?? {});
-          res.end(reply.body === undefined ? undefined : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
-        },
-        (err: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err));
-        },
-      );
-    });
+  const server = await serve(async (call) => {
+    const recorded: OpRequest = { method: call.method, path: call.path, query: call.query, form: call.form, authorization: call.headers.authorization };
+    requests.push(recorded);
+    return handle(recorded);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  issuer = server.origin;
 
   return {
     issuer,
@@ -266,11 +249,7 @@ export async function startScriptableOp(options: ScriptableOpOptions = {}) {
       await res.arrayBuffer();
       return res.status;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: server.stop,
   };
 }
 
