@@ -3,7 +3,7 @@ import { revokeToken } from '../protocol/revocation.js';
 import type { EndedTokens } from '../session/token-records.js';
 import type { ProviderLink } from './provider-link.js';
 import type { TokenEvents } from './token-events.js';
-import { ATTR, errorType } from '../telemetry/attributes.js';
+import { ATTR } from '../telemetry/attributes.js';
 
 const log = debugFor('revoke');
 
@@ -11,8 +11,8 @@ const log = debugFor('revoke');
  * The end step's revocation (RFC 7009): the refresh token, then the access token and the login's
  * per-API tokens, when the
  * provider has a revocation endpoint, each with a DPoP proof of the login's key when it has one
- * (RFC 9449 §5). Failures are logged and announced on the `error` event; this never throws (the
- * login has ended whatever the provider says).
+ * (RFC 9449 §5). Failures are logged, announced on the `error` event and fail the `oauth2.revoke`
+ * span; this never throws (the login has ended whatever the provider says).
  */
 export async function revokeEnded(link: ProviderLink, ended: EndedTokens | undefined, announce: TokenEvents): Promise<void> {
   if (!ended) return;
@@ -26,15 +26,23 @@ export async function revokeEnded(link: ProviderLink, ended: EndedTokens | undef
     ...apiTokens.map((t): [string, 'access_token'] => [t, 'access_token']),
   ];
   const count = pairs.filter(([token]) => token).length;
-  await link.telemetry.span('oauth2.revoke', { [ATTR.provider]: link.name, [ATTR.revokedTokens]: count }, async (span) => {
-    for (const [token, hint] of pairs) {
-      if (!token) continue;
-      await revokeToken(endpoint, token, hint).catch((err: unknown) => {
-        log('revoking the %s of %s failed (%s)', hint, link.name, (err as Error).message);
-        // The login ends whatever the provider says: the span is not failed, it says what went wrong.
-        span.set('error.type', errorType(err));
-        announce.revocationFailed(link.name, (err as { code?: string }).code ?? 'revocation');
-      });
-    }
-  });
+  // A failed revocation fails the span (status ERROR, `error.type` of the first failure: left
+  // valid at the provider, the tokens are worth an alert) but not the end step: the login has
+  // ended whatever the provider says, so the rejection stops at the span.
+  let failure: unknown;
+  await link.telemetry
+    .span('oauth2.revoke', { [ATTR.provider]: link.name, [ATTR.revokedTokens]: count }, async () => {
+      for (const [token, hint] of pairs) {
+        if (!token) continue;
+        await revokeToken(endpoint, token, hint).catch((err: unknown) => {
+          log('revoking the %s of %s failed (%s)', hint, link.name, (err as Error).message);
+          announce.revocationFailed(link.name, (err as { code?: string }).code ?? 'revocation');
+          failure ??= err;
+        });
+      }
+      if (failure !== undefined) throw failure;
+    })
+    .catch((err: unknown) => {
+      if (err !== failure) throw err;
+    });
 }
