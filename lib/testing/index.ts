@@ -55,7 +55,11 @@ export interface TestProviderOptions {
    * `accessTokenFormat: 'jwt'` makes it a signed JWT (verify it with the provider's JWKS).
    */
   resourceServers?: Record<string, TestResourceServer>;
-  /** Register the RFC 8693 token-exchange grant: `rp-basic`/`rp-post` may exchange an access token for one for a resource server. Default false. */
+  /**
+   * Register the RFC 8693 token-exchange grant: every client with the refresh_token grant (`rp-basic`, `rp-post`, such
+   * `extraClients`) may exchange an access token for one for a resource server, DPoP-bound when the request carries a
+   * DPoP proof (no server nonce for this grant). Default false.
+   */
   tokenExchange?: boolean;
   /**
    * oidc-provider's FAPI 2.0 profile (PKCE S256, exact redirect URIs, …). Register FAPI clients with

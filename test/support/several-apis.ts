@@ -23,6 +23,8 @@ export interface SeveralApisOptions {
   apiTokenTTL?: number;
   tokenExchange?: boolean;
   redirectUris?: string[];
+  /** Clients beyond the test provider's defaults (oidc-provider metadata). */
+  extraClients?: object[];
 }
 
 export async function startSeveralApis(options: SeveralApisOptions = {}): Promise<SeveralApis> {
@@ -32,6 +34,7 @@ export async function startSeveralApis(options: SeveralApisOptions = {}): Promis
   for (const name of API_NAMES) resourceServers[resources[name]] = { scope: `${name}:read`, accessTokenFormat: 'jwt', accessTokenTTL: options.apiTokenTTL ?? 300 };
   const as = await startAuthorizationServer({
     ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
+    ...(options.extraClients ? { extraClients: options.extraClients } : {}),
     accessTokenTTL: options.accessTokenTTL ?? 300,
     resourceServers: resourceServers as never,
     tokenExchange: options.tokenExchange ?? false,
