@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedApi } from '../config/options.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
+import { TOKEN_EXCHANGE_GRANT } from '../protocol/token-endpoint.js';
 import { fromTokenResponse, isExpiring } from '../protocol/token-set.js';
 import type { ApiToken } from '../session/record-format.js';
 import type { TokenRecord } from '../session/token-record.js';
 import type { LoginGrant } from './login-grants.js';
 import type { ProviderLink } from './provider-link.js';
-import { tokenRequestAttributes } from '../telemetry/attributes.js';
 
 /** RFC 8693 §3: the type of an access token given as `subject_token` / `actor_token`. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -129,11 +129,8 @@ export function resourceGrant(link: ProviderLink, key: string, resource: string,
       if (!refreshToken)
         throw new ReauthenticationRequiredError('The provider gave this login no refresh token, so it cannot get a token for another API; log in again.', OAUTH_CODES.NOT_AUTHENTICATED);
       const { tokenUrl } = await link.endpoints();
-      const body = await link.telemetry.span(
-        'oauth2.resource_grant',
-        tokenRequestAttributes(link.name, tokenUrl, 'refresh_token'),
-        () => link.tokenEndpoint.refreshGrant(tokenUrl, refreshToken, current.dpop, { resource, ...(asked ? { scope: asked } : {}) }),
-        'client',
+      const body = await link.telemetry.tokenRequest('oauth2.resource_grant', { provider: link.name, tokenUrl, grantType: 'refresh_token' }, () =>
+        link.tokenEndpoint.refreshGrant(tokenUrl, refreshToken, current.dpop, { resource, ...(asked ? { scope: asked } : {}) }),
       );
       const at = now();
       const tokens = fromTokenResponse(body, at, undefined, link.provider.defaultTokenType, link.provider.dpop);
@@ -171,11 +168,8 @@ export function exchangeGrant(link: ProviderLink, key: string, request: Exchange
         params.actor_token = request.actorToken;
         params.actor_token_type = request.actorTokenType ?? ACCESS_TOKEN_TYPE;
       }
-      const body = await link.telemetry.span(
-        'oauth2.token_exchange',
-        tokenRequestAttributes(link.name, tokenUrl, 'urn:ietf:params:oauth:grant-type:token-exchange'),
-        () => link.tokenEndpoint.tokenExchangeGrant(tokenUrl, params, current.dpop),
-        'client',
+      const body = await link.telemetry.tokenRequest('oauth2.token_exchange', { provider: link.name, tokenUrl, grantType: TOKEN_EXCHANGE_GRANT }, () =>
+        link.tokenEndpoint.tokenExchangeGrant(tokenUrl, params, current.dpop),
       );
       // RFC 8693 §2.2.1: `N_A` when the issued token is not an access token (nothing to send it with).
       if (typeof body.token_type === 'string' && body.token_type.toUpperCase() === 'N_A') body.token_type = 'bearer';

@@ -1,7 +1,6 @@
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
 import { DpopProofs, type DpopKey } from '../protocol/dpop.js';
 import { TokenEndpointClient } from '../protocol/token-endpoint.js';
-import { tokenRequestAttributes } from '../telemetry/attributes.js';
 import { createTelemetry } from '../telemetry/open-telemetry.js';
 
 /**
@@ -22,7 +21,7 @@ export function clientCredentials(options: BackendClientOptions): GrantClient {
   const proofs = new DpopProofs();
   const tokenEndpoint = new TokenEndpointClient({ config: o.tokenClient, proofs });
   const telemetry = createTelemetry(o.telemetry);
-  const attributes = tokenRequestAttributes(undefined, o.tokenUrl, 'client_credentials');
-  const request = (dpop: DpopKey | undefined) => telemetry.span('oauth2.client_credentials_grant', attributes, () => tokenEndpoint.clientCredentialsGrant(o.tokenUrl, o.params, dpop), 'client');
+  const grant = { provider: undefined, tokenUrl: o.tokenUrl, grantType: 'client_credentials' };
+  const request = (dpop: DpopKey | undefined) => telemetry.tokenRequest('oauth2.client_credentials_grant', grant, () => tokenEndpoint.clientCredentialsGrant(o.tokenUrl, o.params, dpop));
   return new GrantClient(o.target, request, { ...o, proofs, timeoutMs: o.tokenClient.timeoutMs, telemetry });
 }

@@ -2,7 +2,6 @@ import { assertString, OptionPath } from '../config/assert.js';
 import { GrantClient, resolveBackendOptions, type BackendClientOptions } from './grant-client.js';
 import { DpopProofs, type DpopKey } from '../protocol/dpop.js';
 import { TokenEndpointClient } from '../protocol/token-endpoint.js';
-import { tokenRequestAttributes } from '../telemetry/attributes.js';
 import { createTelemetry } from '../telemetry/open-telemetry.js';
 
 /** `clientCredentials` options plus the resource owner's credentials. */
@@ -26,7 +25,7 @@ export function passwordGrant(options: PasswordGrantOptions): GrantClient {
   const proofs = new DpopProofs();
   const tokenEndpoint = new TokenEndpointClient({ config: o.tokenClient, proofs });
   const telemetry = createTelemetry(o.telemetry);
-  const attributes = tokenRequestAttributes(undefined, o.tokenUrl, 'password');
-  const request = (dpop: DpopKey | undefined) => telemetry.span('oauth2.password_grant', attributes, () => tokenEndpoint.passwordGrant(o.tokenUrl, { username, password }, o.params, dpop), 'client');
+  const grant = { provider: undefined, tokenUrl: o.tokenUrl, grantType: 'password' };
+  const request = (dpop: DpopKey | undefined) => telemetry.tokenRequest('oauth2.password_grant', grant, () => tokenEndpoint.passwordGrant(o.tokenUrl, { username, password }, o.params, dpop));
   return new GrantClient(o.target, request, { ...o, proofs, timeoutMs: o.tokenClient.timeoutMs, telemetry });
 }

@@ -12,7 +12,7 @@ import { LoginQueue } from './login-queue.js';
 import { PendingWrites } from './pending-writes.js';
 import { revokeEnded } from './revoke.js';
 import { validateRefreshResponse } from './validate-tokens.js';
-import { ATTR, tokenRequestAttributes } from '../telemetry/attributes.js';
+import { ATTR } from '../telemetry/attributes.js';
 import { NOOP_SPAN, type SpanScope } from '../telemetry/telemetry.js';
 import { LockWait } from './lock-wait.js';
 
@@ -252,8 +252,8 @@ export class Refresher {
     const endpoints = await link.endpoints();
     let body;
     try {
-      const attributes = tokenRequestAttributes(link.name, endpoints.tokenUrl, 'refresh_token');
-      body = await link.telemetry.span('oauth2.refresh_grant', attributes, () => link.tokenEndpoint.refreshGrant(endpoints.tokenUrl, refreshToken, current.dpop), 'client');
+      const grant = { provider: link.name, tokenUrl: endpoints.tokenUrl, grantType: 'refresh_token' };
+      body = await link.telemetry.tokenRequest('oauth2.refresh_grant', grant, () => link.tokenEndpoint.refreshGrant(endpoints.tokenUrl, refreshToken, current.dpop));
     } catch (err) {
       if (err instanceof TokenEndpointError && err.error === 'invalid_grant') return this.#onRejected(login, key, current, err, span);
       throw err;

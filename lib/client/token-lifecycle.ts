@@ -18,7 +18,6 @@ import { revokeEnded } from './revoke.js';
 import type { TokenEvents } from './token-events.js';
 import { userInfoAtLogin } from './userinfo.js';
 import { validateLoginResponse } from './validate-tokens.js';
-import { tokenRequestAttributes } from '../telemetry/attributes.js';
 
 const log = debugFor('tokens');
 
@@ -75,11 +74,8 @@ export class TokenLifecycle {
     const { link, endpoints, code, pending } = callback;
     const { provider } = link;
     const dpop = provider.dpop ? await generateDpopKey() : undefined;
-    const body = await link.telemetry.span(
-      'oauth2.code_exchange',
-      tokenRequestAttributes(link.name, endpoints.tokenUrl, 'authorization_code'),
-      () => link.tokenEndpoint.exchangeCode(endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.codeVerifier }, dpop),
-      'client',
+    const body = await link.telemetry.tokenRequest('oauth2.code_exchange', { provider: link.name, tokenUrl: endpoints.tokenUrl, grantType: 'authorization_code' }, () =>
+      link.tokenEndpoint.exchangeCode(endpoints.tokenUrl, { code, redirectUri: provider.redirectUri, codeVerifier: pending.codeVerifier }, dpop),
     );
     const { tokens, claims, stored } = await validateLoginResponse(
       link,

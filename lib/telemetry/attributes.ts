@@ -64,7 +64,7 @@ export function httpSpanName(method: string): string {
   return KNOWN_METHODS.has(method) ? method : 'HTTP';
 }
 
-/** RFC 6749 §5.2 error codes, the two of §4.1.2.1 some token endpoints send too, and RFC 9449's: bounded, never a free text. */
+/** RFC 6749 §5.2 error codes, the two of §4.1.2.1 some token endpoints send too, RFC 9449's and RFC 8707's `invalid_target` (RFC 8693 uses it too): bounded, never a free text. */
 const TOKEN_ERROR_CODES = new Set([
   'invalid_request',
   'invalid_client',
@@ -76,6 +76,7 @@ const TOKEN_ERROR_CODES = new Set([
   'use_dpop_nonce',
   'server_error',
   'temporarily_unavailable',
+  'invalid_target',
 ]);
 
 /**

@@ -3,14 +3,15 @@
 // looks up its instruments again when the global meter provider changes (an application may
 // register its SDK after making the middleware).
 import type { Counter, Histogram, Meter, MeterProvider, Span, Tracer, TracerProvider } from '@opentelemetry/api';
-import { ATTR, errorType, httpClientAttributes, httpSpanName, oauthErrorCode, type Attributes, type AttributeValue } from './attributes.js';
+import { ATTR, errorType, httpClientAttributes, httpSpanName, oauthErrorCode, tokenRequestAttributes, type Attributes, type AttributeValue } from './attributes.js';
 import { loadOpenTelemetryApi, type ModuleLoader, type OpenTelemetryApi } from './otel-api.js';
-import { DISABLED_TELEMETRY, INSTRUMENTATION_SCOPE, NOOP_SPAN, type LockOutcome, type ManualSpan, type RefreshOutcome, type SpanScope, type Telemetry } from './telemetry.js';
+import { DISABLED_TELEMETRY, INSTRUMENTATION_SCOPE, NOOP_SPAN, type LockOutcome, type ManualSpan, type RefreshOutcome, type SpanScope, type Telemetry, type TokenGrant } from './telemetry.js';
 
 /** Histogram buckets (seconds) for lock waits: from an uncontended in-process lock to a long refresh elsewhere. */
 const LOCK_WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 interface Instruments {
+  grants: Counter;
   logins: Counter;
   logouts: Counter;
   refreshes: Counter;
@@ -20,6 +21,7 @@ interface Instruments {
 
 function instrumentsOf(meter: Meter): Instruments {
   return {
+    grants: meter.createCounter('oauth2.grants', { description: 'Grants at the token endpoint, by grant type (error.type when one failed).', unit: '{grant}' }),
     logins: meter.createCounter('oauth2.logins', { description: 'Completed logins (code exchanged, tokens stored).', unit: '{login}' }),
     logouts: meter.createCounter('oauth2.logouts', { description: 'Ended logins, by reason.', unit: '{logout}' }),
     refreshes: meter.createCounter('oauth2.refreshes', { description: 'Token refreshes, by outcome (refreshed here, joined one in flight, reused another worker’s).', unit: '{refresh}' }),
@@ -130,6 +132,35 @@ class OpenTelemetry implements Telemetry {
         span.end();
       },
     };
+  }
+
+  tokenRequest<T>(name: string, grant: TokenGrant, run: () => Promise<T>): Promise<T> {
+    let running: Promise<T>;
+    if (this.#tracing()) running = this.span(name, tokenRequestAttributes(grant.provider, grant.tokenUrl, grant.grantType), run, 'client');
+    else {
+      try {
+        running = run();
+      } catch (err) {
+        running = Promise.reject(err);
+      }
+    }
+    return running.then(
+      (value) => {
+        this.#countGrant(grant, false);
+        return value;
+      },
+      (err: unknown) => {
+        this.#countGrant(grant, true, err);
+        throw err;
+      },
+    );
+  }
+
+  #countGrant({ provider, grantType }: TokenGrant, failed: boolean, err?: unknown): void {
+    const instruments = this.#metrics();
+    if (!instruments) return;
+    const failure = failed ? { 'error.type': errorType(err), [ATTR.oauthError]: oauthErrorCode(err) } : {};
+    instruments.grants.add(1, defined({ [ATTR.provider]: provider, [ATTR.grantType]: grantType, ...failure }));
   }
 
   httpRequest(method: string, url: URL, send: () => Promise<Response>): Promise<Response> {

@@ -18,6 +18,13 @@ export interface ManualSpan extends SpanScope {
   end(err?: unknown): void;
 }
 
+/** A grant at the token endpoint: which client (no provider for a backend client), where, which grant. */
+export interface TokenGrant {
+  provider: string | undefined;
+  tokenUrl: string;
+  grantType: string;
+}
+
 export type RefreshOutcome = 'refreshed' | 'joined' | 'reused';
 export type LockOutcome = 'acquired' | 'reused' | 'timeout' | 'error';
 
@@ -28,6 +35,12 @@ export interface Telemetry {
   span<T>(name: string, attributes: Attributes, run: (span: SpanScope) => Promise<T>, kind?: 'internal' | 'client'): Promise<T>;
   /** A span child of the active one, not made active; ended by the caller. */
   startSpan(name: string, attributes: Attributes): ManualSpan;
+  /**
+   * One grant at the token endpoint (code exchange, refresh, per-API, token exchange, backend
+   * clients): a CLIENT span `name` with the token URL's HTTP attributes and `oauth2.grant_type`,
+   * and one count of `oauth2.grants` by grant type (with `error.type` when it failed).
+   */
+  tokenRequest<T>(name: string, grant: TokenGrant, run: () => Promise<T>): Promise<T>;
   /** One outbound HTTP request as a CLIENT span (semantic conventions, `url.full` redacted). */
   httpRequest(method: string, url: URL, send: () => Promise<Response>): Promise<Response>;
   countLogin(provider: string): void;
@@ -45,6 +58,7 @@ export const DISABLED_TELEMETRY: Telemetry = Object.freeze({
   enabled: false,
   span: <T>(_name: string, _attributes: Attributes, run: (span: SpanScope) => Promise<T>) => run(NOOP_SPAN),
   startSpan: () => NOOP_SPAN,
+  tokenRequest: <T>(_name: string, _grant: TokenGrant, run: () => Promise<T>) => run(),
   httpRequest: (_method: string, _url: URL, send: () => Promise<Response>) => send(),
   countLogin() {},
   countLogout() {},

@@ -35,6 +35,7 @@ describe('telemetry attributes', () => {
   it('should name only a registered token-endpoint error code, from the error or its cause', () => {
     const rejected = new TokenEndpointError('rejected', { status: 400, error: 'invalid_grant' });
     expect(oauthErrorCode(rejected)).toBe('invalid_grant');
+    expect(oauthErrorCode(new TokenEndpointError('refused', { status: 400, error: 'invalid_target' }))).toBe('invalid_target');
     expect(oauthErrorCode(new ReauthenticationRequiredError('log in again', OAUTH_CODES.REAUTHENTICATION_REQUIRED, rejected))).toBe('invalid_grant');
     expect(oauthErrorCode(new TokenEndpointError('odd', { status: 400, error: 'my_custom_error_with_user_id_42' }))).toBeUndefined();
     expect(oauthErrorCode(new Error('plain'))).toBeUndefined();

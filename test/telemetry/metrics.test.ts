@@ -7,7 +7,7 @@ import { createTestApp, providerOptions, REDIRECT_URI } from '../support/test-ap
 import { installTelemetry, pointsOf, type InstalledTelemetry } from '../support/telemetry';
 
 // Issue 23 item 4: counters and histograms (logins, logouts, refreshes, refresh failures by reason,
-// lock waits), read from the OpenTelemetry SDK's in-memory metric exporter.
+// lock waits, token-endpoint grants by type), read from the OpenTelemetry SDK's in-memory metric exporter.
 let as: TestAuthorizationServer;
 let otel: InstalledTelemetry;
 beforeAll(async () => {
@@ -52,6 +52,11 @@ describe('telemetry metrics', () => {
     expect(refreshes.reduce((n, p) => n + (p.value as number), 0)).toBe(3);
     expect(refreshes.find((p) => p.attributes['oauth2.refresh.outcome'] === 'joined')?.value).toBe(2);
     expect(await otel.points('oauth2.refresh.failures')).toEqual([]);
+    // Token-endpoint grants: the login's code exchange and the one refresh grant the three requests shared.
+    expect(pointsOf(await otel.points('oauth2.grants'))).toEqual([
+      { attributes: { 'oauth2.provider': 'default', 'oauth2.grant_type': 'authorization_code' }, value: 1 },
+      { attributes: { 'oauth2.provider': 'default', 'oauth2.grant_type': 'refresh_token' }, value: 1 },
+    ]);
 
     const lockWait = (await otel.metrics()).find((m) => m.descriptor.name === 'oauth2.refresh.lock_wait.duration') as HistogramMetricData;
     expect(lockWait.descriptor.unit).toBe('s');
@@ -78,6 +83,11 @@ describe('telemetry metrics', () => {
     ]);
     expect(pointsOf(await otel.points('oauth2.logouts'))).toEqual([{ attributes: { 'oauth2.provider': 'default', 'oauth2.logout.reason': 'refresh-rejected' }, value: 1 }]);
     expect(await otel.points('oauth2.refreshes')).toEqual([]);
+    expect(pointsOf(await otel.points('oauth2.grants'))).toEqual([
+      { attributes: { 'oauth2.provider': 'default', 'oauth2.grant_type': 'authorization_code' }, value: 2 },
+      { attributes: { 'oauth2.provider': 'default', 'oauth2.grant_type': 'refresh_token', 'error.type': 'OAUTH_TOKEN_ENDPOINT_ERROR', 'oauth2.error': 'invalid_grant' }, value: 1 },
+      { attributes: { 'oauth2.provider': 'default', 'oauth2.grant_type': 'refresh_token', 'error.type': 'OAUTH_TOKEN_ENDPOINT_ERROR', 'oauth2.error': 'temporarily_unavailable' }, value: 1 },
+    ]);
   });
 
   it('should report to a meter provider registered after the middleware was made', async () => {
