@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ProviderClient } from '../client/provider-client.js';
+import { DEFAULT_PROVIDER_NAME } from '../config/resolve.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { requireSession } from '../session/session-data.js';
 import { noStore, originalUrl, redirect, sendJson, wantsHtml } from './respond.js';
@@ -8,11 +9,14 @@ import { enforceAccessRules, resolveAccessRules, type ClaimsRequirement } from '
 /** `requireAuth({ provider })` names no configured provider: a programming error (500), with the fix. */
 function unknownProvider(name: string, err: unknown): OAuthError {
   const known = err instanceof RangeError ? (/\(configured: (.*)\)\.$/.exec(err.message)?.[1] ?? '') : '';
-  return new OAuthError(
-    OAUTH_CODES.UNKNOWN_PROVIDER,
-    `requireAuth({ provider: "${name}" }): oauthMiddleware has no provider of that name${known ? ` (configured: ${known})` : ''}. Use a key of its \`providers\` option.`,
-    { status: 500 },
-  );
+  // One provider given at the top level (no `providers` option) is named "default".
+  const fix =
+    known === `"${DEFAULT_PROVIDER_NAME}"`
+      ? `Its one provider is the one given without the \`providers\` option, named "${DEFAULT_PROVIDER_NAME}": leave \`provider\` out, or configure several with \`providers\`.`
+      : 'Use a key of its `providers` option.';
+  return new OAuthError(OAUTH_CODES.UNKNOWN_PROVIDER, `requireAuth({ provider: "${name}" }): oauthMiddleware has no provider of that name${known ? ` (configured: ${known})` : ''}. ${fix}`, {
+    status: 500,
+  });
 }
 
 /** HTML GET → 302 to the login route with returnTo; anything else → 401 JSON. */

@@ -94,6 +94,25 @@ describe('requireAuth({ provider }) for a provider that does not exist', () => {
     expect(res.text).toContain('requireAuth({ provider: &#34;github&#34; }): oauthMiddleware has no provider of that name (configured: &#34;corp&#34;). Use a key of its `providers` option.');
   });
 
+  it('should tell a single-provider app (no `providers` option) to leave `provider` out', async () => {
+    const a = express();
+    a.use(session({ secret: 's', resave: false, saveUninitialized: false }));
+    a.use(oauthMiddleware(providerOptions(as)));
+    a.get('/private', requireAuth({ provider: 'github' }), (_req, res) => void res.send('secret'));
+    const errors: unknown[] = [];
+    a.use((err: { code?: string; message?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      errors.push([err.code, err.message]);
+      res.status(500).end();
+    });
+    await request(a).get('/private').expect(500);
+    expect(errors).toEqual([
+      [
+        'OAUTH_UNKNOWN_PROVIDER',
+        'requireAuth({ provider: "github" }): oauthMiddleware has no provider of that name (configured: "default"). Its one provider is the one given without the `providers` option, named "default": leave `provider` out, or configure several with `providers`.',
+      ],
+    ]);
+  });
+
   it('should pass the error to next(err) with the code when there is no oauthErrorHandler', async () => {
     const a = express();
     a.use(session({ secret: 's', resave: false, saveUninitialized: false }));
