@@ -10,7 +10,7 @@ import type { TokenEvents } from './token-events.js';
 import { HeldLease } from './held-lease.js';
 import { LoginQueue } from './login-queue.js';
 import { PendingWrites } from './pending-writes.js';
-import { revokeEnded } from './revoke.js';
+import { revokeApiTokens, revokeEnded } from './revoke.js';
 import { validateRefreshResponse } from './validate-tokens.js';
 import { ATTR } from '../telemetry/attributes.js';
 import { NOOP_SPAN, type SpanScope } from '../telemetry/telemetry.js';
@@ -321,6 +321,8 @@ export class Refresher {
     }
     await session.forgetTokens(link.name);
     log('refresh of %s rejected (invalid_grant): tokens cleared', link.name);
+    // The login's API tokens may outlive its refresh token at the provider: they end with it.
+    await revokeApiTokens(link, endedTokens(current), this.#announce);
     await this.#announce.loggedOut(session.sessionId, link.name, current.tokens, 'refresh-rejected');
     throw new ReauthenticationRequiredError('The provider rejected the refresh token; log in again.', OAUTH_CODES.REAUTHENTICATION_REQUIRED, cause);
   }

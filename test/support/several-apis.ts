@@ -1,6 +1,6 @@
 // Shared setup of the "several APIs" tests: three audience-checking APIs (orders, billing,
 // partner), a test provider with a resource server for each (JWT access tokens, so each API checks
-// `aud` itself), and the `apis` option that names them.
+// `aud` itself, unless `opaqueApis`), and the `apis` option that names them.
 import type { Store } from 'express-session';
 import { startAuthorizationServer, type TestAuthorizationServer } from './authorization-server';
 import { startAudienceServer, type AudienceServer } from './audience-server';
@@ -23,6 +23,8 @@ export interface SeveralApisOptions {
   apiTokenTTL?: number;
   tokenExchange?: boolean;
   redirectUris?: string[];
+  /** APIs whose tokens are opaque (the provider can revoke and introspect them; their server cannot verify them). */
+  opaqueApis?: readonly ApiName[];
   /** Clients beyond the test provider's defaults (oidc-provider metadata). */
   extraClients?: object[];
 }
@@ -31,7 +33,10 @@ export async function startSeveralApis(options: SeveralApisOptions = {}): Promis
   const resourceServers: Record<string, object> = {};
   // Resources are fixed names (not the servers' URLs), so the provider can start first.
   const resources = Object.fromEntries(API_NAMES.map((n) => [n, `https://${n}.api.test/`])) as Record<ApiName, string>;
-  for (const name of API_NAMES) resourceServers[resources[name]] = { scope: `${name}:read`, accessTokenFormat: 'jwt', accessTokenTTL: options.apiTokenTTL ?? 300 };
+  for (const name of API_NAMES) {
+    const accessTokenFormat = options.opaqueApis?.includes(name) ? 'opaque' : 'jwt';
+    resourceServers[resources[name]] = { scope: `${name}:read`, accessTokenFormat, accessTokenTTL: options.apiTokenTTL ?? 300 };
+  }
   const as = await startAuthorizationServer({
     ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
     ...(options.extraClients ? { extraClients: options.extraClients } : {}),
