@@ -3,7 +3,7 @@ import path from 'node:path';
 
 // The ownership claims of ARCHITECTURE.md, checked by grep over lib/ so that a change that
 // breaks one fails here: one layer writes login state (lib/session/), one lifecycle obtains and
-// ends tokens (lib/client/token-lifecycle.ts with refresh.ts and the backend grant clients), one
+// ends tokens (lib/client/token-lifecycle.ts with refresh.ts + refresh-under-lock.ts and the backend grant clients), one
 // module sends HTTP (lib/client/transport.ts; simple-oauth2 only behind lib/protocol/token-endpoint.ts).
 const LIB = path.join(__dirname, '..', 'lib');
 
@@ -49,13 +49,13 @@ describe('architecture: who obtains and ends tokens', () => {
       'client/api-grants.ts',
       'client/client-credentials.ts',
       'client/password-grant.ts',
-      'client/refresh.ts',
+      'client/refresh-under-lock.ts',
       'client/token-lifecycle.ts',
     ]);
   });
 
   it('should revoke only in the lifecycle (every end of a login), the refresher (a login that ended during its refresh) and the login grants (a result obtained under a lapsed lease)', () => {
-    expect(filesMatching(/\brevokeEnded\(/)).toEqual(['client/login-grants.ts', 'client/refresh.ts', 'client/revoke.ts', 'client/token-lifecycle.ts']);
+    expect(filesMatching(/\brevokeEnded\(/)).toEqual(['client/login-grants.ts', 'client/refresh-under-lock.ts', 'client/revoke.ts', 'client/token-lifecycle.ts']);
     expect(filesMatching(/\brevokeToken\(/)).toEqual(['client/revoke.ts', 'protocol/revocation.ts']);
   });
 
