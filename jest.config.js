@@ -29,7 +29,7 @@ module.exports = {
       displayName: 'express4',
       testMatch: [
         '<rootDir>/test/http/{login-flow,logout-revocation}.test.ts',
-        '<rootDir>/test/client/{provider-client,refresh-races,several-apis}.test.ts',
+        '<rootDir>/test/client/{provider-client,refresh-races,several-apis,token-exchange-client-auth}.test.ts',
         '<rootDir>/test/security/callback-validation.test.ts',
         '<rootDir>/test/session/login-races.test.ts',
         '<rootDir>/test/http/require-auth*.test.ts',
@@ -37,7 +37,7 @@ module.exports = {
         '<rootDir>/test/http/login-from-code.test.ts',
         '<rootDir>/test/http/{idp-logout,backchannel-logout,form-post,frontchannel-logout,multi-tenant}.test.ts',
         '<rootDir>/test/client/dpop.test.ts',
-        '<rootDir>/test/http/{api-challenges,api-challenges-apis,relogin-revocation}.test.ts',
+        '<rootDir>/test/http/{api-challenges,api-challenges-apis,relogin-revocation,several-apis-login-end}.test.ts',
         '<rootDir>/test/diagnostics/*.test.ts',
       ],
       moduleNameMapper: { '^express$': 'express4', ...shared.moduleNameMapper },
