@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import type { Express } from 'express';
-import { calculateJwkThumbprint } from 'jose';
-import type { DpopKey } from '../../lib/protocol/dpop';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { DpopProofs, type DpopKey } from '../../lib/protocol/dpop';
 import { readRecord, type TokenRecord } from '../../lib/session/token-record';
 import { login } from '../support/login-flow';
 import { bearerOf, jwtPayload, startSeveralApis, type SeveralApis } from '../support/several-apis';
@@ -116,9 +116,14 @@ describe.each([
     expect(header!.startsWith('DPoP ')).toBe(true);
     const stored = Object.values((await record()).apis ?? {});
     expect(stored.map((t) => t.tokenType)).toEqual(['dpop', 'dpop']);
-    // Bound: the same token copied out of the store is refused without a proof of the key.
+    // Bound: the same token copied out of the store is refused without a proof of its key.
     const token = bearerOf(header!);
-    expect([await direct({ authorization: `DPoP ${token}` }), await direct({ authorization: `Bearer ${token}` })]).toEqual([401, 401]);
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const other = { ...(await exportJWK(privateKey)), kty: 'EC', crv: 'P-256' } as DpopKey;
+    const foreign = await new DpopProofs().create(other, { method: 'GET', url: `${env.apis.partner.url}/items`, accessToken: token });
+    expect([await direct({ authorization: `DPoP ${token}` }), await direct({ authorization: `Bearer ${token}` }), await direct({ authorization: `DPoP ${token}`, dpop: foreign })]).toEqual([
+      401, 401, 401,
+    ]);
   });
 
   it('should exchange again with a proof of the same key when the API refuses the token', async () => {
@@ -133,5 +138,28 @@ describe.each([
     ]);
     const sent = env.servers.partner.seen.map(bearerOf);
     expect([sent.length, sent[1] === sent[0], sent[2] === sent[1]]).toEqual([3, true, false]);
+  });
+});
+
+describe("the test kit's exchange grant and DPoP (what the tests above rely on)", () => {
+  const exchange = (subjectToken: string, proof?: string) =>
+    fetch(env.as.endpoints.token, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('rp-basic:rp-basic-secret').toString('base64')}`, ...(proof ? { dpop: proof } : {}) },
+      body: new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: subjectToken, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', audience: env.apis.billing.resource }),
+    }).then(async (r) => {
+      const body = (await r.json()) as { token_type?: string; access_token?: string; error?: string };
+      return [r.status, body.token_type ?? body.error, body.access_token ? ((jwtPayload(body.access_token).cnf as { jkt?: string } | undefined)?.jkt ?? null) : null];
+    });
+
+  it('should bind to the proof key, issue Bearer without a proof, and refuse a replayed proof or one for another URL', async () => {
+    const { record } = await loggedIn({ dpop: true });
+    const { dpop, tokens } = await record();
+    const proofs = new DpopProofs();
+    const proof = await proofs.create(dpop!, { method: 'POST', url: env.as.endpoints.token });
+    expect(await exchange(tokens.accessToken, proof)).toEqual([200, 'DPoP', await thumbprint(dpop!)]);
+    expect(await exchange(tokens.accessToken, proof)).toEqual([400, 'invalid_dpop_proof', null]);
+    expect(await exchange(tokens.accessToken, await proofs.create(dpop!, { method: 'POST', url: env.as.endpoints.revocation }))).toEqual([400, 'invalid_dpop_proof', null]);
+    expect(await exchange(tokens.accessToken)).toEqual([200, 'Bearer', null]);
   });
 });
