@@ -183,6 +183,9 @@ export async function startRedisCluster(): Promise<RedisClusterProcesses> {
       await until(`cluster_state:ok on ${port}`, async () => /cluster_state:ok/.test(await cli(port, 'CLUSTER', 'INFO')));
       await until(`all 6 nodes known to ${port}`, async () => /cluster_known_nodes:6/.test(await cli(port, 'CLUSTER', 'INFO')));
     }
+    // Every node has the same slot map: cluster_state:ok on each does not mean they agree yet, and a
+    // test that asks one node where a key lives (masterOf) then talks to that master directly.
+    await until('all nodes agree about the slots', async () => /All nodes agree about slots configuration/.test(await cli(ports[0]!, '--cluster', 'check', `${HOST}:${ports[0]}`)));
     // Every replica has finished its first sync (a failover test needs data on the replica).
     for (const port of ports) {
       await until(`replication on ${port}`, async () => {
