@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ResolvedApi } from '../config/options.js';
+import type { ResolvedApi } from '../config/resolved.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import { TOKEN_EXCHANGE_GRANT } from '../protocol/token-endpoint.js';
 import { fromTokenResponse, isExpiring } from '../protocol/token-set.js';

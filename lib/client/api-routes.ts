@@ -1,4 +1,4 @@
-import type { ResolvedApi } from '../config/options.js';
+import type { ResolvedApi } from '../config/resolved.js';
 import { apiTokenKey } from './api-grants.js';
 
 /** One configured API as the clients use it: its config and the key of its token in the login's record. */

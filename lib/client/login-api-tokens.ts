@@ -1,4 +1,4 @@
-import type { ResolvedProvider } from '../config/options.js';
+import type { ResolvedProvider } from '../config/resolved.js';
 import { isExpiring, type TokenSet } from '../protocol/token-set.js';
 import type { TokenRecord } from '../session/token-record.js';
 import type { ApiCredentialSource } from './api-client.js';

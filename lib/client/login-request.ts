@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertRecord, normalizeScope, OptionPath } from '../config/assert.js';
 import { assertNoReservedParams } from '../config/option-keys.js';
-import type { ResolvedProvider } from '../config/options.js';
+import type { ResolvedProvider } from '../config/resolved.js';
 import type { StepUpRequest } from '../session/session-format.js';
 
 /** The per-login arguments of `req.oauth.login(res, options)`. */

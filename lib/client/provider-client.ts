@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import type { ResolvedProvider } from '../config/options.js';
+import type { ResolvedProvider } from '../config/resolved.js';
 import { OAUTH_CODES, ReauthenticationRequiredError } from '../errors.js';
 import type { ApiRequestInit } from './transport.js';
 import { BearerMethods, prepareRequest, type ApiTarget, type PreparedRequest } from './bearer.js';

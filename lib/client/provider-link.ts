@@ -1,5 +1,6 @@
 import { isIssuerTemplate } from '../config/issuer-template.js';
-import type { FetchLike, ResolvedProvider } from '../config/options.js';
+import type { FetchLike } from '../config/options.js';
+import type { ResolvedProvider } from '../config/resolved.js';
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { ProviderMetadata, type ProviderEndpoints } from '../protocol/discovery.js';
 import type { PushedAuthorizationTarget } from '../protocol/par.js';

@@ -1,6 +1,7 @@
 import { assertHttpUrl, assertObject, assertString, normalizeScope, OptionPath } from './assert.js';
 import { API_EXCHANGE_KEYS, API_KEYS, assertKnownKeys } from './option-keys.js';
-import type { ApiOptions, ResolvedApi, ResolvedApiExchange, ResolvedProvider } from './options.js';
+import type { ApiOptions } from './options.js';
+import type { ResolvedApi, ResolvedApiExchange, ResolvedProvider } from './resolved.js';
 
 const API_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 

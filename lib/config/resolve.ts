@@ -21,7 +21,8 @@ import { assertCodeResponseType, assertKnownKeys, assertNoReservedParams, BACKCH
 import { resolveResponseMode } from './response-mode.js';
 import { resolveTenancy } from './issuer-template.js';
 import { resolveApis } from './resolve-apis.js';
-import type { OAuthMiddlewareOptions, ProviderOptions, ResolvedConfig, ResolvedProvider, RouteOptions } from './options.js';
+import type { OAuthMiddlewareOptions, ProviderOptions, RouteOptions } from './options.js';
+import type { ResolvedConfig, ResolvedProvider } from './resolved.js';
 
 export { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_LEEWAY_SECONDS } from './assert.js';
 /** The name of the provider of a single-provider config (`req.oauth` itself). */

@@ -1,4 +1,5 @@
-import type { OAuthMiddlewareOptions, ProviderOptions, ResolvedConfig } from '../config/options.js';
+import type { OAuthMiddlewareOptions, ProviderOptions } from '../config/options.js';
+import type { ResolvedConfig } from '../config/resolved.js';
 import { WARNING_CODES, type Diagnostics } from '../diagnostics.js';
 
 /**

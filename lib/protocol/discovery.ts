@@ -1,6 +1,7 @@
 import { OAUTH_CODES, OAuthError } from '../errors.js';
 import { isLoopbackUrl } from '../config/assert.js';
-import type { FetchLike, ResolvedProvider } from '../config/options.js';
+import type { FetchLike } from '../config/options.js';
+import type { ResolvedProvider } from '../config/resolved.js';
 import { BODY_LIMITS, readBoundedJson } from './bounded-body.js';
 
 /** Endpoints of one provider after discovery (RFC 8414 / OIDC Discovery 1.0). */

@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import { decodeJwt } from 'jose';
 import { clientCredentials } from 'express-oauth2-session';
 import { OutboundTransport } from '../../lib/client/transport';
-import type { ResolvedProvider } from '../../lib/config/options';
+import type { ResolvedProvider } from '../../lib/config/resolved';
 import { readBoundedBytes } from '../../lib/protocol/bounded-body';
 import { ProviderMetadata } from '../../lib/protocol/discovery';
 import { DpopProofs, generateDpopKey } from '../../lib/protocol/dpop';
