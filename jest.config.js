@@ -40,7 +40,7 @@ module.exports = {
         '<rootDir>/test/http/login-from-code.test.ts',
         '<rootDir>/test/http/{idp-logout,backchannel-logout,form-post,frontchannel-logout,multi-tenant}.test.ts',
         '<rootDir>/test/client/dpop.test.ts',
-        '<rootDir>/test/http/{api-challenges,api-challenges-apis,relogin-revocation,several-apis-login-end}.test.ts',
+        '<rootDir>/test/http/{api-challenges,api-challenges-apis,relogin-revocation,several-apis-login-end,fapi-login,form-post-step-up}.test.ts',
         '<rootDir>/test/diagnostics/*.test.ts',
       ],
       moduleNameMapper: { '^express$': 'express4', ...shared.moduleNameMapper },
