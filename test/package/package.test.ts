@@ -122,6 +122,8 @@ describe('the consumer projects at run time', () => {
     async (name, script, major) => {
       expect(await runScript(projects[name], script)).toEqual({
         express: major,
+        apis: [302, ['https://orders.example/', 'https://billing.example/'], 'form_post'],
+        fapi: ['TypeError', 'fapi2.client-auth', true],
         login: [302, 'https://as.example/authorize', 'code'],
         me: [401, 'OAUTH_NOT_AUTHENTICATED'],
         backend: { hasToken: false },

@@ -22,6 +22,8 @@ async function runSmoke(pkg, express, session) {
     const location = new URL(login.headers.get('location'));
     const me = await fetch(`${base}/me`, { headers: { accept: 'application/json' } });
     return {
+      apis: await severalApis(pkg, express, session),
+      fapi: fapiRefusal(pkg),
       express: require(require.resolve('express/package.json', { paths: [process.cwd()] })).version.split('.')[0],
       login: [login.status, `${location.origin}${location.pathname}`, location.searchParams.get('response_type')],
       me: [me.status, (await me.json()).code],
@@ -29,6 +31,42 @@ async function runSmoke(pkg, express, session) {
     };
   } finally {
     server.close();
+  }
+}
+
+/** README "Several APIs" + form_post: the login asks for every configured API's resource, as a form_post. */
+async function severalApis(pkg, express, session) {
+  const app = express();
+  app.use(session({ secret: 'smoke', resave: false, saveUninitialized: false }));
+  app.use(
+    pkg.oauthMiddleware({
+      clientId: 'id',
+      clientSecret: 'secret',
+      authorizationUrl: 'https://as.example/authorize',
+      tokenUrl: 'https://as.example/token',
+      redirectUri: 'http://127.0.0.1/callback',
+      responseMode: 'form_post',
+      apis: { orders: { url: 'https://orders.example', resource: 'https://orders.example/' }, billing: { url: 'https://billing.example', resource: 'https://billing.example/' } },
+    }),
+  );
+  const server = http.createServer(app);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const login = await fetch(`http://127.0.0.1:${server.address().port}/login`, { redirect: 'manual' });
+    const params = new URL(login.headers.get('location')).searchParams;
+    return [login.status, params.getAll('resource'), params.get('response_mode')];
+  } finally {
+    server.close();
+  }
+}
+
+/** README "FAPI 2.0": a setting the profile forbids is a TypeError naming the option and the rule. */
+function fapiRefusal(pkg) {
+  try {
+    pkg.oauthMiddleware({ issuer: 'https://bank.example', clientId: 'id', clientSecret: 'secret', redirectUri: 'https://app.example/callback', profile: 'fapi2' });
+    return 'accepted';
+  } catch (err) {
+    return [err.constructor.name, err.rule, err.message.includes('tokenEndpointAuthMethod')];
   }
 }
 

@@ -4,6 +4,7 @@
 import express from 'express';
 import session from 'express-session';
 import {
+  ApiChallengeError,
   clientCredentials,
   isOAuthError,
   oauthErrorHandler,
@@ -35,6 +36,42 @@ app.get('/repos', requireAuth(), async (req, res, next) => {
   }
 });
 app.use(oauthErrorHandler());
+
+// The README's "Several APIs", FAPI 2.0 and response-mode paragraphs, as a user writes them.
+export const severalApis = oauthMiddleware({
+  issuer: 'https://as.example',
+  clientId: 'id',
+  clientSecret: 'secret',
+  redirectUri: 'https://app.example/callback',
+  responseMode: 'form_post',
+  frontchannelLogout: true,
+  telemetry: false,
+  apis: { orders: { url: 'https://orders.example', resource: 'https://orders.example/', scope: ['orders:read'] }, billing: { url: 'https://billing.example', exchange: { audience: 'billing' } } },
+});
+export const bank = oauthMiddleware({
+  issuer: 'https://bank.example',
+  clientId: 'id',
+  redirectUri: 'https://app.example/callback',
+  profile: 'fapi2',
+  tokenEndpointAuthMethod: 'private_key_jwt',
+  clientAssertionKey: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' },
+  clientAssertionAlg: 'ES256',
+  dpop: true,
+});
+export const tenants = oauthMiddleware({
+  ...providers.entra({ tenant: 'organizations' }),
+  clientId: 'id',
+  clientSecret: 'secret',
+  redirectUri: 'https://app.example/callback',
+  allowedTenants: ['t1'],
+});
+export async function callApis(req: express.Request): Promise<[number, string | undefined, string, boolean]> {
+  const items: Response = await req.oauth.api('orders').get('/items');
+  const ordersToken: Readonly<TokenSet> | undefined = await req.oauth.getToken({ api: 'orders' });
+  const exchanged: Readonly<TokenSet> = await req.oauth.exchange({ audience: 'billing', scope: ['billing:read'] });
+  const challenge = new Error('x') instanceof ApiChallengeError;
+  return [items.status, ordersToken?.accessToken, exchanged.tokenType, challenge];
+}
 
 // Backend clients take a preset spread: the preset's tokenUrl is optional in its type.
 export const backend: GrantClient = clientCredentials({ ...providers.battlenet({ region: 'eu' }), clientId: 'id', clientSecret: 'secret' });
