@@ -157,6 +157,48 @@ export const PLANS = [
     ],
   },
   {
+    // The same plan in the variant client_auth_type mtls + sender_constrain mtls (RFC 8705); its two
+    // DPoP modules do not apply to it.
+    id: 'fapi2-security-profile-final-client-test-plan',
+    name: 'FAPI 2.0 Security Profile RP (tls_client_auth + mTLS-bound tokens)',
+    file: 'test/conformance/fapi2-security-profile-mtls-rp.test.ts',
+    modules: [
+      {
+        id: 'fapi2-security-profile-final-client-test-happy-path',
+        expects: 'accept',
+        what: 'PAR with PKCE S256 and tls_client_auth at the mTLS aliases, certificate-bound token used with the same certificate',
+      },
+      { id: 'fapi2-security-profile-final-client-test-discovery-issuer-mismatch', expects: 'reject', what: 'discovery names another issuer (502, no authorization request)' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-iss', expects: 'reject', what: 'ID token from another issuer' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-aud', expects: 'reject', what: 'ID token for another client' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-secondary-aud', expects: 'reject', what: 'ID token `aud` array with an untrusted second client and no `azp`' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-null-alg', expects: 'reject', what: 'unsigned ID token (`alg: none`)' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-alternate-alg', expects: 'reject', what: 'ID token signed with RS256 (FAPI 2.0: PS256, ES256, EdDSA only)' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-expired-exp', expects: 'reject', what: 'expired ID token' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-missing-exp', expects: 'reject', what: 'ID token without `exp`' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-missing-aud', expects: 'reject', what: 'ID token without `aud`' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-missing-iss', expects: 'reject', what: 'ID token without `iss`' },
+      { id: 'fapi2-security-profile-final-client-test-valid-aud-as-array', expects: 'accept', what: 'ID token `aud` as an array holding the client' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-nonce', expects: 'reject', what: 'ID token with another `nonce`' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-missing-nonce', expects: 'reject', what: 'ID token without the `nonce` sent' },
+      { id: 'fapi2-security-profile-final-client-test-invalid-authorization-response-iss', expects: 'reject', what: 'authorization response `iss` from another issuer (400, no token request)' },
+      { id: 'fapi2-security-profile-final-client-test-remove-authorization-response-iss', expects: 'reject', what: 'authorization response without `iss` (400, no token request)' },
+      {
+        id: 'fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-state-fails',
+        expects: 'reject',
+        what: 'authorization response with another `state` (400, no token request)',
+      },
+      {
+        id: 'fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-missing-state-fails',
+        expects: 'reject',
+        what: 'authorization response without `state` (400, no token request)',
+      },
+      { id: 'fapi2-security-profile-final-client-test-token-endpoint-response-without-expires_in', expects: 'accept', what: 'token response without `expires_in`' },
+      { id: 'fapi2-security-profile-final-client-test-token-type-case-insensitivity', expects: 'accept', what: '`token_type: bEARER`' },
+      { id: 'fapi2-security-profile-final-client-test-happy-path-no-mtls-endpoint-aliases', expects: 'accept', what: 'no `mtls_endpoint_aliases`: discovery names the TLS endpoints directly' },
+    ],
+  },
+  {
     // Helper "fapi" (issue 25): the JARM modules of the FAPI 2.0 Message Signing client plan.
     id: 'fapi2-message-signing-final-client-test-plan',
     name: 'FAPI 2.0 Message Signing RP (JARM modules)',
