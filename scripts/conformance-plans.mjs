@@ -36,6 +36,41 @@ const BASIC_MODULES = [
   { id: 'rp-token_endpoint-client_secret_basic', expects: 'accept', what: 'client_secret_basic at the token endpoint' },
 ];
 
+/** The FAPI 2.0 Security Profile client plan's modules (its DPoP variant; the mTLS variant drops the two DPoP ones). */
+const FAPI2_SP = 'fapi2-security-profile-final-client-test-';
+const FAPI2_SP_DPOP_ONLY = new Set([`${FAPI2_SP}rs-dpop-auth-scheme-case-insensitivity`, `${FAPI2_SP}happy-path-no-dpop-nonce`]);
+const FAPI2_SP_MODULES = [
+  { id: `${FAPI2_SP}happy-path`, expects: 'accept', what: 'PAR with PKCE S256 and private_key_jwt, DPoP nonce challenges at the token endpoint and the resource, DPoP-bound token at the resource' },
+  { id: `${FAPI2_SP}discovery-issuer-mismatch`, expects: 'reject', what: 'discovery names another issuer (502, no authorization request)' },
+  { id: `${FAPI2_SP}invalid-iss`, expects: 'reject', what: 'ID token from another issuer' },
+  { id: `${FAPI2_SP}invalid-aud`, expects: 'reject', what: 'ID token for another client' },
+  { id: `${FAPI2_SP}invalid-secondary-aud`, expects: 'reject', what: 'ID token `aud` array with an untrusted second client and no `azp`' },
+  { id: `${FAPI2_SP}invalid-null-alg`, expects: 'reject', what: 'unsigned ID token (`alg: none`)' },
+  { id: `${FAPI2_SP}invalid-alternate-alg`, expects: 'reject', what: 'ID token signed with RS256 (FAPI 2.0: PS256, ES256, EdDSA only)' },
+  { id: `${FAPI2_SP}invalid-expired-exp`, expects: 'reject', what: 'expired ID token' },
+  { id: `${FAPI2_SP}invalid-missing-exp`, expects: 'reject', what: 'ID token without `exp`' },
+  { id: `${FAPI2_SP}invalid-missing-aud`, expects: 'reject', what: 'ID token without `aud`' },
+  { id: `${FAPI2_SP}invalid-missing-iss`, expects: 'reject', what: 'ID token without `iss`' },
+  { id: `${FAPI2_SP}valid-aud-as-array`, expects: 'accept', what: 'ID token `aud` as an array holding the client' },
+  { id: `${FAPI2_SP}invalid-nonce`, expects: 'reject', what: 'ID token with another `nonce`' },
+  { id: `${FAPI2_SP}invalid-missing-nonce`, expects: 'reject', what: 'ID token without the `nonce` sent' },
+  { id: `${FAPI2_SP}invalid-authorization-response-iss`, expects: 'reject', what: 'authorization response `iss` from another issuer (400, no token request)' },
+  { id: `${FAPI2_SP}remove-authorization-response-iss`, expects: 'reject', what: 'authorization response without `iss` (400, no token request)' },
+  { id: `${FAPI2_SP}ensure-authorization-response-with-invalid-state-fails`, expects: 'reject', what: 'authorization response with another `state` (400, no token request)' },
+  { id: `${FAPI2_SP}ensure-authorization-response-with-invalid-missing-state-fails`, expects: 'reject', what: 'authorization response without `state` (400, no token request)' },
+  { id: `${FAPI2_SP}token-endpoint-response-without-expires_in`, expects: 'accept', what: 'token response without `expires_in`' },
+  { id: `${FAPI2_SP}token-type-case-insensitivity`, expects: 'accept', what: '`token_type: dPoP`' },
+  { id: `${FAPI2_SP}rs-dpop-auth-scheme-case-insensitivity`, expects: 'accept', what: 'resource `use_dpop_nonce` challenge with the scheme `dPoP`: one retry with its nonce' },
+  { id: `${FAPI2_SP}happy-path-no-dpop-nonce`, expects: 'accept', what: 'a server that asks for no DPoP nonce' },
+  { id: `${FAPI2_SP}happy-path-no-mtls-endpoint-aliases`, expects: 'accept', what: 'no `mtls_endpoint_aliases` in discovery (the DPoP variant)' },
+];
+/** What differs in the mTLS variant's rows. */
+const FAPI2_SP_MTLS_WHAT = {
+  [`${FAPI2_SP}happy-path`]: 'PAR with PKCE S256 and tls_client_auth at the mTLS aliases, certificate-bound token used with the same certificate',
+  [`${FAPI2_SP}token-type-case-insensitivity`]: '`token_type: bEARER`',
+  [`${FAPI2_SP}happy-path-no-mtls-endpoint-aliases`]: 'no `mtls_endpoint_aliases`: discovery names the TLS endpoints directly',
+};
+
 export const PLANS = [
   {
     id: 'oidcc-client-basic-certification-test-plan',
@@ -114,47 +149,7 @@ export const PLANS = [
     id: 'fapi2-security-profile-final-client-test-plan',
     name: 'FAPI 2.0 Security Profile RP (private_key_jwt + DPoP)',
     file: 'test/conformance/fapi2-security-profile-rp.test.ts',
-    modules: [
-      {
-        id: 'fapi2-security-profile-final-client-test-happy-path',
-        expects: 'accept',
-        what: 'PAR with PKCE S256 and private_key_jwt, DPoP nonce challenges at the token endpoint and the resource, DPoP-bound token at the resource',
-      },
-      { id: 'fapi2-security-profile-final-client-test-discovery-issuer-mismatch', expects: 'reject', what: 'discovery names another issuer (502, no authorization request)' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-iss', expects: 'reject', what: 'ID token from another issuer' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-aud', expects: 'reject', what: 'ID token for another client' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-secondary-aud', expects: 'reject', what: 'ID token `aud` array with an untrusted second client and no `azp`' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-null-alg', expects: 'reject', what: 'unsigned ID token (`alg: none`)' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-alternate-alg', expects: 'reject', what: 'ID token signed with RS256 (FAPI 2.0: PS256, ES256, EdDSA only)' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-expired-exp', expects: 'reject', what: 'expired ID token' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-missing-exp', expects: 'reject', what: 'ID token without `exp`' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-missing-aud', expects: 'reject', what: 'ID token without `aud`' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-missing-iss', expects: 'reject', what: 'ID token without `iss`' },
-      { id: 'fapi2-security-profile-final-client-test-valid-aud-as-array', expects: 'accept', what: 'ID token `aud` as an array holding the client' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-nonce', expects: 'reject', what: 'ID token with another `nonce`' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-missing-nonce', expects: 'reject', what: 'ID token without the `nonce` sent' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-authorization-response-iss', expects: 'reject', what: 'authorization response `iss` from another issuer (400, no token request)' },
-      { id: 'fapi2-security-profile-final-client-test-remove-authorization-response-iss', expects: 'reject', what: 'authorization response without `iss` (400, no token request)' },
-      {
-        id: 'fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-state-fails',
-        expects: 'reject',
-        what: 'authorization response with another `state` (400, no token request)',
-      },
-      {
-        id: 'fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-missing-state-fails',
-        expects: 'reject',
-        what: 'authorization response without `state` (400, no token request)',
-      },
-      { id: 'fapi2-security-profile-final-client-test-token-endpoint-response-without-expires_in', expects: 'accept', what: 'token response without `expires_in`' },
-      { id: 'fapi2-security-profile-final-client-test-token-type-case-insensitivity', expects: 'accept', what: '`token_type: dPoP`' },
-      {
-        id: 'fapi2-security-profile-final-client-test-rs-dpop-auth-scheme-case-insensitivity',
-        expects: 'accept',
-        what: 'resource `use_dpop_nonce` challenge with the scheme `dPoP`: one retry with its nonce',
-      },
-      { id: 'fapi2-security-profile-final-client-test-happy-path-no-dpop-nonce', expects: 'accept', what: 'a server that asks for no DPoP nonce' },
-      { id: 'fapi2-security-profile-final-client-test-happy-path-no-mtls-endpoint-aliases', expects: 'accept', what: 'no `mtls_endpoint_aliases` in discovery (the DPoP variant)' },
-    ],
+    modules: FAPI2_SP_MODULES,
   },
   {
     // The same plan in the variant client_auth_type mtls + sender_constrain mtls (RFC 8705); its two
@@ -162,41 +157,7 @@ export const PLANS = [
     id: 'fapi2-security-profile-final-client-test-plan',
     name: 'FAPI 2.0 Security Profile RP (tls_client_auth + mTLS-bound tokens)',
     file: 'test/conformance/fapi2-security-profile-mtls-rp.test.ts',
-    modules: [
-      {
-        id: 'fapi2-security-profile-final-client-test-happy-path',
-        expects: 'accept',
-        what: 'PAR with PKCE S256 and tls_client_auth at the mTLS aliases, certificate-bound token used with the same certificate',
-      },
-      { id: 'fapi2-security-profile-final-client-test-discovery-issuer-mismatch', expects: 'reject', what: 'discovery names another issuer (502, no authorization request)' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-iss', expects: 'reject', what: 'ID token from another issuer' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-aud', expects: 'reject', what: 'ID token for another client' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-secondary-aud', expects: 'reject', what: 'ID token `aud` array with an untrusted second client and no `azp`' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-null-alg', expects: 'reject', what: 'unsigned ID token (`alg: none`)' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-alternate-alg', expects: 'reject', what: 'ID token signed with RS256 (FAPI 2.0: PS256, ES256, EdDSA only)' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-expired-exp', expects: 'reject', what: 'expired ID token' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-missing-exp', expects: 'reject', what: 'ID token without `exp`' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-missing-aud', expects: 'reject', what: 'ID token without `aud`' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-missing-iss', expects: 'reject', what: 'ID token without `iss`' },
-      { id: 'fapi2-security-profile-final-client-test-valid-aud-as-array', expects: 'accept', what: 'ID token `aud` as an array holding the client' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-nonce', expects: 'reject', what: 'ID token with another `nonce`' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-missing-nonce', expects: 'reject', what: 'ID token without the `nonce` sent' },
-      { id: 'fapi2-security-profile-final-client-test-invalid-authorization-response-iss', expects: 'reject', what: 'authorization response `iss` from another issuer (400, no token request)' },
-      { id: 'fapi2-security-profile-final-client-test-remove-authorization-response-iss', expects: 'reject', what: 'authorization response without `iss` (400, no token request)' },
-      {
-        id: 'fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-state-fails',
-        expects: 'reject',
-        what: 'authorization response with another `state` (400, no token request)',
-      },
-      {
-        id: 'fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-missing-state-fails',
-        expects: 'reject',
-        what: 'authorization response without `state` (400, no token request)',
-      },
-      { id: 'fapi2-security-profile-final-client-test-token-endpoint-response-without-expires_in', expects: 'accept', what: 'token response without `expires_in`' },
-      { id: 'fapi2-security-profile-final-client-test-token-type-case-insensitivity', expects: 'accept', what: '`token_type: bEARER`' },
-      { id: 'fapi2-security-profile-final-client-test-happy-path-no-mtls-endpoint-aliases', expects: 'accept', what: 'no `mtls_endpoint_aliases`: discovery names the TLS endpoints directly' },
-    ],
+    modules: FAPI2_SP_MODULES.filter((m) => !FAPI2_SP_DPOP_ONLY.has(m.id)).map((m) => ({ ...m, what: FAPI2_SP_MTLS_WHAT[m.id] ?? m.what })),
   },
   {
     // Helper "fapi" (issue 25): the JARM modules of the FAPI 2.0 Message Signing client plan.
