@@ -9,9 +9,12 @@ import { DISABLED_TELEMETRY, INSTRUMENTATION_SCOPE, NOOP_SPAN, type LockOutcome,
 
 /** Histogram buckets (seconds) for lock waits: from an uncontended in-process lock to a long refresh elsewhere. */
 const LOCK_WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Histogram buckets (seconds) for token-endpoint requests: a local provider to one at its timeout. */
+const GRANT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 interface Instruments {
   grants: Counter;
+  grantDuration: Histogram;
   logins: Counter;
   logouts: Counter;
   refreshes: Counter;
@@ -22,6 +25,11 @@ interface Instruments {
 function instrumentsOf(meter: Meter): Instruments {
   return {
     grants: meter.createCounter('oauth2.grants', { description: 'Grants at the token endpoint, by grant type (error.type when one failed).', unit: '{grant}' }),
+    grantDuration: meter.createHistogram('oauth2.grant.duration', {
+      description: 'Duration of grants at the token endpoint, by grant type (error.type when one failed).',
+      unit: 's',
+      advice: { explicitBucketBoundaries: GRANT_BUCKETS },
+    }),
     logins: meter.createCounter('oauth2.logins', { description: 'Completed logins (code exchanged, tokens stored).', unit: '{login}' }),
     logouts: meter.createCounter('oauth2.logouts', { description: 'Ended logins, by reason.', unit: '{logout}' }),
     refreshes: meter.createCounter('oauth2.refreshes', { description: 'Token refreshes, by outcome (refreshed here, joined one in flight, reused another worker’s).', unit: '{refresh}' }),
@@ -135,6 +143,7 @@ class OpenTelemetry implements Telemetry {
   }
 
   tokenRequest<T>(name: string, grant: TokenGrant, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
     let running: Promise<T>;
     if (this.#tracing()) running = this.span(name, tokenRequestAttributes(grant.provider, grant.tokenUrl, grant.grantType), run, 'client');
     else {
@@ -146,21 +155,23 @@ class OpenTelemetry implements Telemetry {
     }
     return running.then(
       (value) => {
-        this.#countGrant(grant, false);
+        this.#countGrant(grant, started, false);
         return value;
       },
       (err: unknown) => {
-        this.#countGrant(grant, true, err);
+        this.#countGrant(grant, started, true, err);
         throw err;
       },
     );
   }
 
-  #countGrant({ provider, grantType }: TokenGrant, failed: boolean, err?: unknown): void {
+  #countGrant({ provider, grantType }: TokenGrant, started: number, failed: boolean, err?: unknown): void {
     const instruments = this.#metrics();
     if (!instruments) return;
     const failure = failed ? { 'error.type': errorType(err), [ATTR.oauthError]: oauthErrorCode(err) } : {};
-    instruments.grants.add(1, defined({ [ATTR.provider]: provider, [ATTR.grantType]: grantType, ...failure }));
+    const attributes = defined({ [ATTR.provider]: provider, [ATTR.grantType]: grantType, ...failure });
+    instruments.grants.add(1, attributes);
+    instruments.grantDuration.record((performance.now() - started) / 1000, attributes);
   }
 
   httpRequest(method: string, url: URL, send: () => Promise<Response>): Promise<Response> {

@@ -58,6 +58,15 @@ describe('telemetry metrics', () => {
       { attributes: { 'oauth2.provider': 'default', 'oauth2.grant_type': 'refresh_token' }, value: 1 },
     ]);
 
+    // Their durations, with the same attributes: one point per grant type, each a real round trip.
+    const grantDuration = (await otel.metrics()).find((m) => m.descriptor.name === 'oauth2.grant.duration') as HistogramMetricData;
+    expect(grantDuration.descriptor.unit).toBe('s');
+    expect(grantDuration.dataPoints.map((p) => [p.attributes['oauth2.grant_type'], p.value.count])).toEqual([
+      ['authorization_code', 1],
+      ['refresh_token', 1],
+    ]);
+    for (const p of grantDuration.dataPoints) expect([(p.value.sum ?? 0) > 0, (p.value.sum ?? 0) < 30]).toEqual([true, true]);
+
     const lockWait = (await otel.metrics()).find((m) => m.descriptor.name === 'oauth2.refresh.lock_wait.duration') as HistogramMetricData;
     expect(lockWait.descriptor.unit).toBe('s');
     expect(lockWait.dataPoints.map((p) => [p.attributes, p.value.count])).toEqual([[{ 'oauth2.provider': 'default', 'oauth2.lock.outcome': 'acquired' }, 1]]);
@@ -87,6 +96,13 @@ describe('telemetry metrics', () => {
       { attributes: { 'oauth2.provider': 'default', 'oauth2.grant_type': 'authorization_code' }, value: 2 },
       { attributes: { 'oauth2.provider': 'default', 'oauth2.grant_type': 'refresh_token', 'error.type': 'OAUTH_TOKEN_ENDPOINT_ERROR', 'oauth2.error': 'invalid_grant' }, value: 1 },
       { attributes: { 'oauth2.provider': 'default', 'oauth2.grant_type': 'refresh_token', 'error.type': 'OAUTH_TOKEN_ENDPOINT_ERROR', 'oauth2.error': 'temporarily_unavailable' }, value: 1 },
+    ]);
+    // A failed grant's duration carries the same failure attributes.
+    const durations = (await otel.metrics()).find((m) => m.descriptor.name === 'oauth2.grant.duration') as HistogramMetricData;
+    expect(durations.dataPoints.map((p) => [p.attributes['oauth2.grant_type'], p.attributes['oauth2.error'], p.value.count])).toEqual([
+      ['authorization_code', undefined, 2],
+      ['refresh_token', 'invalid_grant', 1],
+      ['refresh_token', 'temporarily_unavailable', 1],
     ]);
   });
 
