@@ -39,9 +39,26 @@ export function realProviderFromEnv(env: NodeJS.ProcessEnv, appUrl: string): Rea
         oauth: { ...providers.stackexchange({ key: required(env, 'STACKEXCHANGE_KEY') }), ...client, scope: ['no_expiry'] },
         profileApiUrl: '/2.3/me?site=stackoverflow',
       };
+    case 'entra': {
+      // Microsoft Entra ID: a tenant id, or "organizations" / "common" (multi-tenant: the ID token's
+      // issuer names the user's tenant), optionally limited to ENTRA_ALLOWED_TENANTS.
+      const allowed = env.ENTRA_ALLOWED_TENANTS?.split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      const oauth = { ...providers.entra({ tenant: env.ENTRA_TENANT ?? 'organizations' }), ...client, scope: ['openid', 'profile', 'email'], ...(allowed?.length ? { allowedTenants: allowed } : {}) };
+      return { oauth, profileApiUrl: 'https://graph.microsoft.com/oidc/userinfo' };
+    }
     case 'oidc':
       return { oauth: { ...providers.oidc({ issuer: required(env, 'OAUTH_ISSUER') }), ...client, scope: ['openid', 'profile', 'email'] }, profileApiUrl: required(env, 'OAUTH_PROFILE_API_URL') };
     default:
-      throw new Error(`OAUTH_PROVIDER must be github, google, battlenet, stackexchange or oidc (got "${name}")`);
+      throw new Error(`OAUTH_PROVIDER must be github, google, battlenet, stackexchange, entra or oidc (got "${name}")`);
   }
+}
+
+/** OAUTH_RESPONSE_MODE=form_post: the provider POSTs the login's answer back (docs/logout-and-response-modes.md). */
+export function responseModeFromEnv(env: NodeJS.ProcessEnv): { responseMode?: 'query' | 'form_post' } {
+  const mode = env.OAUTH_RESPONSE_MODE;
+  if (mode === undefined || mode === '') return {};
+  if (mode !== 'query' && mode !== 'form_post') throw new Error(`OAUTH_RESPONSE_MODE must be query or form_post (got "${mode}")`);
+  return { responseMode: mode };
 }

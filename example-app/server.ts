@@ -1,6 +1,7 @@
 // `npm start`: the example app. With no environment it runs everything locally: an OpenID Connect
 // provider (any user name logs in), a protected API and the app. See .env.example for switching to
-// a real provider (OAUTH_PROVIDER=github|google|battlenet|stackexchange|oidc) and to Redis (REDIS_URL).
+// a real provider (OAUTH_PROVIDER=github|google|battlenet|stackexchange|entra|oidc), to the form_post
+// response mode (OAUTH_RESPONSE_MODE=form_post) and to Redis (REDIS_URL).
 // OTEL_CONSOLE=1 prints the package's OpenTelemetry spans (example-app/telemetry.ts).
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -11,7 +12,7 @@ import { guardSessionStore, redisLock } from 'express-oauth2-session';
 import { startTestProvider } from 'express-oauth2-session/testing';
 import { startAudienceApi, startExampleApi } from './api';
 import { createApp, type ExampleAppOptions } from './app';
-import { realProviderFromEnv } from './config-from-env';
+import { realProviderFromEnv, responseModeFromEnv } from './config-from-env';
 import { printSpansToConsole } from './telemetry';
 
 function listen(server: http.Server, port: number): Promise<number> {
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
     setup = { oauth, profileApiUrl: '/api/quote', userinfoUrl: provider.endpoints.userinfo };
     console.log(`Embedded OpenID Connect provider at ${provider.issuer} (any user name and password log in)`);
   }
+
+  setup = { ...setup, oauth: { ...setup.oauth, ...responseModeFromEnv(env) } as ExampleAppOptions['oauth'] };
 
   let store: ExampleAppOptions['store'];
   let lock: ExampleAppOptions['lock'];

@@ -5,7 +5,8 @@ import { authorizeWithoutBrowser, endSessionWithoutBrowser, type TestProvider } 
 import { startAuthorizationServer } from '../support/authorization-server';
 import { startExampleApi, type ExampleApi } from '../../example-app/api';
 import { createApp } from '../../example-app/app';
-import { realProviderFromEnv } from '../../example-app/config-from-env';
+import { realProviderFromEnv, responseModeFromEnv } from '../../example-app/config-from-env';
+import { cookiePair, formPostLogin, postCallback } from '../support/form-post';
 
 let provider: TestProvider;
 let api: ExampleApi;
@@ -81,5 +82,29 @@ describe('example app', () => {
     expect(setup?.oauth).toMatchObject({ clientId: 'id', tokenUrl: 'https://github.com/login/oauth/access_token', redirectUri: 'http://127.0.0.1:3000/callback' });
     expect(realProviderFromEnv({}, 'http://127.0.0.1:3000')).toBeUndefined();
     expect(() => realProviderFromEnv({ OAUTH_PROVIDER: 'google' }, 'http://x')).toThrow('OAUTH_CLIENT_ID is required with OAUTH_PROVIDER=google');
+  });
+
+  it('should build the Entra (multi-tenant) config and the response mode from the environment', () => {
+    const entra = realProviderFromEnv({ OAUTH_PROVIDER: 'entra', OAUTH_CLIENT_ID: 'id', OAUTH_CLIENT_SECRET: 'secret', ENTRA_ALLOWED_TENANTS: 't-one, t-two' }, 'http://127.0.0.1:3000');
+    expect(entra?.oauth).toMatchObject({
+      issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+      discoveryUrl: 'https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration',
+      allowedTenants: ['t-one', 't-two'],
+      scope: ['openid', 'profile', 'email'],
+    });
+    const single = realProviderFromEnv({ OAUTH_PROVIDER: 'entra', OAUTH_CLIENT_ID: 'id', OAUTH_CLIENT_SECRET: 'secret', ENTRA_TENANT: '11111111-2222-3333-4444-555555555555' }, 'http://x');
+    expect([(single?.oauth as { issuer?: string }).issuer, 'allowedTenants' in (single?.oauth ?? {})]).toEqual(['https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0', false]);
+    expect([responseModeFromEnv({}), responseModeFromEnv({ OAUTH_RESPONSE_MODE: 'form_post' })]).toEqual([{}, { responseMode: 'form_post' }]);
+    expect(() => responseModeFromEnv({ OAUTH_RESPONSE_MODE: 'fragment' })).toThrow('OAUTH_RESPONSE_MODE must be query or form_post (got "fragment")');
+  });
+
+  it('should log in with OAUTH_RESPONSE_MODE=form_post: the provider POSTs back with only the binding cookie, and the profile loads', async () => {
+    const oauth = { ...provider.providerOptions({ apiBaseUrl: api.url, allowedOrigins: [api.url, provider.issuer] }), ...responseModeFromEnv({ OAUTH_RESPONSE_MODE: 'form_post' }) };
+    const { app } = createApp({ oauth, profileApiUrl: '/api/quote', userinfoUrl: provider.endpoints.userinfo, sessionSecret: 'test' });
+    const { form, binding, callbackPath } = await formPostLogin(app, { loginPath: '/login?returnTo=%2Fprofile' });
+    const back = await postCallback(app, callbackPath, form, binding).expect(303);
+    expect(back.headers.location).toBe('/profile');
+    const profile = await request(app).get('/profile').set('cookie', cookiePair(back, 'connect.sid=')).expect(200);
+    expect(profile.text).toContain('<tr><th>sub</th><td>alice</td></tr>');
   });
 });
