@@ -64,6 +64,13 @@ const FAPI2_SP_MODULES = [
   { id: `${FAPI2_SP}happy-path-no-dpop-nonce`, expects: 'accept', what: 'a server that asks for no DPoP nonce' },
   { id: `${FAPI2_SP}happy-path-no-mtls-endpoint-aliases`, expects: 'accept', what: 'no `mtls_endpoint_aliases` in discovery (the DPoP variant)' },
 ];
+const FAPI2_SP_NOT_WITH_JARM = new Set([`${FAPI2_SP}invalid-authorization-response-iss`, `${FAPI2_SP}remove-authorization-response-iss`]);
+/** What differs in the Message Signing variant's rows. */
+const FAPI2_MS_WHAT = {
+  [`${FAPI2_SP}happy-path`]: 'a signed request object pushed (PAR), the JARM response verified, DPoP nonce challenges answered, DPoP-bound token at the resource',
+  [`${FAPI2_SP}ensure-authorization-response-with-invalid-state-fails`]: 'a validly signed JARM response with another `state` (400, no token request)',
+  [`${FAPI2_SP}ensure-authorization-response-with-invalid-missing-state-fails`]: 'a validly signed JARM response without `state` (400, no token request)',
+};
 /** What differs in the mTLS variant's rows. */
 const FAPI2_SP_MTLS_WHAT = {
   [`${FAPI2_SP}happy-path`]: 'PAR with PKCE S256 and tls_client_auth at the mTLS aliases, certificate-bound token used with the same certificate',
@@ -158,6 +165,14 @@ export const PLANS = [
     name: 'FAPI 2.0 Security Profile RP (tls_client_auth + mTLS-bound tokens)',
     file: 'test/conformance/fapi2-security-profile-mtls-rp.test.ts',
     modules: FAPI2_SP_MODULES.filter((m) => !FAPI2_SP_DPOP_ONLY.has(m.id)).map((m) => ({ ...m, what: FAPI2_SP_MTLS_WHAT[m.id] ?? m.what })),
+  },
+  {
+    // The Message Signing plan's other modules: the Security Profile ones in the variant
+    // private_key_jwt + DPoP with JAR and JARM (the two on the plain response's `iss` do not apply to JARM).
+    id: 'fapi2-message-signing-final-client-test-plan',
+    name: 'FAPI 2.0 Message Signing RP (private_key_jwt + DPoP, JAR + JARM)',
+    file: 'test/conformance/fapi2-message-signing-rp.test.ts',
+    modules: FAPI2_SP_MODULES.filter((m) => !FAPI2_SP_NOT_WITH_JARM.has(m.id)).map((m) => ({ ...m, what: FAPI2_MS_WHAT[m.id] ?? m.what })),
   },
   {
     // Helper "fapi" (issue 25): the JARM modules of the FAPI 2.0 Message Signing client plan.

@@ -1,4 +1,4 @@
-import { expectAccepted, SHARED_MODULES, startFapiConformance, type FapiConformance } from '../support/scriptable-op/fapi-rp';
+import { DPOP_MODULES, SHARED_MODULES, startFapiConformance, type FapiConformance } from '../support/scriptable-op/fapi-rp';
 
 // OIDF FAPI 2.0 Security Profile RP (fapi2-security-profile-final-client-test-plan), the variant
 // private_key_jwt + DPoP, OpenID Connect, plain authorization responses: one test per module,
@@ -15,18 +15,9 @@ afterAll(() => fc.op.stop());
 
 describe('OIDF FAPI 2.0 Security Profile RP (private_key_jwt + DPoP)', () => {
   it('fapi2-security-profile-final-client-test-happy-path: pushes the request (PAR, PKCE S256, client assertion), answers the DPoP nonce challenges of the token endpoint and the resource, and calls the resource with the DPoP-bound token', async () => {
-    const { mark } = await expectAccepted(fc);
+    const mark = await DPOP_MODULES['happy-path'](fc);
     const par = fc.op.requests.slice(mark).find((r) => r.path === '/par')!.form;
     expect([par.get('code_challenge_method'), par.get('client_assertion_type'), par.has('client_secret')]).toEqual(['S256', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', false]);
-    const [first, second] = fc.op.requests.slice(mark).filter((r) => r.path === '/token');
-    expect([first!.dpop, second!.dpop?.nonce]).toEqual([undefined, fc.op.nonces!.token]);
-    // The resource's first proof carries the authorization server's nonce (same origin), is challenged, and the retry carries the resource's.
-    expect(
-      fc.op.requests
-        .slice(mark)
-        .filter((r) => r.path === '/api/me')
-        .map((r) => r.dpop?.nonce),
-    ).toEqual([undefined, fc.op.nonces!.resource]);
   });
 
   it('fapi2-security-profile-final-client-test-discovery-issuer-mismatch: stops when the discovery document names another issuer', () => SHARED_MODULES['discovery-issuer-mismatch'](fc));
@@ -70,35 +61,15 @@ describe('OIDF FAPI 2.0 Security Profile RP (private_key_jwt + DPoP)', () => {
   it('fapi2-security-profile-final-client-test-token-endpoint-response-without-expires_in: completes the flow when the token response has no expires_in', () =>
     SHARED_MODULES['token-endpoint-response-without-expires_in'](fc));
 
-  it('fapi2-security-profile-final-client-test-token-type-case-insensitivity: accepts token_type "dPoP" and sends the token with the DPoP scheme', async () => {
-    fc.op.script = { tokenResponse: (b) => ({ ...b, token_type: 'dPoP' }) };
-    await expectAccepted(fc);
-  });
+  it('fapi2-security-profile-final-client-test-token-type-case-insensitivity: accepts token_type "dPoP" and sends the token with the DPoP scheme', () =>
+    DPOP_MODULES['token-type-case-insensitivity'](fc));
 
-  it('fapi2-security-profile-final-client-test-rs-dpop-auth-scheme-case-insensitivity: repeats the resource request with the nonce after a use_dpop_nonce challenge whose scheme is "dPoP"', async () => {
-    fc.op.script = { resourceChallengeScheme: 'dPoP' };
-    const { mark } = await expectAccepted(fc);
-    const resource = fc.op.requests.slice(mark).filter((r) => r.path === '/api/me');
-    expect(resource.map((r) => r.dpop?.nonce)).toEqual([undefined, fc.op.nonces!.resource]);
-  });
+  it('fapi2-security-profile-final-client-test-rs-dpop-auth-scheme-case-insensitivity: repeats the resource request with the nonce after a use_dpop_nonce challenge whose scheme is "dPoP"', () =>
+    DPOP_MODULES['rs-dpop-auth-scheme-case-insensitivity'](fc));
 
-  it('fapi2-security-profile-final-client-test-happy-path-no-dpop-nonce: completes the flow against a server that asks for no DPoP nonce (one token request, proofs without nonce)', async () => {
-    fc.op.script = { dpopNonce: false };
-    const { mark } = await expectAccepted(fc);
-    expect(fc.op.since(mark).slice(0, 3)).toEqual(['POST /par', 'GET /authorize', 'POST /token']);
-    expect(
-      fc.op.requests
-        .slice(mark)
-        .filter((r) => r.dpop !== undefined)
-        .map((r) => [r.path, r.dpop!.nonce]),
-    ).toEqual([
-      ['/token', undefined],
-      ['/api/me', undefined],
-    ]);
-  });
+  it('fapi2-security-profile-final-client-test-happy-path-no-dpop-nonce: completes the flow against a server that asks for no DPoP nonce (one token request, proofs without nonce)', () =>
+    DPOP_MODULES['happy-path-no-dpop-nonce'](fc));
 
-  it('fapi2-security-profile-final-client-test-happy-path-no-mtls-endpoint-aliases: completes the flow against a server that publishes no mtls_endpoint_aliases (the DPoP variant never needs them)', async () => {
-    fc.op.script = { discovery: (doc) => Object.fromEntries(Object.entries(doc).filter(([k]) => k !== 'mtls_endpoint_aliases')) };
-    await expectAccepted(fc);
-  });
+  it('fapi2-security-profile-final-client-test-happy-path-no-mtls-endpoint-aliases: completes the flow against a server that publishes no mtls_endpoint_aliases (the DPoP variant never needs them)', () =>
+    DPOP_MODULES['happy-path-no-mtls-endpoint-aliases'](fc));
 });

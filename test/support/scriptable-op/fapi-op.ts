@@ -1,7 +1,9 @@
 // A scriptable FAPI 2.0 authorization server and resource for the FAPI 2.0 Security Profile client
 // plan (issue 25), OpenID Connect with plain (query) authorization responses, in two variants
 // (fapi-binding.ts): private_key_jwt + DPoP-bound tokens with server nonces, and tls_client_auth +
-// certificate-bound tokens on a TLS listener reached through `mtls_endpoint_aliases`. It does what
+// certificate-bound tokens on a TLS listener reached through `mtls_endpoint_aliases`; with
+// `messageSigning` (DPoP variant) it takes only signed request objects and answers with JARM
+// (fapi-message-signing.ts), as the FAPI 2.0 Message Signing plan's server does. It does what
 // the plan's emulated server does: PAR only, RFC 9207 `iss` in every authorization response, PS256
 // ID tokens, sender-constrained tokens at the resource. Each module changes one thing through
 // `op.script`; every request is recorded, so a test can assert that nothing reached the server
@@ -9,6 +11,7 @@
 // the real part) because oidc-provider cannot be made to send a wrong ID token, `iss` or token type.
 import { createHash, randomBytes } from 'node:crypto';
 import type { JWK, JWTPayload } from 'jose';
+import { jarmResponse, MESSAGE_SIGNING_DISCOVERY, readRequestObject } from './fapi-message-signing';
 import { dpopBinding, isReply, mtlsBinding, type DpopScript, type SenderBinding } from './fapi-binding';
 import { newKey, signJwt, type Signing } from './keys';
 import { json, serve, type IncomingCall, type Reply, type TlsListener } from './serve';
@@ -46,7 +49,7 @@ interface Grant {
   binding: string;
 }
 
-export type FapiOpOptions = { clientId?: string } & ({ variant: 'dpop'; clientPublicJwk: JWK } | { variant: 'mtls'; tls: TlsListener; clientSubjectDn: string });
+export type FapiOpOptions = { clientId?: string } & ({ variant: 'dpop'; clientPublicJwk: JWK; messageSigning?: boolean } | { variant: 'mtls'; tls: TlsListener; clientSubjectDn: string });
 
 export async function startFapiScriptableOp(options: FapiOpOptions) {
   const clientId = options.clientId ?? 'fapi-conformance-rp';
@@ -63,6 +66,7 @@ export async function startFapiScriptableOp(options: FapiOpOptions) {
   let tlsOrigin: string | undefined = undefined;
   const dpop = options.variant === 'dpop' ? await dpopBinding(clientId, options.clientPublicJwk, () => script) : undefined;
   const binding: SenderBinding = dpop?.binding ?? mtlsBinding(clientId, (options as { clientSubjectDn: string }).clientSubjectDn).binding;
+  const messageSigning = options.variant === 'dpop' && options.messageSigning === true ? options.clientPublicJwk : undefined;
   const now = () => Math.floor(Date.now() / 1000);
   const token = (prefix: string) => `${prefix}-${randomBytes(12).toString('base64url')}`;
 
@@ -82,6 +86,7 @@ export async function startFapiScriptableOp(options: FapiOpOptions) {
       code_challenge_methods_supported: ['S256'],
       scopes_supported: ['openid', 'profile', 'offline_access'],
       ...binding.discovery(issuer, tlsOrigin),
+      ...(messageSigning ? MESSAGE_SIGNING_DISCOVERY : {}),
     };
     return script.discovery ? script.discovery(doc) : doc;
   }
@@ -146,7 +151,8 @@ export async function startFapiScriptableOp(options: FapiOpOptions) {
         return json(200, { keys: [publishedKey] });
       case 'POST /par': {
         if (!(await binding.authenticateClient(call, issuer))) return json(401, { error: 'invalid_client' });
-        const f = req.form;
+        const f = messageSigning ? await readRequestObject(req.form, messageSigning, clientId, issuer) : req.form;
+        if (!f) return json(400, { error: 'invalid_request_object' });
         if (f.get('response_type') !== 'code' || f.get('code_challenge_method') !== 'S256' || !f.get('code_challenge') || !f.get('redirect_uri')) return json(400, { error: 'invalid_request' });
         const requestUri = `urn:ietf:params:oauth:request_uri:${token('par')}`;
         pushed.set(requestUri, f);
@@ -160,7 +166,9 @@ export async function startFapiScriptableOp(options: FapiOpOptions) {
         codes.set(code, { params, sub: 'alice-fapi' });
         const response = new URLSearchParams({ code, ...(params.get('state') !== null ? { state: params.get('state') as string } : {}), iss: issuer });
         const back = new URL(params.get('redirect_uri') as string);
-        for (const [k, v] of script.authorizationResponse ? script.authorizationResponse(response) : response) back.searchParams.set(k, v);
+        const sent = script.authorizationResponse ? script.authorizationResponse(response) : response;
+        if (params.get('response_mode') === 'jwt') back.searchParams.set('response', await jarmResponse(sent, signingKey, issuer, clientId));
+        else for (const [k, v] of sent) back.searchParams.set(k, v);
         return { status: 303, headers: { location: back.toString() } };
       }
       case 'POST /token':

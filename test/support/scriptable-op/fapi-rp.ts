@@ -1,6 +1,7 @@
 // The relying party of the FAPI 2.0 conformance tests (test/conformance/fapi2-security-profile-*):
 // the package's middleware with `profile: 'fapi2'` against the scriptable FAPI 2.0 server, in the
-// server's variant (private_key_jwt + DPoP, or tls_client_auth + mTLS-bound tokens), and what the
+// server's variant (private_key_jwt + DPoP, the same with JAR + JARM, or tls_client_auth + mTLS-bound
+// tokens), and what the
 // plan's modules assert of it: a login that works end to end, or a refusal after which nothing more
 // reaches the server.
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -14,13 +15,18 @@ export interface FapiConformance {
   options(): Record<string, unknown>;
 }
 
-/** The server and the RP's credentials for one variant. */
-export async function startFapiConformance(variant: 'dpop' | 'mtls'): Promise<FapiConformance> {
-  if (variant === 'dpop') {
+/** The server and the RP's credentials for one variant (`message-signing`: DPoP with JAR and JARM). */
+export async function startFapiConformance(variant: 'dpop' | 'message-signing' | 'mtls'): Promise<FapiConformance> {
+  if (variant !== 'mtls') {
     const pair = await generateKeyPair('PS256', { extractable: true });
     const clientKey: JWK = { ...(await exportJWK(pair.privateKey)), kid: 'rp-ps256' };
-    const op = await startFapiScriptableOp({ variant, clientPublicJwk: await exportJWK(pair.publicKey) });
-    return { op, options: () => ({ ...base(op), apiBaseUrl: op.issuer, tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: clientKey, clientAssertionAlg: 'PS256', dpop: true }) };
+    const signed = variant === 'message-signing';
+    const op = await startFapiScriptableOp({ variant: 'dpop', clientPublicJwk: await exportJWK(pair.publicKey), messageSigning: signed });
+    const messageSigning = signed ? { profile: 'fapi2-message-signing', requestObjects: true, responseMode: 'jwt' } : {};
+    return {
+      op,
+      options: () => ({ ...base(op), apiBaseUrl: op.issuer, tokenEndpointAuthMethod: 'private_key_jwt', clientAssertionKey: clientKey, clientAssertionAlg: 'PS256', dpop: true, ...messageSigning }),
+    };
   }
   const pki: TestPki = makeTestPki();
   const op = await startFapiScriptableOp({ variant, tls: { key: pki.server.key, cert: pki.server.cert, ca: pki.ca }, clientSubjectDn: pki.client.subjectDn });
@@ -150,3 +156,41 @@ export const SHARED_MODULES = {
     expect(fc.op.requests.filter((r) => r.form.get('grant_type') === 'refresh_token')).toEqual([]);
   },
 } satisfies Record<string, (fc: FapiConformance) => Promise<void>>;
+
+/** The modules of the DPoP variants (with and without JAR + JARM), by the same short names. */
+export const DPOP_MODULES = {
+  /** PAR with PKCE S256 and a client assertion, the DPoP nonce challenges of the token endpoint and the resource answered once each. */
+  'happy-path': async (fc: FapiConformance) => {
+    const { mark } = await expectAccepted(fc);
+    const [first, second] = fc.op.requests.slice(mark).filter((r) => r.path === '/token');
+    expect([first!.dpop, second!.dpop?.nonce]).toEqual([undefined, fc.op.nonces!.token]);
+    // The resource's first proof carries the authorization server's nonce (same origin), is challenged, and the retry carries the resource's.
+    const resource = fc.op.requests.slice(mark).filter((r) => r.path === '/api/me');
+    expect(resource.map((r) => r.dpop?.nonce)).toEqual([undefined, fc.op.nonces!.resource]);
+    return mark;
+  },
+  'token-type-case-insensitivity': async (fc: FapiConformance) => {
+    fc.op.script = { tokenResponse: (b) => ({ ...b, token_type: 'dPoP' }) };
+    await expectAccepted(fc);
+  },
+  'rs-dpop-auth-scheme-case-insensitivity': async (fc: FapiConformance) => {
+    fc.op.script = { resourceChallengeScheme: 'dPoP' };
+    const { mark } = await expectAccepted(fc);
+    const resource = fc.op.requests.slice(mark).filter((r) => r.path === '/api/me');
+    expect(resource.map((r) => r.dpop?.nonce)).toEqual([undefined, fc.op.nonces!.resource]);
+  },
+  'happy-path-no-dpop-nonce': async (fc: FapiConformance) => {
+    fc.op.script = { dpopNonce: false };
+    const { mark } = await expectAccepted(fc);
+    expect(fc.op.since(mark).slice(0, 3)).toEqual(['POST /par', 'GET /authorize', 'POST /token']);
+    const proofs = fc.op.requests.slice(mark).filter((r) => r.dpop !== undefined);
+    expect(proofs.map((r) => [r.path, r.dpop!.nonce])).toEqual([
+      ['/token', undefined],
+      ['/api/me', undefined],
+    ]);
+  },
+  'happy-path-no-mtls-endpoint-aliases': async (fc: FapiConformance) => {
+    fc.op.script = { discovery: (doc) => Object.fromEntries(Object.entries(doc).filter(([k]) => k !== 'mtls_endpoint_aliases')) };
+    await expectAccepted(fc);
+  },
+} satisfies Record<string, (fc: FapiConformance) => Promise<unknown>>;
