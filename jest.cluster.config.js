@@ -8,5 +8,9 @@ const { transform, moduleNameMapper, testEnvironment } = projects[0];
 
 module.exports = {
   testTimeout: 30000,
+  // Once in about ten runs a Redis client of a topology test outlives its suite and jest never
+  // exits after all tests passed (seen 2026-12-05). Until that handle is found, do not let it
+  // hang CI: exit when the run is over.
+  forceExit: true,
   projects: [{ displayName: 'redis-topology', testEnvironment, transform, moduleNameMapper, testMatch: ['<rootDir>/test/topology/**/*.test.ts'] }],
 };
