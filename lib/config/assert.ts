@@ -190,3 +190,12 @@ export function resolveTelemetry(value: unknown, at: OptionPath): boolean {
   if (value === true && !installed) throw at.error('is true but `@opentelemetry/api` cannot be loaded: install it (npm i @opentelemetry/api), or remove the option');
   return installed;
 }
+
+/** A route path (`/…`, not `//…`), `false` to turn the route off, or undefined for the default. */
+export function assertPath(value: unknown, at: OptionPath): string | false | undefined {
+  if (value === undefined || value === false) return value;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//')) {
+    throw at.error('must be a path starting with "/" or false');
+  }
+  return value;
+}

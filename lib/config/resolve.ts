@@ -6,6 +6,7 @@ import {
   assertLeeway,
   assertObject,
   assertOptionalBoolean,
+  assertPath,
   assertRecord,
   assertTimeout,
   MAX_AGE,
@@ -17,7 +18,8 @@ import {
 } from './assert.js';
 import { assertFapiProfile, assertProfile } from './fapi-profile.js';
 import { resolveMessageSecurity } from './message-security.js';
-import { assertCodeResponseType, assertKnownKeys, assertNoReservedParams, BACKCHANNEL_LOGOUT_KEYS, COMMON_KEYS, FRONTCHANNEL_LOGOUT_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
+import { assertCodeResponseType, assertKnownKeys, assertNoReservedParams, COMMON_KEYS, PROVIDER_KEYS, ROUTE_KEYS } from './option-keys.js';
+import { resolveBackchannelLogout, resolveFrontchannelLogout } from './resolve-logout-channels.js';
 import { resolveResponseMode } from './response-mode.js';
 import { resolveTenancy } from './issuer-template.js';
 import { resolveApis } from './resolve-apis.js';
@@ -54,14 +56,6 @@ const RESERVED_PROVIDER_NAMES = new Set([
   'toString',
   'valueOf',
 ]);
-
-function assertPath(value: unknown, at: OptionPath): string | false | undefined {
-  if (value === undefined || value === false) return value;
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//')) {
-    throw at.error('must be a path starting with "/" or false');
-  }
-  return value;
-}
 
 /** Same-origin relative path only: used for default redirects. */
 function assertLocalRedirect(value: unknown, at: OptionPath): string {
@@ -187,40 +181,6 @@ function resolveProvider(name: string, input: ProviderOptions, at: OptionPath, r
     callbackPath,
     resources: Object.freeze([]),
   });
-}
-
-/**
- * `backchannelLogout`: `true` or `{ path, endSession }` mounts the route; it needs a provider whose
- * `issuer` is known (the logout token is verified against its keys).
- */
-function resolveBackchannelLogout(value: unknown, at: OptionPath, providers: ReadonlyMap<string, ResolvedProvider>): { path: string | false; endSession: boolean } {
-  if (value === undefined || value === false) return { path: false, endSession: false };
-  let path: string | false | undefined;
-  let endSession: boolean | undefined;
-  if (value === true) path = undefined;
-  else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    assertKnownKeys(value, BACKCHANNEL_LOGOUT_KEYS, at);
-    path = assertPath((value as { path?: unknown }).path, at.key('path'));
-    if (path === false) throw at.key('path').error('must be a path starting with "/"; set `backchannelLogout: false` to turn the route off');
-    endSession = (value as { endSession?: unknown }).endSession as boolean | undefined;
-    assertOptionalBoolean(endSession, at.key('endSession'));
-  } else throw at.error('must be true, false or { path, endSession }');
-  if (![...providers.values()].some((p) => p.issuer)) throw at.error('needs a provider with `issuer` (the logout token is verified against its signing keys)');
-  return { path: path ?? '/backchannel-logout', endSession: endSession ?? false };
-}
-
-/** `frontchannelLogout`: `true` or `{ path }` mounts the route; it needs a provider whose `issuer` is known (the `iss` it checks). */
-function resolveFrontchannelLogout(value: unknown, at: OptionPath, providers: ReadonlyMap<string, ResolvedProvider>): string | false {
-  if (value === undefined || value === false) return false;
-  let path: string | false | undefined;
-  if (value === true) path = undefined;
-  else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    assertKnownKeys(value, FRONTCHANNEL_LOGOUT_KEYS, at);
-    path = assertPath((value as { path?: unknown }).path, at.key('path'));
-    if (path === false) throw at.key('path').error('must be a path starting with "/"; set `frontchannelLogout: false` to turn the route off');
-  } else throw at.error('must be true, false or { path }');
-  if (![...providers.values()].some((p) => p.issuer)) throw at.error('needs a provider with `issuer` (the `iss` the provider sends is checked against it)');
-  return path ?? '/frontchannel-logout';
 }
 
 const SINGLE_PROVIDER_KEYS = [...PROVIDER_KEYS, ...COMMON_KEYS];
